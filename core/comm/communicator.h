@@ -1,0 +1,89 @@
+// The Communicator interface: topology (rank, world) plus the collectives divrec needs, over
+// host buffers (type-erased, with typed helpers in typed.h) and torch tensors. Backends: MPI
+// (CPU, also the control plane), NCCL (CUDA tensors), local (world = 1), and a threaded fake
+// for unit tests. Every rank must call the same collectives in the same order.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace divrec::core {
+
+enum class DType { kFloat32, kFloat64, kInt32, kInt64, kUInt8 };
+enum class ReduceOp { kSum, kMin, kMax };
+
+size_t dtype_size(DType t);
+const char* dtype_name(DType t);
+const char* reduce_op_name(ReduceOp op);
+DType dtype_of(const torch::Tensor& t);  // throws for unsupported scalar types
+
+template <typename T>
+constexpr DType dtype_for();
+template <>
+constexpr DType dtype_for<float>() { return DType::kFloat32; }
+template <>
+constexpr DType dtype_for<double>() { return DType::kFloat64; }
+template <>
+constexpr DType dtype_for<int32_t>() { return DType::kInt32; }
+template <>
+constexpr DType dtype_for<int64_t>() { return DType::kInt64; }
+template <>
+constexpr DType dtype_for<uint8_t>() { return DType::kUInt8; }
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+
+  virtual int rank() const = 0;
+  virtual int world() const = 0;
+  virtual std::string backend() const = 0;
+
+  // In place: data[i] = op over ranks of data[i].
+  virtual void allreduce(void* data, size_t count, DType dtype, ReduceOp op) = 0;
+  // data on root is copied to every rank.
+  virtual void broadcast(void* data, size_t count, DType dtype, int root) = 0;
+  // recv holds world * count elements, rank r's block at r * count.
+  virtual void allgather(const void* send, void* recv, size_t count, DType dtype) = 0;
+  // counts[r] elements from rank r, concatenated in rank order into recv.
+  virtual void allgatherv(const void* send, size_t count, void* recv,
+                          const std::vector<size_t>& counts, DType dtype) = 0;
+  virtual void barrier() = 0;
+  // Ends the whole job (every rank) with this exit code. Never returns.
+  [[noreturn]] virtual void abort(int code) = 0;
+
+  // Tensor collectives. The base implementation handles contiguous CPU tensors through the
+  // host-buffer calls; the NCCL backend overrides them for CUDA tensors.
+  virtual void allreduce(torch::Tensor& t, ReduceOp op);
+  virtual void broadcast(torch::Tensor& t, int root);
+};
+
+using CommPtr = std::shared_ptr<Communicator>;
+
+// The communicator of this job, registered by whoever creates it, so that `main`'s error handler
+// and the watchdog can abort every rank. Null until set.
+void set_job_communicator(CommPtr comm);
+CommPtr job_communicator();
+
+// world = 1: every collective is the identity. Used by serving, tools and single-process runs.
+class LocalCommunicator : public Communicator {
+ public:
+  int rank() const override { return 0; }
+  int world() const override { return 1; }
+  std::string backend() const override { return "local"; }
+  void allreduce(void*, size_t, DType, ReduceOp) override {}
+  void broadcast(void*, size_t, DType, int) override {}
+  void allgather(const void* send, void* recv, size_t count, DType dtype) override;
+  void allgatherv(const void* send, size_t count, void* recv, const std::vector<size_t>& counts,
+                  DType dtype) override;
+  void barrier() override {}
+  [[noreturn]] void abort(int code) override;
+  using Communicator::allreduce;
+  using Communicator::broadcast;
+};
+
+}  // namespace divrec::core

@@ -1,0 +1,45 @@
+// MPI backend: RAII MPI_Init/Finalize, collectives on host buffers and CPU tensors. MPI is also
+// the control plane for NCCL (unique-id broadcast) and for job-wide abort.
+#pragma once
+
+#include <mpi.h>
+
+#include "core/comm/communicator.h"
+
+namespace divrec::core {
+
+class MpiCommunicator : public Communicator {
+ public:
+  // Initialises MPI (thread level MULTIPLE if available, else FUNNELED) if nobody did yet.
+  // The communicator is a dup of MPI_COMM_WORLD, with MPI_ERRORS_RETURN so errors throw.
+  MpiCommunicator(int* argc = nullptr, char*** argv = nullptr);
+  ~MpiCommunicator() override;
+  MpiCommunicator(const MpiCommunicator&) = delete;
+  MpiCommunicator& operator=(const MpiCommunicator&) = delete;
+
+  int rank() const override { return rank_; }
+  int world() const override { return world_; }
+  std::string backend() const override { return "mpi"; }
+
+  void allreduce(void* data, size_t count, DType dtype, ReduceOp op) override;
+  void broadcast(void* data, size_t count, DType dtype, int root) override;
+  void allgather(const void* send, void* recv, size_t count, DType dtype) override;
+  void allgatherv(const void* send, size_t count, void* recv, const std::vector<size_t>& counts,
+                  DType dtype) override;
+  void barrier() override;
+  [[noreturn]] void abort(int code) override;
+  using Communicator::allreduce;
+  using Communicator::broadcast;
+
+  MPI_Comm raw() const { return comm_; }
+  // True when this process was started by mpirun/srun with more than one rank, or MPI env set.
+  static bool launched_by_mpi();
+
+ private:
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  int rank_ = 0;
+  int world_ = 1;
+  bool owns_init_ = false;
+};
+
+}  // namespace divrec::core

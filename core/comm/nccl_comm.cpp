@@ -1,0 +1,192 @@
+// NCCL backend (see nccl_comm.h).
+#include "core/comm/nccl_comm.h"
+
+#include <cuda_runtime.h>
+#include <nccl.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "core/check.h"
+
+#define CUDA_CHECK(call)                                                                    \
+  do {                                                                                      \
+    cudaError_t divrec_cuda_rc_ = (call);                                                   \
+    if (divrec_cuda_rc_ != cudaSuccess) {                                                   \
+      throw ::divrec::Error(__FILE__, __LINE__,                                             \
+                            ::divrec::detail::concat(#call " failed: ",                     \
+                                                     cudaGetErrorString(divrec_cuda_rc_)),  \
+                            "is a GPU visible (CUDA_VISIBLE_DEVICES) and the driver loaded?"); \
+    }                                                                                       \
+  } while (0)
+
+namespace divrec::core {
+
+struct NcclCommunicator::State {
+  ncclComm_t comm = nullptr;
+  cudaStream_t stream = nullptr;
+  void* staging = nullptr;
+  size_t staging_bytes = 0;
+
+  void* ensure_staging(size_t bytes) {
+    if (bytes > staging_bytes) {
+      if (staging) cudaFree(staging);
+      staging = nullptr;
+      CUDA_CHECK(cudaMalloc(&staging, bytes));
+      staging_bytes = bytes;
+    }
+    return staging;
+  }
+};
+
+// NCCL_CHECK aborts the NCCL communicator before throwing, so peers are released.
+#define NCCL_CHECK(call)                                                                  \
+  do {                                                                                    \
+    ncclResult_t divrec_nccl_rc_ = (call);                                                \
+    if (divrec_nccl_rc_ != ncclSuccess) {                                                 \
+      if (state_ && state_->comm) ncclCommAbort(state_->comm);                            \
+      if (state_) state_->comm = nullptr;                                                 \
+      throw ::divrec::Error(__FILE__, __LINE__,                                           \
+                            ::divrec::detail::concat(#call " failed: ",                   \
+                                                     ncclGetErrorString(divrec_nccl_rc_)), \
+                            "set NCCL_DEBUG=INFO for details");                           \
+    }                                                                                     \
+  } while (0)
+
+namespace {
+
+ncclDataType_t to_nccl(DType t) {
+  switch (t) {
+    case DType::kFloat32: return ncclFloat32;
+    case DType::kFloat64: return ncclFloat64;
+    case DType::kInt32: return ncclInt32;
+    case DType::kInt64: return ncclInt64;
+    case DType::kUInt8: return ncclUint8;
+  }
+  return ncclFloat32;
+}
+
+ncclRedOp_t to_nccl(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::kSum: return ncclSum;
+    case ReduceOp::kMin: return ncclMin;
+    case ReduceOp::kMax: return ncclMax;
+  }
+  return ncclSum;
+}
+
+int local_rank_from_env(int fallback) {
+  for (const char* v : {"OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID", "LOCAL_RANK"}) {
+    if (const char* s = std::getenv(v)) return std::atoi(s);
+  }
+  return fallback;
+}
+
+}  // namespace
+
+int cuda_device_count() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) return 0;
+  return n;
+}
+
+NcclCommunicator::NcclCommunicator(std::shared_ptr<MpiCommunicator> control, int device)
+    : control_(std::move(control)), state_(std::make_unique<State>()) {
+  int devices = cuda_device_count();
+  DIVREC_CHECK_HINT(devices > 0, "use --comm mpi on CPU-only machines",
+                    "the NCCL backend needs a CUDA GPU, none is visible");
+  device_ = device >= 0 ? device : local_rank_from_env(control_->rank()) % devices;
+  CUDA_CHECK(cudaSetDevice(device_));
+  CUDA_CHECK(cudaStreamCreateWithFlags(&state_->stream, cudaStreamNonBlocking));
+  ncclUniqueId id;
+  if (control_->rank() == 0) NCCL_CHECK(ncclGetUniqueId(&id));
+  control_->broadcast(&id, sizeof(id), DType::kUInt8, 0);
+  NCCL_CHECK(ncclCommInitRank(&state_->comm, control_->world(), id, control_->rank()));
+}
+
+NcclCommunicator::~NcclCommunicator() {
+  if (!state_) return;
+  if (state_->comm) ncclCommDestroy(state_->comm);
+  if (state_->staging) cudaFree(state_->staging);
+  if (state_->stream) cudaStreamDestroy(state_->stream);
+}
+
+void NcclCommunicator::allreduce(void* data, size_t count, DType dtype, ReduceOp op) {
+  size_t bytes = count * dtype_size(dtype);
+  if (bytes == 0) return;
+  void* dev = state_->ensure_staging(bytes);
+  CUDA_CHECK(cudaMemcpyAsync(dev, data, bytes, cudaMemcpyHostToDevice, state_->stream));
+  NCCL_CHECK(ncclAllReduce(dev, dev, count, to_nccl(dtype), to_nccl(op), state_->comm,
+                           state_->stream));
+  CUDA_CHECK(cudaMemcpyAsync(data, dev, bytes, cudaMemcpyDeviceToHost, state_->stream));
+  CUDA_CHECK(cudaStreamSynchronize(state_->stream));
+}
+
+void NcclCommunicator::broadcast(void* data, size_t count, DType dtype, int root) {
+  size_t bytes = count * dtype_size(dtype);
+  if (bytes == 0) return;
+  void* dev = state_->ensure_staging(bytes);
+  CUDA_CHECK(cudaMemcpyAsync(dev, data, bytes, cudaMemcpyHostToDevice, state_->stream));
+  NCCL_CHECK(ncclBroadcast(dev, dev, count, to_nccl(dtype), root, state_->comm, state_->stream));
+  CUDA_CHECK(cudaMemcpyAsync(data, dev, bytes, cudaMemcpyDeviceToHost, state_->stream));
+  CUDA_CHECK(cudaStreamSynchronize(state_->stream));
+}
+
+void NcclCommunicator::allgather(const void* send, void* recv, size_t count, DType dtype) {
+  size_t bytes = count * dtype_size(dtype);
+  size_t total = bytes * static_cast<size_t>(world());
+  if (total == 0) return;
+  auto* dev = static_cast<char*>(state_->ensure_staging(total));
+  CUDA_CHECK(cudaMemcpyAsync(dev + bytes * rank(), send, bytes, cudaMemcpyHostToDevice,
+                             state_->stream));
+  NCCL_CHECK(ncclAllGather(dev + bytes * rank(), dev, count, to_nccl(dtype), state_->comm,
+                           state_->stream));
+  CUDA_CHECK(cudaMemcpyAsync(recv, dev, total, cudaMemcpyDeviceToHost, state_->stream));
+  CUDA_CHECK(cudaStreamSynchronize(state_->stream));
+}
+
+void NcclCommunicator::allgatherv(const void* send, size_t count, void* recv,
+                                  const std::vector<size_t>& counts, DType dtype) {
+  // Variable sizes are a control-plane job (metadata, id lists): use MPI.
+  control_->allgatherv(send, count, recv, counts, dtype);
+}
+
+void NcclCommunicator::barrier() {
+  CUDA_CHECK(cudaStreamSynchronize(state_->stream));
+  control_->barrier();
+}
+
+void NcclCommunicator::abort(int code) {
+  if (state_ && state_->comm) {
+    ncclCommAbort(state_->comm);
+    state_->comm = nullptr;
+  }
+  control_->abort(code);
+  std::_Exit(code == 0 ? 1 : code);  // not reached: MPI_Abort ends the process
+}
+
+void NcclCommunicator::allreduce(torch::Tensor& t, ReduceOp op) {
+  DIVREC_CHECK(t.is_contiguous(), "allreduce needs a contiguous tensor");
+  if (!t.device().is_cuda()) {
+    Communicator::allreduce(t, op);  // staged through the device buffer
+    return;
+  }
+  CUDA_CHECK(cudaSetDevice(t.device().index()));
+  NCCL_CHECK(ncclAllReduce(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()),
+                           to_nccl(dtype_of(t)), to_nccl(op), state_->comm, state_->stream));
+  CUDA_CHECK(cudaStreamSynchronize(state_->stream));
+}
+
+void NcclCommunicator::broadcast(torch::Tensor& t, int root) {
+  DIVREC_CHECK(t.is_contiguous(), "broadcast needs a contiguous tensor");
+  if (!t.device().is_cuda()) {
+    Communicator::broadcast(t, root);
+    return;
+  }
+  NCCL_CHECK(ncclBroadcast(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()),
+                           to_nccl(dtype_of(t)), root, state_->comm, state_->stream));
+  CUDA_CHECK(cudaStreamSynchronize(state_->stream));
+}
+
+}  // namespace divrec::core

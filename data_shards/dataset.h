@@ -1,0 +1,94 @@
+// In-memory views of a divrec dataset (format v1, docs/data-format.md): the item table, users'
+// interaction sequences in CSR form with their split points, and the manifest. Everything
+// downstream (sampler, model, eval, serving) uses these types, never HDF5 directly.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace divrec::data {
+
+constexpr int kFormatVersion = 1;
+
+// Event types of an interaction (Taobao behaviours; other sources use kView or kRating).
+enum class EventType : int8_t { kView = 0, kCart = 1, kFav = 2, kBuy = 3, kRating = 4 };
+
+struct ItemTable {
+  int64_t num_items = 0;
+  int64_t num_categories = 0;
+  int64_t num_attributes = 0;
+  std::vector<int32_t> category;      // [I] primary category id in [0, C), -1 = none
+  std::vector<int64_t> attr_offsets;  // [I+1] CSR row pointers into attr_ids
+  std::vector<int32_t> attr_ids;      // [nnz] attribute ids in [0, A), sorted per item
+  std::vector<int64_t> popularity;    // [I] interactions in the train split only
+  int64_t content_dim = 0;            // 0 = no content vectors
+  std::vector<float> content;         // [I * content_dim] row-major
+  std::string content_model;          // name of the model that made the content vectors
+  std::vector<std::string> raw_ids;         // [I] dense id -> raw id
+  std::vector<std::string> category_names;  // [C] dense -> raw category id / name
+  std::vector<std::string> attribute_names; // [A] dense -> raw attribute id / name
+
+  int64_t num_attrs(int64_t item) const { return attr_offsets[item + 1] - attr_offsets[item]; }
+  const int32_t* attrs(int64_t item) const { return attr_ids.data() + attr_offsets[item]; }
+};
+
+// Which targets of a user's sequence an evaluation uses.
+enum class Split { kTrain, kValid, kTest };
+
+// Users' sequences in CSR form, sorted by dense user id. For user u with events
+// [offsets[u], offsets[u+1]) (time order), positions are relative to the user's first event:
+//   train events    [0, valid_start[u])
+//   valid targets   [valid_start[u], test_start[u])   (history = everything before)
+//   test targets    [test_start[u], length)          (history = everything before)
+// leave-one-out: valid_start = n - 2, test_start = n - 1.
+struct UserSequences {
+  std::vector<int64_t> user_ids;     // [U] dense global user ids, ascending
+  std::vector<int64_t> offsets{0};   // [U+1]
+  std::vector<int32_t> items;        // [N] dense item ids
+  std::vector<int64_t> times;        // [N] unix seconds
+  std::vector<int8_t> events;        // [N] EventType
+  std::vector<int32_t> valid_start;  // [U]
+  std::vector<int32_t> test_start;   // [U]
+
+  int64_t num_users() const { return static_cast<int64_t>(user_ids.size()); }
+  int64_t num_events() const { return static_cast<int64_t>(items.size()); }
+  int64_t length(int64_t u) const { return offsets[u + 1] - offsets[u]; }
+  const int32_t* seq(int64_t u) const { return items.data() + offsets[u]; }
+  // Number of leading events usable as history/inputs for `split` (train: valid_start).
+  int64_t history_end(int64_t u, Split split) const;
+  // [begin, end) of the split's target positions for user u (empty for kTrain).
+  std::pair<int64_t, int64_t> targets(int64_t u, Split split) const;
+  void append_user(int64_t user_id, const std::vector<int32_t>& items_, const std::vector<int64_t>& times_,
+                   const std::vector<int8_t>& events_, int32_t valid_start_, int32_t test_start_);
+};
+
+struct ShardInfo {
+  std::string file;       // relative to the dataset directory
+  int64_t num_users = 0;
+  int64_t num_events = 0;
+  uint32_t crc32 = 0;     // of the file bytes (zlib crc32)
+};
+
+struct Manifest {
+  int format_version = kFormatVersion;
+  std::string source;            // converter name: amazon-s3rec, movielens, taobao, csv, synthetic
+  std::string input;             // input path(s) as given
+  std::string command;           // the command line that made the dataset
+  std::string split;             // "leave-one-out" or "temporal"
+  int64_t valid_cut_time = 0;    // temporal split only
+  int64_t test_cut_time = 0;     // temporal split only
+  std::string category_method;   // how items' primary categories were derived
+  int64_t num_users = 0;
+  int64_t num_items = 0;
+  int64_t num_interactions = 0;
+  int64_t num_categories = 0;
+  int64_t num_attributes = 0;
+  int64_t content_dim = 0;
+  std::vector<ShardInfo> shards;
+  std::string items_file = "items.h5";
+  uint32_t items_crc32 = 0;
+  std::vector<std::string> user_raw_ids;  // [num_users] dense -> raw
+};
+
+}  // namespace divrec::data

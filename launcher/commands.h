@@ -1,0 +1,17 @@
+// The subcommands of the divrec executable; each lives in its own cmd_*.cpp and returns an exit
+// code. `main` owns error handling: an exception anywhere is logged with the rank and aborts the
+// job.
+#pragma once
+
+#include "launcher/cli.h"
+
+namespace divrec::launcher {
+
+int cmd_shard(const Args& args);      // convert | inspect | validate
+int cmd_train(const Args& args);
+int cmd_eval(const Args& args);
+int cmd_export(const Args& args);
+int cmd_recommend(const Args& args);
+int cmd_serve(const Args& args);
+
+}  // namespace divrec::launcher

@@ -1,0 +1,47 @@
+// ModelConfig: every size and switch of the sequential transformer, as one plain struct.
+// The launcher maps CLI/INI options onto it; the dataset fills the catalog sizes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace divrec::model {
+
+struct ModelConfig {
+  // Catalog sizes (from the dataset's item table).
+  int64_t num_items = 0;
+  int64_t num_categories = 0;
+  int64_t num_attributes = 0;
+  int64_t content_dim = 0;  // 0 = no content vectors
+
+  // Transformer sizes.
+  int64_t dim = 64;
+  int64_t layers = 2;
+  int64_t heads = 2;
+  int64_t max_len = 50;
+  double dropout = 0.2;       // embeddings, residual branches and feed-forward hidden layer
+  double attn_dropout = 0.2;  // attention probabilities
+  int64_t ffn_dim = 0;        // 0 = 4 * dim
+
+  // Item feature switches; a feature is used only when switched on and present in the data.
+  bool use_item_id = true;
+  bool use_category = true;
+  bool use_attributes = true;
+  bool use_content = true;
+
+  double layer_norm_eps = 1e-6;
+  double init_std = 0.02;
+
+  int64_t ffn_size() const { return ffn_dim > 0 ? ffn_dim : 4 * dim; }
+  bool has_item_id() const { return use_item_id; }
+  bool has_category() const { return use_category && num_categories > 0; }
+  bool has_attributes() const { return use_attributes && num_attributes > 0; }
+  bool has_content() const { return use_content && content_dim > 0; }
+
+  // Throws divrec::Error naming the offending field (sizes, dim % heads, no feature left).
+  void validate() const;
+  // One line for logs: "dim=64 layers=2 heads=2 ... features=id+category".
+  std::string summary() const;
+};
+
+}  // namespace divrec::model

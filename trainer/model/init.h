@@ -1,0 +1,14 @@
+// Weight initialisation shared by the model's modules: truncated normal (BERT style) for
+// embeddings and linear weights, zero biases, LayerNorm ones/zeros.
+#pragma once
+
+#include <torch/torch.h>
+
+namespace divrec::model {
+
+// In-place N(0, std^2) truncated to [-2 std, 2 std] (inverse-CDF method, as torch.nn.init).
+void trunc_normal_(torch::Tensor& t, double std);
+void init_linear(torch::nn::Linear& linear, double std);
+void init_layer_norm(torch::nn::LayerNorm& norm);
+
+}  // namespace divrec::model

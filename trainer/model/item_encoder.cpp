@@ -1,0 +1,137 @@
+// ItemEncoder: fused item features -> vectors (see item_encoder.h).
+#include "trainer/model/item_encoder.h"
+
+#include <utility>
+
+#include "core/check.h"
+#include "trainer/model/init.h"
+
+namespace divrec::model {
+
+ItemEncoderImpl::ItemEncoderImpl(const ModelConfig& config, ItemFeatures features)
+    : num_items_(config.num_items), dim_(config.dim), features_(std::move(features)) {
+  config.validate();
+  DIVREC_CHECK(features_.num_items == num_items_, "item encoder: features describe ",
+               features_.num_items, " items but the model config has num_items = ", num_items_);
+  const double std = config.init_std;
+  const int64_t d = config.dim;
+  if (config.has_item_id()) {
+    item_id_ = register_module("item_id", torch::nn::Embedding(num_items_, d));
+    trunc_normal_(item_id_->weight, std);
+  }
+  if (config.has_category()) {
+    DIVREC_CHECK(features_.num_categories == config.num_categories,
+                 "item encoder: features have ", features_.num_categories,
+                 " categories, config has ", config.num_categories);
+    category_ = register_module("category",
+                                torch::nn::Embedding(config.num_categories + 1, d));
+    trunc_normal_(category_->weight, std);
+  }
+  if (config.has_attributes()) {
+    DIVREC_CHECK(features_.num_attributes == config.num_attributes,
+                 "item encoder: features have ", features_.num_attributes,
+                 " attributes, config has ", config.num_attributes);
+    attributes_ = register_module(
+        "attributes",
+        torch::nn::EmbeddingBag(
+            torch::nn::EmbeddingBagOptions(config.num_attributes, d).mode(torch::kMean)));
+    trunc_normal_(attributes_->weight, std);
+  }
+  if (config.has_content()) {
+    DIVREC_CHECK(features_.content_dim == config.content_dim && features_.content.defined(),
+                 "item encoder: features have content_dim ", features_.content_dim,
+                 ", config has ", config.content_dim);
+    content_proj_ = register_module("content_proj", torch::nn::Linear(config.content_dim, d));
+    init_linear(content_proj_, std);
+  }
+  mask_embedding_ = register_parameter("mask_embedding", torch::empty({d}));
+  trunc_normal_(mask_embedding_, std);
+  norm_ = register_module(
+      "norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d}).eps(config.layer_norm_eps)));
+  init_layer_norm(norm_);
+}
+
+torch::Tensor ItemEncoderImpl::to_input_ids(const torch::Tensor& item_ids) {
+  return torch::where(item_ids >= 0, item_ids + 1, torch::zeros_like(item_ids));
+}
+
+const ItemFeatures& ItemEncoderImpl::features() {
+  const auto device = norm_->weight.device();
+  if (features_.device() != device) features_ = features_.to(device);
+  return features_;
+}
+
+torch::Tensor ItemEncoderImpl::forward_all() {
+  const auto& f = features();
+  torch::Tensor sum;
+  auto add = [&](const torch::Tensor& t) { sum = sum.defined() ? sum + t : t; };
+  if (item_id_) add(item_id_->weight);
+  if (category_) add(category_->forward(f.category));
+  if (attributes_) add(attributes_->forward(f.attr_ids, f.bag_offsets()));
+  if (content_proj_) add(content_proj_->forward(f.content));
+  return norm_->forward(sum);
+}
+
+torch::Tensor ItemEncoderImpl::forward_items(const torch::Tensor& item_ids) {
+  const auto& f = features();
+  const auto flat = item_ids.reshape({-1}).to(torch::kInt64);
+  torch::Tensor sum;
+  auto add = [&](const torch::Tensor& t) { sum = sum.defined() ? sum + t : t; };
+  if (item_id_) add(item_id_->forward(flat));
+  if (category_) add(category_->forward(f.category.index_select(0, flat)));
+  if (attributes_) {
+    // Sub-CSR of the requested items: new bag offsets and the positions of their attributes.
+    const auto starts = f.attr_offsets.index_select(0, flat);
+    const auto lens = f.attr_offsets.index_select(0, flat + 1) - starts;
+    const auto ends = torch::cumsum(lens, 0);
+    const auto new_offsets = ends - lens;
+    const int64_t total = flat.numel() > 0 ? ends[-1].item<int64_t>() : 0;
+    const auto shift = torch::repeat_interleave(starts - new_offsets, lens, 0, total);
+    const auto positions = torch::arange(total, flat.options()) + shift;
+    add(attributes_->forward(f.attr_ids.index_select(0, positions), new_offsets));
+  }
+  if (content_proj_) add(content_proj_->forward(f.content.index_select(0, flat)));
+  auto sizes = item_ids.sizes().vec();
+  sizes.push_back(dim_);
+  return norm_->forward(sum).reshape(sizes);
+}
+
+void ItemEncoderImpl::check_input_ids(const torch::Tensor& input_ids) const {
+  DIVREC_CHECK(input_ids.scalar_type() == torch::kInt64, "item encoder: input ids must be int64, ",
+               "got ", input_ids.scalar_type());
+  if (input_ids.numel() == 0) return;
+  const bool bad = (input_ids.lt(0) | input_ids.gt(num_items_ + 1)).any().item<bool>();
+  DIVREC_CHECK(!bad, "item encoder: input ids must be in [0, ", num_items_ + 1,
+               "] (0 = pad, 1..I = items, I+1 = mask); min ", input_ids.min().item<int64_t>(),
+               ", max ", input_ids.max().item<int64_t>());
+}
+
+torch::Tensor ItemEncoderImpl::embed_inputs(const torch::Tensor& input_ids,
+                                            const torch::Tensor& item_table) {
+  check_input_ids(input_ids);
+  DIVREC_CHECK(item_table.dim() == 2 && item_table.size(0) == num_items_ &&
+                   item_table.size(1) == dim_,
+               "item encoder: item table must be [", num_items_, ", ", dim_, "], got ",
+               item_table.sizes());
+  const auto flat = input_ids.reshape({-1});
+  auto rows = item_table.index_select(0, (flat - 1).clamp(0, num_items_ - 1));
+  rows = torch::where(flat.eq(mask_token()).unsqueeze(1), mask_embedding_, rows);
+  rows = rows.masked_fill(flat.eq(kPad).unsqueeze(1), 0.0);
+  auto sizes = input_ids.sizes().vec();
+  sizes.push_back(dim_);
+  return rows.reshape(sizes);
+}
+
+torch::Tensor ItemEncoderImpl::forward(const torch::Tensor& input_ids) {
+  if (input_ids.numel() >= num_items_) return embed_inputs(input_ids, forward_all());
+  check_input_ids(input_ids);
+  const auto flat = input_ids.reshape({-1});
+  auto rows = forward_items((flat - 1).clamp(0, num_items_ - 1));
+  rows = torch::where(flat.eq(mask_token()).unsqueeze(1), mask_embedding_, rows);
+  rows = rows.masked_fill(flat.eq(kPad).unsqueeze(1), 0.0);
+  auto sizes = input_ids.sizes().vec();
+  sizes.push_back(dim_);
+  return rows.reshape(sizes);
+}
+
+}  // namespace divrec::model

@@ -1,0 +1,63 @@
+// ItemEncoder: turns item ids into vectors by fusing the switchable item features (learned id
+// embedding, category embedding, mean of attribute embeddings, projected content vector),
+// summed and layer-normalised. The same vectors are the model's tied output embeddings.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+#include "trainer/model/config.h"
+#include "trainer/model/item_features.h"
+
+namespace divrec::model {
+
+// Model input ids ("tokens"): 0 = padding, 1..I = item i-1, I+1 = [MASK].
+// Checkpoint keys under this module (only the switched-on features exist):
+//   item_id.weight [I, D]         category.weight [C+1, D] (row C = no category)
+//   attributes.weight [A, D]      content_proj.weight [D, content_dim], content_proj.bias [D]
+//   mask_embedding [D]            norm.weight [D], norm.bias [D]
+// The id embedding is indexed by item id and has no padding row: padding tokens are zeroed
+// explicitly (see forward), so no row of a table ever stands for padding.
+class ItemEncoderImpl : public torch::nn::Module {
+ public:
+  static constexpr int64_t kPad = 0;
+
+  ItemEncoderImpl(const ModelConfig& config, ItemFeatures features);
+
+  int64_t num_items() const { return num_items_; }
+  int64_t dim() const { return dim_; }
+  int64_t mask_token() const { return num_items_ + 1; }
+  // Item ids -> input ids: i >= 0 -> i + 1, negative (a "no item" marker) -> kPad.
+  static torch::Tensor to_input_ids(const torch::Tensor& item_ids);
+
+  // [I, D]: every item's vector in one pass (table lookups + one matmul for content).
+  torch::Tensor forward_all();
+  // Item ids in [0, I) of any shape S -> [S..., D], computing only the requested rows.
+  torch::Tensor forward_items(const torch::Tensor& item_ids);
+  // Input ids of any shape S -> [S..., D]: items' vectors, mask_embedding for [MASK], zeros
+  // for padding. Uses forward_all() when there are at least I tokens, else direct lookups.
+  torch::Tensor forward(const torch::Tensor& input_ids);
+  // As forward, but gathers item rows from a precomputed forward_all() table (the training
+  // step computes it once and shares it between inputs and the tied output scoring).
+  torch::Tensor embed_inputs(const torch::Tensor& input_ids, const torch::Tensor& item_table);
+
+  // Side features on the module's current device (moved lazily after .to(device)).
+  const ItemFeatures& features();
+
+ private:
+  void check_input_ids(const torch::Tensor& input_ids) const;
+
+  int64_t num_items_;
+  int64_t dim_;
+  ItemFeatures features_;  // not registered as buffers: data, not checkpointed state
+  torch::nn::Embedding item_id_{nullptr};
+  torch::nn::Embedding category_{nullptr};
+  torch::nn::EmbeddingBag attributes_{nullptr};
+  torch::nn::Linear content_proj_{nullptr};
+  torch::Tensor mask_embedding_;
+  torch::nn::LayerNorm norm_{nullptr};
+};
+TORCH_MODULE(ItemEncoder);
+
+}  // namespace divrec::model

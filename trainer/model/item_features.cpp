@@ -1,0 +1,86 @@
+// Building ItemFeatures from the dataset's ItemTable (see item_features.h).
+#include "trainer/model/item_features.h"
+
+#include "core/check.h"
+#include "data_shards/dataset.h"
+
+namespace divrec::model {
+
+ItemFeatures ItemFeatures::from_table(const data::ItemTable& table) {
+  const int64_t n = table.num_items;
+  DIVREC_CHECK(n > 0, "item table: num_items must be positive, got ", n);
+  DIVREC_CHECK(static_cast<int64_t>(table.category.size()) == n, "item table: category has ",
+               table.category.size(), " entries, expected num_items = ", n);
+  DIVREC_CHECK(static_cast<int64_t>(table.attr_offsets.size()) == n + 1,
+               "item table: attr_offsets has ", table.attr_offsets.size(),
+               " entries, expected num_items + 1 = ", n + 1);
+  DIVREC_CHECK(table.attr_offsets.front() == 0 &&
+                   table.attr_offsets.back() == static_cast<int64_t>(table.attr_ids.size()),
+               "item table: attr_offsets must start at 0 and end at attr_ids.size() = ",
+               table.attr_ids.size());
+  DIVREC_CHECK(table.content_dim >= 0 &&
+                   static_cast<int64_t>(table.content.size()) == n * table.content_dim,
+               "item table: content has ", table.content.size(), " floats, expected num_items * ",
+               "content_dim = ", n, " * ", table.content_dim);
+
+  ItemFeatures f;
+  f.num_items = n;
+  f.num_categories = table.num_categories;
+  f.num_attributes = table.num_attributes;
+  f.content_dim = table.content_dim;
+
+  f.category = torch::empty({n}, torch::kInt64);
+  auto* cat = f.category.data_ptr<int64_t>();
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t c = table.category[i];
+    DIVREC_CHECK(c >= -1 && c < table.num_categories, "item table: item ", i, " has category ",
+                 c, ", expected -1 or [0, ", table.num_categories, ")");
+    cat[i] = c < 0 ? table.num_categories : c;
+  }
+
+  const int64_t nnz = static_cast<int64_t>(table.attr_ids.size());
+  f.attr_offsets = torch::empty({n + 1}, torch::kInt64);
+  auto* off = f.attr_offsets.data_ptr<int64_t>();
+  for (int64_t i = 0; i <= n; ++i) {
+    off[i] = table.attr_offsets[i];
+    DIVREC_CHECK(i == 0 || off[i] >= off[i - 1], "item table: attr_offsets decrease at item ",
+                 i - 1);
+  }
+  f.attr_ids = torch::empty({nnz}, torch::kInt64);
+  auto* ids = f.attr_ids.data_ptr<int64_t>();
+  for (int64_t k = 0; k < nnz; ++k) {
+    const int32_t a = table.attr_ids[k];
+    DIVREC_CHECK(a >= 0 && a < table.num_attributes, "item table: attribute entry ", k,
+                 " is ", a, ", expected [0, ", table.num_attributes, ")");
+    ids[k] = a;
+  }
+
+  if (table.content_dim > 0) {
+    f.content = torch::from_blob(const_cast<float*>(table.content.data()),
+                                 {n, table.content_dim}, torch::kFloat32)
+                    .clone();
+  }
+  return f;
+}
+
+ItemFeatures ItemFeatures::ids_only(int64_t num_items) {
+  DIVREC_CHECK(num_items > 0, "ItemFeatures::ids_only: num_items must be positive, got ",
+               num_items);
+  ItemFeatures f;
+  f.num_items = num_items;
+  f.category = torch::zeros({num_items}, torch::kInt64);  // all "none" (num_categories = 0)
+  f.attr_offsets = torch::zeros({num_items + 1}, torch::kInt64);
+  f.attr_ids = torch::zeros({0}, torch::kInt64);
+  return f;
+}
+
+ItemFeatures ItemFeatures::to(const torch::Device& device) const {
+  ItemFeatures f = *this;
+  f.category = category.to(device);
+  f.attr_ids = attr_ids.to(device);
+  f.attr_offsets = attr_offsets.to(device);
+  if (content.defined()) f.content = content.to(device);
+  return f;
+}
+
+}  // namespace divrec::model

@@ -1,0 +1,38 @@
+// ItemFeatures: the item table's side information as tensors, built once per dataset and
+// shared read-only by the item encoder (category index, attribute bags, content vectors).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+namespace divrec::data {
+struct ItemTable;
+}
+
+namespace divrec::model {
+
+struct ItemFeatures {
+  int64_t num_items = 0;
+  int64_t num_categories = 0;  // real categories; index num_categories means "no category"
+  int64_t num_attributes = 0;
+  int64_t content_dim = 0;
+
+  torch::Tensor category;      // [I] int64 in [0, C]; C = the dedicated "none" index
+  torch::Tensor attr_ids;      // [nnz] int64 in [0, A), all items' attributes concatenated
+  torch::Tensor attr_offsets;  // [I + 1] int64 CSR row pointers into attr_ids (last = nnz)
+  torch::Tensor content;       // [I, content_dim] float32; undefined when content_dim == 0
+
+  // Copies the table's arrays (int32 -> int64; -1 categories -> num_categories). Checks
+  // sizes and id ranges and names the offending item.
+  static ItemFeatures from_table(const data::ItemTable& table);
+  // A catalog with ids only (no side information), for tests and id-only models.
+  static ItemFeatures ids_only(int64_t num_items);
+
+  // Bag offsets for torch::nn::EmbeddingBag (the first I row pointers; empty bags give zeros).
+  torch::Tensor bag_offsets() const { return attr_offsets.narrow(0, 0, num_items); }
+  ItemFeatures to(const torch::Device& device) const;
+  torch::Device device() const { return category.device(); }
+};
+
+}  // namespace divrec::model

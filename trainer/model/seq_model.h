@@ -1,0 +1,66 @@
+// SeqModel: the sequential recommender (item encoder + positions + pre-LN transformer blocks +
+// final LayerNorm) over LEFT-padded input id sequences, with tied item output vectors.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+#include "trainer/model/config.h"
+#include "trainer/model/item_encoder.h"
+#include "trainer/model/item_features.h"
+#include "trainer/model/transformer_block.h"
+
+namespace divrec::model {
+
+// Inputs are [B, L] int64 input ids (ItemEncoderImpl: 0 = pad, 1..I = items, I+1 = [MASK]),
+// left-padded so the most recent item sits at column L-1, with L <= max_len. Positions count
+// back from the last column (position 0 = column L-1), so padding a batch only to its own
+// longest sequence gives the same outputs at real positions as padding to max_len.
+//
+// Checkpoint keys (named_parameters; no buffers):
+//   item_encoder.{item_id.weight, category.weight, attributes.weight, content_proj.weight,
+//                 content_proj.bias, mask_embedding, norm.weight, norm.bias}  (switched-on only)
+//   positions.weight [max_len, D]
+//   blocks.<k>.{attn_norm, qkv, attn_out, ffn_norm, ffn_in, ffn_out}.{weight, bias}, k < layers
+//   final_norm.{weight, bias}
+class SeqModelImpl : public torch::nn::Module {
+ public:
+  SeqModelImpl(ModelConfig config, ItemFeatures features);
+
+  // Hidden states [B, L, D]; rows at padding positions are exactly zero. causal = next-item
+  // (position t sees positions <= t); otherwise bidirectional (masked-item).
+  torch::Tensor encode(const torch::Tensor& input_ids, bool causal);
+  // As above, but token embeddings are gathered from item_table = item_vectors() computed once
+  // per step by the caller (shares one catalog pass between inputs and tied output scoring).
+  torch::Tensor encode(const torch::Tensor& input_ids, bool causal,
+                       const torch::Tensor& item_table);
+
+  // [I, D] output item embeddings (tied: the item encoder's vectors).
+  torch::Tensor item_vectors();
+  // [B, D] user vectors. causal: hidden state at the last column. Not causal (a masked-item
+  // model): appends [MASK] after the history (dropping the oldest column if L == max_len)
+  // and returns the bidirectional hidden state at the [MASK].
+  torch::Tensor user_vectors(const torch::Tensor& input_ids, bool causal = true);
+  // [B, I] scores of every item: user_vecs [B, D] @ item_vectors()^T.
+  torch::Tensor score_all(const torch::Tensor& user_vecs);
+
+  const ModelConfig& config() const { return config_; }
+  ItemEncoder& item_encoder() { return item_encoder_; }
+  int64_t mask_token() const { return config_.num_items + 1; }
+  static torch::Tensor to_input_ids(const torch::Tensor& item_ids) {
+    return ItemEncoderImpl::to_input_ids(item_ids);
+  }
+
+ private:
+  torch::Tensor run_blocks(const torch::Tensor& input_ids, torch::Tensor tokens, bool causal);
+
+  ModelConfig config_;
+  ItemEncoder item_encoder_{nullptr};
+  torch::nn::Embedding positions_{nullptr};
+  torch::nn::ModuleList blocks_{nullptr};
+  torch::nn::LayerNorm final_norm_{nullptr};
+};
+TORCH_MODULE(SeqModel);
+
+}  // namespace divrec::model
