@@ -24,8 +24,8 @@ void check_options(const RawDataset& raw, const WriteOptions& o) {
                       "min_seq_len = ",
                       o.min_seq_len);
   } else if (s.type == "temporal") {
-    DIVREC_CHECK_HINT(o.min_seq_len >= 1, "pass --min-seq-len 1 or more", "min_seq_len = ",
-                      o.min_seq_len);
+    DIVREC_CHECK_HINT(o.min_seq_len >= 1, "pass --min-seq-len 1 or more",
+                      "min_seq_len = ", o.min_seq_len);
     if (s.explicit_cuts) {
       DIVREC_CHECK_HINT(s.valid_cut <= s.test_cut, "pass --valid-cut <= --test-cut",
                         "temporal split: valid cut ", s.valid_cut, " is after test cut ",
@@ -78,8 +78,7 @@ std::vector<int32_t> assign_dense(const Interner& in, const std::vector<char>& u
   return dense;
 }
 
-void build_item_table(const RawDataset& raw, const std::vector<int32_t>& item_dense,
-                      ItemTable* t) {
+void build_item_table(const RawDataset& raw, const std::vector<int32_t>& item_dense, ItemTable* t) {
   const auto num_items = t->num_items;
   std::vector<int32_t> raw_of(static_cast<size_t>(num_items));
   for (size_t r = 0; r < item_dense.size(); ++r) {
@@ -190,12 +189,12 @@ BuiltDataset build_dataset(const RawDataset& raw, const WriteOptions& options) {
   auto& m = out.manifest;
   auto user_dense = assign_dense(raw.users, keep, &m.user_raw_ids);
   const auto num_users = static_cast<int64_t>(m.user_raw_ids.size());
-  DIVREC_CHECK_HINT(num_users > 0, "lower --min-seq-len or check the input",
-                    "no user of input '", raw.input, "' has at least ", options.min_seq_len,
-                    " interactions");
+  DIVREC_CHECK_HINT(num_users > 0, "lower --min-seq-len or check the input", "no user of input '",
+                    raw.input, "' has at least ", options.min_seq_len, " interactions");
   std::vector<int32_t> raw_user_of(static_cast<size_t>(num_users));
   for (size_t u = 0; u < num_raw_users; ++u) {
-    if (user_dense[u] >= 0) raw_user_of[static_cast<size_t>(user_dense[u])] = static_cast<int32_t>(u);
+    if (user_dense[u] >= 0)
+      raw_user_of[static_cast<size_t>(user_dense[u])] = static_cast<int32_t>(u);
   }
   // Catalog = items that kept users interacted with.
   std::vector<char> item_used(static_cast<size_t>(raw.items.size()), 0);
@@ -233,7 +232,8 @@ BuiltDataset build_dataset(const RawDataset& raw, const WriteOptions& options) {
   const auto& s = options.split;
   m.split = s.type;
   if (s.type == "temporal") {
-    m.valid_cut_time = s.explicit_cuts ? s.valid_cut : quantile_cut(us.times, s.test_frac + s.valid_frac);
+    m.valid_cut_time =
+        s.explicit_cuts ? s.valid_cut : quantile_cut(us.times, s.test_frac + s.valid_frac);
     m.test_cut_time = s.explicit_cuts ? s.test_cut : quantile_cut(us.times, s.test_frac);
   }
   us.valid_start.resize(static_cast<size_t>(num_users));

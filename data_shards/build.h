@@ -15,12 +15,12 @@ namespace divrec::data {
 inline constexpr const char* kNoCategory = "(none)";
 
 struct BuiltDataset {
-  Manifest manifest;             // shards / checksums left empty
+  Manifest manifest;  // shards / checksums left empty
   ItemTable items;
-  UserSequences users;           // every kept user; user_ids == 0..U-1
+  UserSequences users;              // every kept user; user_ids == 0..U-1
   std::vector<int32_t> user_shard;  // [U] shard of each dense user
-  int64_t unsorted_users = 0;    // users whose events were not in time order (they were sorted)
-  int64_t dropped_users = 0;     // users shorter than min_seq_len
+  int64_t unsorted_users = 0;       // users whose events were not in time order (they were sorted)
+  int64_t dropped_users = 0;        // users shorter than min_seq_len
 };
 
 BuiltDataset build_dataset(const RawDataset& raw, const WriteOptions& options);

@@ -31,8 +31,7 @@ std::vector<std::string> read_strings_sized(const h5::Group& g, const std::strin
 void check_offsets(const h5::Group& g, const std::string& name, const std::vector<int64_t>& off,
                    int64_t total) {
   DIVREC_CHECK_HINT(!off.empty() && off.front() == 0 && off.back() == total,
-                    "the file is corrupted", g.where(name), " must start at 0 and end at ",
-                    total);
+                    "the file is corrupted", g.where(name), " must start at 0 and end at ", total);
   for (size_t i = 1; i < off.size(); ++i) {
     DIVREC_CHECK_HINT(off[i - 1] <= off[i], "the file is corrupted", g.where(name),
                       " decreases at row ", i, " (", off[i - 1], " > ", off[i], ")");
@@ -74,9 +73,9 @@ ItemTable read_items_file(const std::string& path) {
   t.num_attributes = f.attr_int("num_attributes");
   t.content_dim = f.attr_int("content_dim");
   t.content_model = f.attr_string("content_model");
-  DIVREC_CHECK_HINT(t.num_items >= 0 && t.num_categories >= 0 && t.num_attributes >= 0 &&
-                        t.content_dim >= 0,
-                    "the file is corrupted", path, ": negative counts in the attributes");
+  DIVREC_CHECK_HINT(
+      t.num_items >= 0 && t.num_categories >= 0 && t.num_attributes >= 0 && t.content_dim >= 0,
+      "the file is corrupted", path, ": negative counts in the attributes");
   t.category = read_sized<int32_t>(f, "category", t.num_items);
   t.attr_offsets = read_sized<int64_t>(f, "attr_offsets", t.num_items + 1);
   t.attr_ids = h5::read_vector<int32_t>(f, "attr_ids");
@@ -143,12 +142,14 @@ UserSequences read_shard_file(const std::string& path, ShardHeader* header) {
   return s;
 }
 
-std::vector<int64_t> read_shard_offsets(const std::string& path) {
+void read_shard_index(const std::string& path, std::vector<int64_t>* user_ids,
+                      std::vector<int64_t>* offsets, ShardHeader* header) {
   auto f = h5::File::open_divrec(path, "shard");
   ShardHeader h = read_header(f);
-  auto off = read_sized<int64_t>(f, "offsets", h.num_users + 1);
-  check_offsets(f, "offsets", off, h.num_events);
-  return off;
+  *user_ids = read_sized<int64_t>(f, "user_ids", h.num_users);
+  *offsets = read_sized<int64_t>(f, "offsets", h.num_users + 1);
+  check_offsets(f, "offsets", *offsets, h.num_events);
+  if (header) *header = h;
 }
 
 void write_manifest_file(const std::string& path, const Manifest& m, const ItemTable& items) {

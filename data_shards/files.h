@@ -27,13 +27,13 @@ struct ShardHeader {
 void write_shard_file(const std::string& path, const UserSequences& users, int shard_index,
                       int num_shards);
 UserSequences read_shard_file(const std::string& path, ShardHeader* header = nullptr);
-// Only the row pointers (for length statistics without reading the events).
-std::vector<int64_t> read_shard_offsets(const std::string& path);
+// Only user ids and row pointers (length statistics without reading the events).
+void read_shard_index(const std::string& path, std::vector<int64_t>* user_ids,
+                      std::vector<int64_t>* offsets, ShardHeader* header = nullptr);
 
 // The manifest also stores the dense -> raw id maps of items, categories and attributes (copies
 // of items.h5's, so the manifest alone maps every raw id).
-void write_manifest_file(const std::string& path, const Manifest& manifest,
-                         const ItemTable& items);
+void write_manifest_file(const std::string& path, const Manifest& manifest, const ItemTable& items);
 Manifest read_manifest_file(const std::string& path);
 struct ManifestIdMaps {
   std::vector<std::string> items, categories, attributes;

@@ -11,13 +11,13 @@ namespace divrec::trainer {
 namespace {
 void check_hidden_and_table(const char* fn, const torch::Tensor& hidden,
                             const torch::Tensor& item_vecs) {
-  DIVREC_CHECK(hidden.dim() == 2 && item_vecs.dim() == 2 && hidden.size(1) == item_vecs.size(1),
-               fn, ": hidden must be [N, D] and item_vecs [I, D]; got ", hidden.sizes(), " and ",
+  DIVREC_CHECK(hidden.dim() == 2 && item_vecs.dim() == 2 && hidden.size(1) == item_vecs.size(1), fn,
+               ": hidden must be [N, D] and item_vecs [I, D]; got ", hidden.sizes(), " and ",
                item_vecs.sizes());
 }
 void check_items(const char* fn, const char* what, const torch::Tensor& items, int64_t n) {
-  DIVREC_CHECK(items.scalar_type() == torch::kInt64 && items.dim() >= 1 && items.size(0) == n,
-               fn, ": ", what, " must be int64 with ", n, " rows, got ", items.scalar_type(), " ",
+  DIVREC_CHECK(items.scalar_type() == torch::kInt64 && items.dim() >= 1 && items.size(0) == n, fn,
+               ": ", what, " must be int64 with ", n, " rows, got ", items.scalar_type(), " ",
                items.sizes());
 }
 }  // namespace
@@ -31,23 +31,22 @@ torch::Tensor bce_loss(const torch::Tensor& hidden, const torch::Tensor& pos_ite
   DIVREC_CHECK(pos_items.dim() == 1 && neg_items.dim() <= 2,
                "bce_loss: pos_items must be [N] and neg_items [N] or [N, K]");
   const auto pos_logit = (hidden * item_vecs.index_select(0, pos_items)).sum(-1);  // [N]
-  const auto negs = neg_items.reshape({n, -1});                                     // [N, K]
+  const auto negs = neg_items.reshape({n, -1});                                    // [N, K]
   const auto neg_vecs = item_vecs.index_select(0, negs.reshape({-1})).view({n, negs.size(1), -1});
-  const auto neg_logit = torch::bmm(neg_vecs, hidden.unsqueeze(2)).squeeze(2);      // [N, K]
+  const auto neg_logit = torch::bmm(neg_vecs, hidden.unsqueeze(2)).squeeze(2);  // [N, K]
   // -log sigmoid(x) = softplus(-x); -log(1 - sigmoid(x)) = softplus(x).
   return (torch::softplus(-pos_logit) + torch::softplus(neg_logit).sum(1)).mean();
 }
 
 torch::Tensor sampled_softmax_loss(const torch::Tensor& hidden, const torch::Tensor& pos_items,
                                    const torch::Tensor& neg_items, const torch::Tensor& log_q_pos,
-                                   const torch::Tensor& log_q_neg,
-                                   const torch::Tensor& item_vecs) {
+                                   const torch::Tensor& log_q_neg, const torch::Tensor& item_vecs) {
   check_hidden_and_table("sampled_softmax_loss", hidden, item_vecs);
   const int64_t n = hidden.size(0);
   check_items("sampled_softmax_loss", "pos_items", pos_items, n);
-  DIVREC_CHECK(pos_items.dim() == 1 && neg_items.dim() == 1 &&
-                   neg_items.scalar_type() == torch::kInt64,
-               "sampled_softmax_loss: pos_items must be [N] and neg_items [S] int64");
+  DIVREC_CHECK(
+      pos_items.dim() == 1 && neg_items.dim() == 1 && neg_items.scalar_type() == torch::kInt64,
+      "sampled_softmax_loss: pos_items must be [N] and neg_items [S] int64");
   DIVREC_CHECK(log_q_pos.sizes() == pos_items.sizes() && log_q_neg.sizes() == neg_items.sizes(),
                "sampled_softmax_loss: log_q_pos must be [N] and log_q_neg [S]; got ",
                log_q_pos.sizes(), " and ", log_q_neg.sizes());
@@ -83,10 +82,9 @@ torch::Tensor category_distribution(const torch::Tensor& logits, const torch::Te
 torch::Tensor calibration_kl(const torch::Tensor& logits, const torch::Tensor& item_category,
                              const torch::Tensor& hist_cat_dist, double alpha) {
   DIVREC_CHECK(hist_cat_dist.dim() == 2 && hist_cat_dist.size(0) == logits.size(0),
-               "calibration_kl: hist_cat_dist must be [U, C] with U = ", logits.size(0),
-               ", got ", hist_cat_dist.sizes());
-  DIVREC_CHECK(alpha >= 0.0 && alpha < 1.0, "calibration_kl: alpha must be in [0, 1), got ",
-               alpha);
+               "calibration_kl: hist_cat_dist must be [U, C] with U = ", logits.size(0), ", got ",
+               hist_cat_dist.sizes());
+  DIVREC_CHECK(alpha >= 0.0 && alpha < 1.0, "calibration_kl: alpha must be in [0, 1), got ", alpha);
   const auto& p = hist_cat_dist;
   const auto q = category_distribution(logits, item_category, p.size(1));
   const auto q_smooth = (1.0 - alpha) * q + alpha * p;

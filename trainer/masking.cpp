@@ -11,10 +11,10 @@ MaskedBatch mask_sequences(const torch::Tensor& input_ids, double mask_prob, int
                            at::Generator& generator, double last_only_prob) {
   DIVREC_CHECK(input_ids.dim() == 2 && input_ids.scalar_type() == torch::kInt64,
                "mask_sequences: input ids must be [B, L] int64, got ", input_ids.sizes());
-  DIVREC_CHECK(mask_prob > 0.0 && mask_prob <= 1.0 && last_only_prob >= 0.0 &&
-                   last_only_prob <= 1.0,
-               "mask_sequences: mask_prob must be in (0, 1] and last_only_prob in [0, 1]; got ",
-               mask_prob, ", ", last_only_prob);
+  DIVREC_CHECK(
+      mask_prob > 0.0 && mask_prob <= 1.0 && last_only_prob >= 0.0 && last_only_prob <= 1.0,
+      "mask_sequences: mask_prob must be in (0, 1] and last_only_prob in [0, 1]; got ", mask_prob,
+      ", ", last_only_prob);
   const auto ids = input_ids.to(torch::kCPU);
   const int64_t b = ids.size(0);
   const int64_t l = ids.size(1);
@@ -24,7 +24,8 @@ MaskedBatch mask_sequences(const torch::Tensor& input_ids, double mask_prob, int
   auto masked = real & torch::rand({b, l}, generator, torch::kFloat64).lt(mask_prob);
   // Rows whose draw picked nothing: mask the real position with the largest random key,
   // i.e. a uniformly chosen one.
-  const auto keys = torch::rand({b, l}, generator, torch::kFloat64).masked_fill(real.logical_not(), -1.0);
+  const auto keys =
+      torch::rand({b, l}, generator, torch::kFloat64).masked_fill(real.logical_not(), -1.0);
   const auto pick = keys.argmax(1);  // [B]
   const auto forced = torch::zeros({b, l}, real.options())
                           .scatter(1, pick.unsqueeze(1), torch::ones({b, 1}, real.options()));
@@ -32,7 +33,8 @@ MaskedBatch mask_sequences(const torch::Tensor& input_ids, double mask_prob, int
   masked = masked | (forced & need);
   // Last-only rows: mask exactly column L-1 (the most recent item of a left-padded row).
   if (l > 0) {
-    const auto last_only = nonempty & torch::rand({b}, generator, torch::kFloat64).lt(last_only_prob);
+    const auto last_only =
+        nonempty & torch::rand({b}, generator, torch::kFloat64).lt(last_only_prob);
     auto last_col = torch::zeros({b, l}, real.options());
     last_col.select(1, l - 1).fill_(true);
     masked = torch::where(last_only.unsqueeze(1), last_col & real, masked);

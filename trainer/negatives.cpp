@@ -25,9 +25,8 @@ NegativeSampler::NegativeSampler(const std::vector<int64_t>& popularity, uint64_
     w[i] = std::pow(static_cast<double>(popularity[i]) + smoothing, power);
   }
   const double total = weight.sum().item<double>();
-  DIVREC_CHECK(total > 0.0 && std::isfinite(total),
-               "negative sampler: popularity weights sum to ", total,
-               "; use smoothing > 0 when items have zero popularity");
+  DIVREC_CHECK(total > 0.0 && std::isfinite(total), "negative sampler: popularity weights sum to ",
+               total, "; use smoothing > 0 when items have zero popularity");
   const auto q = weight / total;
   cdf_ = torch::cumsum(q, 0);
   cdf_[num_items_ - 1] = 1.0;  // guard against rounding: every u < 1 finds an item
@@ -36,8 +35,8 @@ NegativeSampler::NegativeSampler(const std::vector<int64_t>& popularity, uint64_
 
 torch::Tensor NegativeSampler::uniform_excluding(const torch::Tensor& pos_items, int64_t k) {
   DIVREC_CHECK(pos_items.dim() == 1 && pos_items.scalar_type() == torch::kInt64 && k >= 1,
-               "negative sampler: pos_items must be [N] int64 and k >= 1, got ",
-               pos_items.sizes(), ", k = ", k);
+               "negative sampler: pos_items must be [N] int64 and k >= 1, got ", pos_items.sizes(),
+               ", k = ", k);
   const auto pos = pos_items.to(torch::kCPU);
   const int64_t n = pos.size(0);
   auto r = torch::randint(num_items_ - 1, {n, k}, generator_, torch::kInt64);

@@ -10,8 +10,8 @@ namespace divrec::model {
 void ModelConfig::validate() const {
   DIVREC_CHECK(num_items > 0, "model config: num_items must be positive, got ", num_items);
   DIVREC_CHECK(num_categories >= 0 && num_attributes >= 0 && content_dim >= 0,
-               "model config: negative catalog size (categories ", num_categories,
-               ", attributes ", num_attributes, ", content_dim ", content_dim, ")");
+               "model config: negative catalog size (categories ", num_categories, ", attributes ",
+               num_attributes, ", content_dim ", content_dim, ")");
   DIVREC_CHECK(dim > 0 && layers >= 0 && heads > 0 && max_len > 0,
                "model config: dim, heads and max_len must be positive and layers >= 0 (dim ", dim,
                ", layers ", layers, ", heads ", heads, ", max_len ", max_len, ")");
@@ -26,8 +26,8 @@ void ModelConfig::validate() const {
   DIVREC_CHECK_HINT(has_item_id() || has_category() || has_attributes() || has_content(),
                     "switch on use_item_id, or a side feature the dataset has",
                     "model config: no item feature is enabled (item_id ", use_item_id,
-                    ", category ", has_category(), ", attributes ", has_attributes(),
-                    ", content ", has_content(), ")");
+                    ", category ", has_category(), ", attributes ", has_attributes(), ", content ",
+                    has_content(), ")");
 }
 
 std::string ModelConfig::summary() const {

@@ -20,17 +20,14 @@ ItemEncoderImpl::ItemEncoderImpl(const ModelConfig& config, ItemFeatures feature
     trunc_normal_(item_id_->weight, std);
   }
   if (config.has_category()) {
-    DIVREC_CHECK(features_.num_categories == config.num_categories,
-                 "item encoder: features have ", features_.num_categories,
-                 " categories, config has ", config.num_categories);
-    category_ = register_module("category",
-                                torch::nn::Embedding(config.num_categories + 1, d));
+    DIVREC_CHECK(features_.num_categories == config.num_categories, "item encoder: features have ",
+                 features_.num_categories, " categories, config has ", config.num_categories);
+    category_ = register_module("category", torch::nn::Embedding(config.num_categories + 1, d));
     trunc_normal_(category_->weight, std);
   }
   if (config.has_attributes()) {
-    DIVREC_CHECK(features_.num_attributes == config.num_attributes,
-                 "item encoder: features have ", features_.num_attributes,
-                 " attributes, config has ", config.num_attributes);
+    DIVREC_CHECK(features_.num_attributes == config.num_attributes, "item encoder: features have ",
+                 features_.num_attributes, " attributes, config has ", config.num_attributes);
     attributes_ = register_module(
         "attributes",
         torch::nn::EmbeddingBag(
@@ -39,8 +36,8 @@ ItemEncoderImpl::ItemEncoderImpl(const ModelConfig& config, ItemFeatures feature
   }
   if (config.has_content()) {
     DIVREC_CHECK(features_.content_dim == config.content_dim && features_.content.defined(),
-                 "item encoder: features have content_dim ", features_.content_dim,
-                 ", config has ", config.content_dim);
+                 "item encoder: features have content_dim ", features_.content_dim, ", config has ",
+                 config.content_dim);
     content_proj_ = register_module("content_proj", torch::nn::Linear(config.content_dim, d));
     init_linear(content_proj_, std);
   }
@@ -74,7 +71,10 @@ torch::Tensor ItemEncoderImpl::forward_all() {
 
 torch::Tensor ItemEncoderImpl::forward_items(const torch::Tensor& item_ids) {
   const auto& f = features();
+  auto sizes = item_ids.sizes().vec();
+  sizes.push_back(dim_);
   const auto flat = item_ids.reshape({-1}).to(torch::kInt64);
+  if (flat.numel() == 0) return torch::zeros(sizes, norm_->weight.options());  // no empty bags
   torch::Tensor sum;
   auto add = [&](const torch::Tensor& t) { sum = sum.defined() ? sum + t : t; };
   if (item_id_) add(item_id_->forward(flat));
@@ -85,14 +85,12 @@ torch::Tensor ItemEncoderImpl::forward_items(const torch::Tensor& item_ids) {
     const auto lens = f.attr_offsets.index_select(0, flat + 1) - starts;
     const auto ends = torch::cumsum(lens, 0);
     const auto new_offsets = ends - lens;
-    const int64_t total = flat.numel() > 0 ? ends[-1].item<int64_t>() : 0;
+    const int64_t total = ends[-1].item<int64_t>();
     const auto shift = torch::repeat_interleave(starts - new_offsets, lens, 0, total);
     const auto positions = torch::arange(total, flat.options()) + shift;
     add(attributes_->forward(f.attr_ids.index_select(0, positions), new_offsets));
   }
   if (content_proj_) add(content_proj_->forward(f.content.index_select(0, flat)));
-  auto sizes = item_ids.sizes().vec();
-  sizes.push_back(dim_);
   return norm_->forward(sum).reshape(sizes);
 }
 
@@ -109,10 +107,9 @@ void ItemEncoderImpl::check_input_ids(const torch::Tensor& input_ids) const {
 torch::Tensor ItemEncoderImpl::embed_inputs(const torch::Tensor& input_ids,
                                             const torch::Tensor& item_table) {
   check_input_ids(input_ids);
-  DIVREC_CHECK(item_table.dim() == 2 && item_table.size(0) == num_items_ &&
-                   item_table.size(1) == dim_,
-               "item encoder: item table must be [", num_items_, ", ", dim_, "], got ",
-               item_table.sizes());
+  DIVREC_CHECK(
+      item_table.dim() == 2 && item_table.size(0) == num_items_ && item_table.size(1) == dim_,
+      "item encoder: item table must be [", num_items_, ", ", dim_, "], got ", item_table.sizes());
   const auto flat = input_ids.reshape({-1});
   auto rows = item_table.index_select(0, (flat - 1).clamp(0, num_items_ - 1));
   rows = torch::where(flat.eq(mask_token()).unsqueeze(1), mask_embedding_, rows);

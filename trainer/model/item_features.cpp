@@ -18,10 +18,10 @@ ItemFeatures ItemFeatures::from_table(const data::ItemTable& table) {
                    table.attr_offsets.back() == static_cast<int64_t>(table.attr_ids.size()),
                "item table: attr_offsets must start at 0 and end at attr_ids.size() = ",
                table.attr_ids.size());
-  DIVREC_CHECK(table.content_dim >= 0 &&
-                   static_cast<int64_t>(table.content.size()) == n * table.content_dim,
-               "item table: content has ", table.content.size(), " floats, expected num_items * ",
-               "content_dim = ", n, " * ", table.content_dim);
+  DIVREC_CHECK(
+      table.content_dim >= 0 && static_cast<int64_t>(table.content.size()) == n * table.content_dim,
+      "item table: content has ", table.content.size(), " floats, expected num_items * ",
+      "content_dim = ", n, " * ", table.content_dim);
 
   ItemFeatures f;
   f.num_items = n;
@@ -33,8 +33,8 @@ ItemFeatures ItemFeatures::from_table(const data::ItemTable& table) {
   auto* cat = f.category.data_ptr<int64_t>();
   for (int64_t i = 0; i < n; ++i) {
     const int32_t c = table.category[i];
-    DIVREC_CHECK(c >= -1 && c < table.num_categories, "item table: item ", i, " has category ",
-                 c, ", expected -1 or [0, ", table.num_categories, ")");
+    DIVREC_CHECK(c >= -1 && c < table.num_categories, "item table: item ", i, " has category ", c,
+                 ", expected -1 or [0, ", table.num_categories, ")");
     cat[i] = c < 0 ? table.num_categories : c;
   }
 
@@ -50,14 +50,14 @@ ItemFeatures ItemFeatures::from_table(const data::ItemTable& table) {
   auto* ids = f.attr_ids.data_ptr<int64_t>();
   for (int64_t k = 0; k < nnz; ++k) {
     const int32_t a = table.attr_ids[k];
-    DIVREC_CHECK(a >= 0 && a < table.num_attributes, "item table: attribute entry ", k,
-                 " is ", a, ", expected [0, ", table.num_attributes, ")");
+    DIVREC_CHECK(a >= 0 && a < table.num_attributes, "item table: attribute entry ", k, " is ", a,
+                 ", expected [0, ", table.num_attributes, ")");
     ids[k] = a;
   }
 
   if (table.content_dim > 0) {
-    f.content = torch::from_blob(const_cast<float*>(table.content.data()),
-                                 {n, table.content_dim}, torch::kFloat32)
+    f.content = torch::from_blob(const_cast<float*>(table.content.data()), {n, table.content_dim},
+                                 torch::kFloat32)
                     .clone();
   }
   return f;

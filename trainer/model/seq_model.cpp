@@ -8,8 +8,7 @@
 
 namespace divrec::model {
 
-SeqModelImpl::SeqModelImpl(ModelConfig config, ItemFeatures features)
-    : config_(std::move(config)) {
+SeqModelImpl::SeqModelImpl(ModelConfig config, ItemFeatures features) : config_(std::move(config)) {
   config_.validate();
   item_encoder_ = register_module("item_encoder", ItemEncoder(config_, std::move(features)));
   positions_ = register_module("positions", torch::nn::Embedding(config_.max_len, config_.dim));
@@ -22,32 +21,40 @@ SeqModelImpl::SeqModelImpl(ModelConfig config, ItemFeatures features)
   init_layer_norm(final_norm_);
 }
 
-torch::Tensor SeqModelImpl::run_blocks(const torch::Tensor& input_ids, torch::Tensor tokens,
-                                       bool causal) {
-  const int64_t l = input_ids.size(1);
-  // Column j has position L-1-j: counted back from the most recent item.
-  auto pos = torch::arange(l - 1, -1, -1, input_ids.options());
-  auto x = tokens + positions_->forward(pos).unsqueeze(0);
-  x = torch::dropout(x, config_.dropout, is_training());
-  const auto is_pad = input_ids.eq(ItemEncoderImpl::kPad);
-  const auto bias = attention_bias(is_pad, causal, config_.heads, x.scalar_type());
-  for (const auto& block : *blocks_) x = block->as<TransformerBlock>()->forward(x, bias);
-  return final_norm_->forward(x).masked_fill(is_pad.unsqueeze(2), 0.0);
-}
-
-torch::Tensor SeqModelImpl::encode(const torch::Tensor& input_ids, bool causal) {
+void SeqModelImpl::check_input(const torch::Tensor& input_ids) const {
   DIVREC_CHECK(input_ids.dim() == 2 && input_ids.size(1) <= config_.max_len,
                "SeqModel::encode: input ids must be [B, L] with L <= max_len = ", config_.max_len,
                ", got ", input_ids.sizes());
-  return run_blocks(input_ids, item_encoder_->forward(input_ids), causal);
+}
+
+PackedHidden SeqModelImpl::encode_packed(const torch::Tensor& input_ids, bool causal,
+                                         const torch::Tensor& item_table) {
+  check_input(input_ids);
+  const int64_t l = input_ids.size(1);
+  const auto is_pad = input_ids.eq(ItemEncoderImpl::kPad);
+  // Only the real tokens are embedded and transformed (see TokenLayout).
+  const auto layout =
+      TokenLayout::make(is_pad, causal, config_.heads, positions_->weight.scalar_type());
+  const auto real_ids = input_ids.reshape({-1}).index_select(0, layout.real_index);
+  auto x = item_table.defined() ? item_encoder_->embed_inputs(real_ids, item_table)
+                                : item_encoder_->forward(real_ids);
+  // Column j has position L-1-j: counted back from the most recent item.
+  const auto pos = (l - 1) - layout.real_index.remainder(l);
+  x = torch::dropout(x + positions_->forward(pos), config_.dropout, is_training());
+  for (const auto& block : *blocks_) x = block->as<TransformerBlock>()->forward(x, layout);
+  return {final_norm_->forward(x), layout.real_index};
 }
 
 torch::Tensor SeqModelImpl::encode(const torch::Tensor& input_ids, bool causal,
                                    const torch::Tensor& item_table) {
-  DIVREC_CHECK(input_ids.dim() == 2 && input_ids.size(1) <= config_.max_len,
-               "SeqModel::encode: input ids must be [B, L] with L <= max_len = ", config_.max_len,
-               ", got ", input_ids.sizes());
-  return run_blocks(input_ids, item_encoder_->embed_inputs(input_ids, item_table), causal);
+  auto packed = encode_packed(input_ids, causal, item_table);
+  const int64_t b = input_ids.size(0);
+  const int64_t l = input_ids.size(1);
+  const int64_t d = config_.dim;
+  if (packed.hidden.size(0) == b * l) return packed.hidden.view({b, l, d});
+  return torch::zeros({b * l, d}, packed.hidden.options())
+      .index_copy(0, packed.real_index, packed.hidden)
+      .view({b, l, d});
 }
 
 torch::Tensor SeqModelImpl::item_vectors() { return item_encoder_->forward_all(); }
@@ -57,10 +64,10 @@ torch::Tensor SeqModelImpl::user_vectors(const torch::Tensor& input_ids, bool ca
                "SeqModel::user_vectors: input ids must be [B, L] with L >= 1, got ",
                input_ids.sizes());
   if (causal) return encode(input_ids, true).select(1, input_ids.size(1) - 1);
-  auto history = input_ids.size(1) >= config_.max_len
-                     ? input_ids.narrow(1, input_ids.size(1) - config_.max_len + 1,
-                                        config_.max_len - 1)
-                     : input_ids;
+  auto history =
+      input_ids.size(1) >= config_.max_len
+          ? input_ids.narrow(1, input_ids.size(1) - config_.max_len + 1, config_.max_len - 1)
+          : input_ids;
   auto mask_col = torch::full({input_ids.size(0), 1}, mask_token(), input_ids.options());
   auto ids = torch::cat({history, mask_col}, 1);
   return encode(ids, false).select(1, ids.size(1) - 1);

@@ -16,7 +16,9 @@ namespace divrec::model {
 // Inputs are [B, L] int64 input ids (ItemEncoderImpl: 0 = pad, 1..I = items, I+1 = [MASK]),
 // left-padded so the most recent item sits at column L-1, with L <= max_len. Positions count
 // back from the last column (position 0 = column L-1), so padding a batch only to its own
-// longest sequence gives the same outputs at real positions as padding to max_len.
+// longest sequence gives the same outputs at real positions as padding to max_len. Internally
+// only the real tokens go through the per-token layers (TokenLayout), so padding costs little
+// beyond the [B*H, L, L] attention scores.
 //
 // Checkpoint keys (named_parameters; no buffers):
 //   item_encoder.{item_id.weight, category.weight, attributes.weight, content_proj.weight,
@@ -24,17 +26,26 @@ namespace divrec::model {
 //   positions.weight [max_len, D]
 //   blocks.<k>.{attn_norm, qkv, attn_out, ffn_norm, ffn_in, ffn_out}.{weight, bias}, k < layers
 //   final_norm.{weight, bias}
+// Hidden states of the real tokens of a batch, in row-major order of their positions.
+struct PackedHidden {
+  torch::Tensor hidden;      // [N, D]
+  torch::Tensor real_index;  // [N] int64 flat indices into B*L of the non-padding positions
+};
+
 class SeqModelImpl : public torch::nn::Module {
  public:
   SeqModelImpl(ModelConfig config, ItemFeatures features);
 
   // Hidden states [B, L, D]; rows at padding positions are exactly zero. causal = next-item
-  // (position t sees positions <= t); otherwise bidirectional (masked-item).
-  torch::Tensor encode(const torch::Tensor& input_ids, bool causal);
-  // As above, but token embeddings are gathered from item_table = item_vectors() computed once
-  // per step by the caller (shares one catalog pass between inputs and tied output scoring).
+  // (position t sees positions <= t); otherwise bidirectional (masked-item). item_table:
+  // optional item_vectors() computed once per step by the caller, so one catalog pass serves
+  // both the inputs and the tied output scoring; undefined = direct lookups of the inputs.
   torch::Tensor encode(const torch::Tensor& input_ids, bool causal,
-                       const torch::Tensor& item_table);
+                       const torch::Tensor& item_table = {});
+  // As encode, but only the real (non-padding) positions: skips the scatter into [B, L, D]
+  // when the loss wants exactly those rows (next-item training, user vectors).
+  PackedHidden encode_packed(const torch::Tensor& input_ids, bool causal,
+                             const torch::Tensor& item_table = {});
 
   // [I, D] output item embeddings (tied: the item encoder's vectors).
   torch::Tensor item_vectors();
@@ -53,7 +64,7 @@ class SeqModelImpl : public torch::nn::Module {
   }
 
  private:
-  torch::Tensor run_blocks(const torch::Tensor& input_ids, torch::Tensor tokens, bool causal);
+  void check_input(const torch::Tensor& input_ids) const;
 
   ModelConfig config_;
   ItemEncoder item_encoder_{nullptr};

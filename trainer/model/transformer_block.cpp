@@ -10,8 +10,8 @@ namespace divrec::model {
 
 namespace {
 // Large enough that exp(score - max) underflows to exactly 0 for a masked key next to any real
-// one, small enough to stay finite in the dtype.
-double masked_score(torch::ScalarType dtype) { return dtype == torch::kHalf ? -3.0e4 : -1.0e9; }
+// one, small enough that padding + future (twice this) stays finite in the dtype.
+double masked_score(torch::ScalarType dtype) { return dtype == torch::kHalf ? -1.0e4 : -1.0e9; }
 }  // namespace
 
 torch::Tensor attention_bias(const torch::Tensor& key_is_pad, bool causal, int64_t heads,
@@ -20,14 +20,25 @@ torch::Tensor attention_bias(const torch::Tensor& key_is_pad, bool causal, int64
                "attention_bias: key_is_pad must be a [B, L] bool tensor, got ", key_is_pad.sizes());
   const int64_t b = key_is_pad.size(0);
   const int64_t l = key_is_pad.size(1);
-  auto blocked = key_is_pad.unsqueeze(1).expand({b, l, l});  // [B, query, key]
+  const double neg = masked_score(dtype);
+  const auto opts = key_is_pad.options().dtype(dtype);
+  auto bias = key_is_pad.to(dtype).mul_(neg).unsqueeze(1);  // [B, 1(query), L(key)]
   if (causal) {
-    auto future = torch::ones({l, l}, key_is_pad.options()).triu(1);
-    blocked = blocked | future.unsqueeze(0);
+    bias = bias + torch::ones({l, l}, opts).triu_(1).mul_(neg);  // [B, L, L]
+  } else {
+    bias = bias.expand({b, l, l});
   }
-  auto bias = torch::zeros({b, l, l}, key_is_pad.options().dtype(dtype))
-                  .masked_fill(blocked, masked_score(dtype));
   return bias.unsqueeze(1).expand({b, heads, l, l}).reshape({b * heads, l, l});
+}
+
+TokenLayout TokenLayout::make(const torch::Tensor& key_is_pad, bool causal, int64_t heads,
+                              torch::ScalarType dtype) {
+  TokenLayout layout;
+  layout.batch = key_is_pad.size(0);
+  layout.length = key_is_pad.size(1);
+  layout.real_index = key_is_pad.reshape({-1}).logical_not().nonzero().reshape({-1});
+  layout.bias = attention_bias(key_is_pad, causal, heads, dtype);
+  return layout;
 }
 
 TransformerBlockImpl::TransformerBlockImpl(const ModelConfig& config)
@@ -53,27 +64,34 @@ TransformerBlockImpl::TransformerBlockImpl(const ModelConfig& config)
 }
 
 torch::Tensor TransformerBlockImpl::self_attention(const torch::Tensor& x,
-                                                   const torch::Tensor& bias) {
-  const int64_t b = x.size(0);
-  const int64_t l = x.size(1);
+                                                   const TokenLayout& layout) {
+  const int64_t b = layout.batch;
+  const int64_t l = layout.length;
   const int64_t dh = dim_ / heads_;
-  // One fused projection, then [B, L, 3, H, dh] -> [3, B, H, L, dh] -> three [B*H, L, dh].
-  auto qkv = qkv_->forward(x).view({b, l, 3, heads_, dh}).permute({2, 0, 3, 1, 4});
-  auto q = qkv[0].reshape({b * heads_, l, dh});
-  auto k = qkv[1].reshape({b * heads_, l, dh});
-  auto v = qkv[2].reshape({b * heads_, l, dh});
-  auto scores = torch::baddbmm(bias, q, k.transpose(1, 2), /*beta=*/1.0,
+  // One fused projection of the real tokens, scattered into [B*L, 3D] (padding keys and values
+  // are zero and masked anyway), then [B, L, 3, H, dh] -> 3 x [B*H, L, dh].
+  auto qkv = qkv_->forward(x);
+  if (!layout.dense()) {
+    qkv = torch::zeros({b * l, 3 * dim_}, qkv.options()).index_copy(0, layout.real_index, qkv);
+  }
+  // unbind, not three selects: its backward stacks once instead of zero-filling three
+  // full-size gradients.
+  auto parts = qkv.view({b, l, 3, heads_, dh}).permute({2, 0, 3, 1, 4}).unbind(0);
+  auto q = parts[0].reshape({b * heads_, l, dh});
+  auto k = parts[1].reshape({b * heads_, l, dh});
+  auto v = parts[2].reshape({b * heads_, l, dh});
+  auto scores = torch::baddbmm(layout.bias, q, k.transpose(1, 2), /*beta=*/1.0,
                                /*alpha=*/1.0 / std::sqrt(static_cast<double>(dh)));
-  auto probs = torch::softmax(scores, -1);
-  probs = torch::dropout(probs, attn_dropout_, is_training());
+  auto probs = torch::dropout(torch::softmax(scores, -1), attn_dropout_, is_training());
   auto ctx = torch::bmm(probs, v);  // [B*H, L, dh]
-  ctx = ctx.view({b, heads_, l, dh}).transpose(1, 2).reshape({b, l, dim_});
+  ctx = ctx.view({b, heads_, l, dh}).transpose(1, 2).reshape({b * l, dim_});
+  if (!layout.dense()) ctx = ctx.index_select(0, layout.real_index);
   return attn_out_->forward(ctx);
 }
 
-torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& bias) {
-  auto h = x + torch::dropout(self_attention(attn_norm_->forward(x), bias), dropout_,
-                              is_training());
+torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, const TokenLayout& layout) {
+  auto h =
+      x + torch::dropout(self_attention(attn_norm_->forward(x), layout), dropout_, is_training());
   auto f = torch::gelu(ffn_in_->forward(ffn_norm_->forward(h)));
   f = ffn_out_->forward(torch::dropout(f, dropout_, is_training()));
   return h + torch::dropout(f, dropout_, is_training());

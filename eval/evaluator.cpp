@@ -1,0 +1,222 @@
+// The evaluation pass (see evaluator.h). Scoring runs on torch's intra-op threads; re-ranking and
+// per-user metrics run on `threads` static slots over the (setting, user) pairs of a batch,
+// setting-major, so each slot touches only ~S/T settings and keeps accumulators for just those
+// (a sweep of S settings over a large catalog would otherwise hold S x T exposure histograms).
+// Accumulators sum in fixed point, so merging them in any order gives bit-identical results.
+#include "eval/evaluator.h"
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <memory>
+
+#include "core/check.h"
+#include "core/comm/typed.h"
+#include "core/log.h"
+#include "trainer/batch.h"
+
+namespace divrec::eval {
+
+namespace {
+
+// Per-slot scratch, reused across batches.
+struct Slot {
+  Workspace ws;
+  RerankResult result;
+  MetricScratch scratch;
+  std::vector<std::unique_ptr<MetricAccumulator>> acc;  // per setting, made on first use
+};
+
+// Left-pads [B, L] input ids to [B, max_len]. Every batch then has the same sequence length, so a
+// user's scores do not depend on which users share its batch (attention reductions over a longer
+// padded row add the same zeros in a different lane order), and 1, 2 or 3 ranks agree exactly.
+torch::Tensor pad_to_max_len(const torch::Tensor& inputs, int64_t max_len) {
+  const int64_t L = inputs.size(1);
+  if (L == max_len) return inputs;
+  return torch::constant_pad_nd(inputs, {max_len - L, 0}, 0);
+}
+
+}  // namespace
+
+data::Split parse_eval_split(const std::string& name) {
+  if (name == "test") return data::Split::kTest;
+  if (name == "valid") return data::Split::kValid;
+  DIVREC_FAIL("--split: unknown split '", name, "'; valid: test, valid");
+}
+
+const char* split_name(data::Split split) {
+  switch (split) {
+    case data::Split::kTrain: return "train";
+    case data::Split::kValid: return "valid";
+    case data::Split::kTest: return "test";
+  }
+  return "?";
+}
+
+std::vector<int64_t> evaluable_users(const data::UserSequences& seqs, data::Split split,
+                                     int64_t max_users) {
+  std::vector<int64_t> rows;
+  for (int64_t u = 0; u < seqs.num_users(); ++u) {
+    if (max_users > 0 && seqs.user_ids[u] >= max_users) continue;
+    auto [tb, te] = seqs.targets(u, split);
+    if (te > tb && seqs.history_end(u, split) > 0) rows.push_back(u);
+  }
+  return rows;
+}
+
+EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicator& comm) {
+  DIVREC_CHECK(in.model && in.items && in.rerank_similarity && in.users,
+               "evaluate: model, items, rerank_similarity and users are required");
+  DIVREC_CHECK(!opt.settings.empty(), "evaluate: no re-ranking setting");
+  DIVREC_CHECK(!opt.ks.empty(), "--k: at least one cut-off is needed");
+  DIVREC_CHECK(opt.batch_size > 0, "--batch-size must be positive, got ", opt.batch_size);
+  DIVREC_CHECK(!opt.collect_lists || in.user_raw_ids != nullptr,
+               "evaluate: dumping lists needs the users' raw ids");
+  const data::ItemTable& items = *in.items;
+  const data::UserSequences& seqs = *in.users;
+  const int max_k = *std::max_element(opt.ks.begin(), opt.ks.end());
+  DIVREC_CHECK(*std::min_element(opt.ks.begin(), opt.ks.end()) > 0, "--k: cut-offs must be > 0");
+  DIVREC_CHECK_HINT(opt.candidates >= max_k, "raise --candidates or lower --k",
+                    "--candidates ", opt.candidates, " is below the largest K ", max_k);
+  const int64_t I = in.model->config().num_items;
+  DIVREC_CHECK(I == items.num_items, "evaluate: the model scores ", I,
+               " items but the item table has ", items.num_items);
+  const int64_t N = std::min<int64_t>(opt.candidates, I);
+  const int64_t max_len = in.model->config().max_len;
+  validate(opt.constraints);
+
+  MetricOptions mo;
+  mo.ks = opt.ks;
+  MetricSuite suite(items, in.ild_similarity, mo);
+  std::vector<std::unique_ptr<Reranker>> rerankers;
+  for (const auto& s : opt.settings) {
+    rerankers.push_back(make_reranker(s.rerank, *in.rerank_similarity, items));
+  }
+  const int64_t S = static_cast<int64_t>(opt.settings.size());
+  const int64_t T = std::max(1, opt.threads);
+  std::vector<Slot> slots(static_cast<size_t>(T));
+  for (auto& slot : slots) slot.acc.resize(static_cast<size_t>(S));
+
+  const std::vector<int64_t> rows = evaluable_users(seqs, opt.split, opt.max_users);
+  const int64_t total_users =
+      core::allreduce_scalar<int64_t>(comm, static_cast<int64_t>(rows.size()), core::ReduceOp::kSum);
+  core::log0("eval: {} users on {} rank(s), {} setting(s), top-{} candidates, lists of {}",
+             total_users, comm.world(), S, N, max_k);
+  std::unique_ptr<core::Progress> progress;
+  if (opt.progress) progress = std::make_unique<core::Progress>("eval (rank 0)", rows.size());
+
+  torch::NoGradGuard no_grad;
+  const bool was_training = in.model->is_training();
+  in.model->eval();
+  const auto t0 = std::chrono::steady_clock::now();
+  const float kMasked = -std::numeric_limits<float>::infinity();
+
+  EvalPass pass;
+  std::vector<int64_t> batch;
+  std::vector<int32_t> cand_items;
+  std::vector<float> cand_scores;
+  std::vector<int> cand_n;
+  std::vector<CategoryDistribution> dists;
+  std::vector<DumpLine> batch_lines;
+  for (size_t start = 0; start < rows.size(); start += static_cast<size_t>(opt.batch_size)) {
+    batch.assign(rows.begin() + static_cast<std::ptrdiff_t>(start),
+                 rows.begin() + static_cast<std::ptrdiff_t>(
+                                    std::min(rows.size(), start + opt.batch_size)));
+    const int64_t B = static_cast<int64_t>(batch.size());
+
+    // Score the full catalog, mask each user's history, keep the top N.
+    auto inputs = pad_to_max_len(
+        trainer::make_history_batch(seqs, batch, max_len, opt.split).inputs, max_len);
+    auto scores = in.model->score_all(in.model->user_vectors(inputs, in.causal)).contiguous();
+    float* s = scores.data_ptr<float>();
+    for (int64_t b = 0; b < B; ++b) {
+      const int32_t* seq = seqs.seq(batch[b]);
+      float* row = s + b * I;
+      for (int64_t i = 0, e = seqs.history_end(batch[b], opt.split); i < e; ++i) {
+        row[seq[i]] = kMasked;
+      }
+    }
+    auto top = scores.topk(N, /*dim=*/1, /*largest=*/true, /*sorted=*/true);
+    auto values = std::get<0>(top).contiguous();
+    auto indices = std::get<1>(top).contiguous();
+    cand_items.resize(static_cast<size_t>(B * N));
+    cand_scores.resize(static_cast<size_t>(B * N));
+    cand_n.assign(static_cast<size_t>(B), 0);
+    const float* v = values.data_ptr<float>();
+    const int64_t* ix = indices.data_ptr<int64_t>();
+    for (int64_t b = 0; b < B; ++b) {
+      int n = 0;  // masked items sort last: stop at the first -inf
+      for (int64_t j = 0; j < N && v[b * N + j] != kMasked; ++j, ++n) {
+        cand_items[b * N + j] = static_cast<int32_t>(ix[b * N + j]);
+        cand_scores[b * N + j] = v[b * N + j];
+      }
+      cand_n[b] = n;
+    }
+    if (dists.size() < static_cast<size_t>(B)) dists.resize(static_cast<size_t>(B));
+    for (int64_t b = 0; b < B; ++b) {
+      dists[b].compute(seqs.seq(batch[b]), seqs.history_end(batch[b], opt.split), items);
+    }
+    if (opt.collect_lists) batch_lines.assign(static_cast<size_t>(B), DumpLine{});
+
+    // Re-rank with every setting and add every metric: slot t owns pairs [lo, hi) of the
+    // setting-major (setting, user) index space.
+    at::parallel_for(0, T, 1, [&](int64_t t_begin, int64_t t_end) {
+      for (int64_t t = t_begin; t < t_end; ++t) {
+        Slot& slot = slots[static_cast<size_t>(t)];
+        const int64_t lo = t * S * B / T, hi = (t + 1) * S * B / T;
+        for (int64_t w = lo; w < hi; ++w) {
+          const int64_t si = w / B, b = w % B;
+          const int64_t u = batch[b];
+          const int32_t* seq = seqs.seq(u);
+          const int64_t hend = seqs.history_end(u, opt.split);
+          const auto [tb, te] = seqs.targets(u, opt.split);
+          Candidates cands(cand_items.data() + b * N, cand_scores.data() + b * N, cand_n[b]);
+          UserContext user(seq, hend, &dists[b]);
+          rerankers[si]->rerank_into(cands, user, max_k, opt.constraints, slot.ws, slot.result);
+          auto& acc = slot.acc[static_cast<size_t>(si)];
+          if (!acc) acc = std::make_unique<MetricAccumulator>(suite.make_accumulator());
+          suite.add_user(*acc, slot.result.items.data(), static_cast<int>(slot.result.items.size()),
+                         seq + tb, static_cast<int>(te - tb), dists[b], slot.scratch);
+          suite.add_rerank_outcome(*acc, slot.result, opt.constraints);
+          if (si == 0 && opt.collect_lists) {
+            const int64_t id = seqs.user_ids[u];
+            batch_lines[b] = DumpLine{
+                id, list_json_line((*in.user_raw_ids)[id], seq, hend, slot.result, items)};
+          }
+        }
+      }
+    });
+    if (opt.collect_lists) {
+      for (auto& l : batch_lines) pass.lines.push_back(std::move(l));
+    }
+    if (progress) progress->advance(B);
+  }
+  if (progress) progress->finish();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (was_training) in.model->train();
+
+  // One exact aggregation per setting, in setting order on every rank.
+  EvalResult& r = pass.result;
+  r.ranks = comm.world();
+  r.seconds = core::allreduce_scalar<double>(comm, seconds, core::ReduceOp::kMax);
+  for (int64_t si = 0; si < S; ++si) {
+    MetricAccumulator acc = suite.make_accumulator();
+    for (auto& slot : slots) {
+      if (slot.acc[static_cast<size_t>(si)]) acc.merge(*slot.acc[static_cast<size_t>(si)]);
+    }
+    SettingResult sr;
+    sr.setting = opt.settings[static_cast<size_t>(si)];
+    sr.metrics = acc.finalize(comm);
+    auto it = sr.metrics.find("infeasible_users");
+    sr.infeasible_users = it == sr.metrics.end() ? 0 : static_cast<int64_t>(it->second);
+    r.settings.push_back(std::move(sr));
+  }
+  r.users = total_users;
+  return pass;
+}
+
+}  // namespace divrec::eval

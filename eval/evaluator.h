@@ -1,0 +1,60 @@
+// The distributed evaluation pass: each rank scores its users' histories against the full catalog
+// (history items masked), keeps the top-N candidates, re-ranks them with every configured setting
+// on several threads, and accumulates every metric at every K; one exact aggregation per setting
+// at the end. A sweep is the same pass with many settings (scoring and top-N done once).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/comm/communicator.h"
+#include "data_shards/dataset.h"
+#include "eval/dump_lists.h"
+#include "eval/metrics/suite.h"
+#include "eval/report.h"
+#include "eval/rerank/reranker.h"
+#include "eval/sweep.h"
+#include "trainer/model/seq_model.h"
+
+namespace divrec::eval {
+
+struct EvalOptions {
+  data::Split split = data::Split::kTest;
+  std::vector<int> ks = {5, 10, 20};
+  int candidates = 200;                  // top-N handed to the re-ranker (>= max K)
+  std::vector<RerankSetting> settings;   // at least one
+  Constraints constraints;
+  int64_t batch_size = 256;
+  int threads = 1;                       // re-ranking slots (torch's pool runs them)
+  int64_t max_users = 0;                 // only users with dense id < max_users (0 = all)
+  bool collect_lists = false;            // DumpLines of settings[0] (needs user_raw_ids)
+  bool progress = true;                  // core::Progress line with ETA on rank 0
+};
+
+// What a pass needs besides the options. The pointers must stay valid during evaluate().
+struct EvalInputs {
+  model::SeqModel model{nullptr};
+  bool causal = true;                        // next-item model (else [MASK] appended)
+  const data::ItemTable* items = nullptr;
+  const ItemSimilarity* rerank_similarity = nullptr;  // what the re-rankers diversify over
+  const ItemSimilarity* ild_similarity = nullptr;     // ild@k (null: not reported)
+  const data::UserSequences* users = nullptr;         // this rank's users
+  const std::vector<std::string>* user_raw_ids = nullptr;  // by dense id, for dumped lists
+};
+
+struct EvalPass {
+  EvalResult result;             // global: identical on every rank
+  std::vector<DumpLine> lines;   // this rank's lists of settings[0] when collect_lists
+};
+
+// Users of `seqs` that the split can evaluate: a non-empty target range and a non-empty history
+// (the rule trainer::evaluate_ranking uses), with dense id < max_users when max_users > 0.
+std::vector<int64_t> evaluable_users(const data::UserSequences& seqs, data::Split split,
+                                     int64_t max_users = 0);
+
+// Collective: every rank calls it with its own users. Targets are all items of the split's target
+// range (leave-one-out: one). Throws on invalid options (candidates < max K, no setting, ...).
+EvalPass evaluate(const EvalInputs& inputs, const EvalOptions& options, core::Communicator& comm);
+
+}  // namespace divrec::eval

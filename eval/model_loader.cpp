@@ -1,0 +1,67 @@
+// Rebuilds the model a checkpoint was trained with (see model_loader.h).
+#include "eval/model_loader.h"
+
+#include <torch/torch.h>
+
+#include "core/check.h"
+#include "trainer/checkpoint.h"
+#include "trainer/model/config_io.h"
+
+namespace divrec::eval {
+
+std::string read_checkpoint_config(const std::string& path) {
+  std::string payload = trainer::read_checkpoint_payload(path);
+  torch::serialize::InputArchive ar;
+  torch::Tensor ini;
+  try {
+    ar.load_from(payload.data(), payload.size(), torch::Device(torch::kCPU));
+    ar.read("state/config_ini", ini, /*is_buffer=*/true);
+  } catch (const std::exception& e) {
+    DIVREC_FAIL("checkpoint '", path, "' has no readable state/config_ini: ", e.what());
+  }
+  ini = ini.contiguous();
+  return std::string(static_cast<const char*>(ini.data_ptr()), static_cast<size_t>(ini.numel()));
+}
+
+LoadedModel load_model_for_eval(const std::string& checkpoint, const data::ItemTable& items) {
+  LoadedModel out;
+  out.path = trainer::resolve_checkpoint_arg(checkpoint);
+  out.config_ini = read_checkpoint_config(out.path);
+
+  // Catalog sizes from the data; a checkpoint that records other sizes was trained on another
+  // dataset (the strict tensor load would fail too, but less clearly).
+  model::ModelConfig data_sizes;
+  data_sizes.num_items = items.num_items;
+  data_sizes.num_categories = items.num_categories;
+  data_sizes.num_attributes = items.num_attributes;
+  data_sizes.content_dim = items.content_dim;
+  model::ModelConfig mc = model::from_ini(out.config_ini, data_sizes);
+  DIVREC_CHECK_HINT(mc.num_items == items.num_items && mc.num_categories == items.num_categories &&
+                        mc.num_attributes == items.num_attributes &&
+                        mc.content_dim == items.content_dim,
+                    "evaluate on the dataset the model was trained on (--data)", "checkpoint '",
+                    out.path, "' was trained on a catalog of ", mc.num_items, " items, ",
+                    mc.num_categories, " categories, ", mc.num_attributes, " attributes, content ",
+                    mc.content_dim, "; the dataset has ", items.num_items, ", ",
+                    items.num_categories, ", ", items.num_attributes, ", ", items.content_dim);
+  mc.validate();
+
+  auto kv = model::parse_ini(out.config_ini);
+  auto obj = kv.find("objective");
+  if (obj != kv.end()) {
+    DIVREC_CHECK(obj->second == "next-item" || obj->second == "masked-item", "checkpoint '",
+                 out.path, "': unknown objective '", obj->second, "' in its stored config");
+    out.causal = obj->second == "next-item";
+  }
+
+  out.model = model::SeqModel(mc, model::ItemFeatures::from_table(items));
+  trainer::TrainState ignored;
+  trainer::LoadOptions lo;
+  lo.strict = true;
+  lo.restore_rng = false;
+  trainer::load_checkpoint(out.path, *out.model, nullptr, ignored, lo);
+  out.model->eval();
+  return out;
+}
+
+}  // namespace divrec::eval

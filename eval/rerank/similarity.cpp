@@ -1,0 +1,172 @@
+// Item similarity: cosine via normalised vectors and the vectorised row kernel, Jaccard by merging
+// sorted attribute lists, or a precomputed matrix.
+#include "eval/rerank/similarity.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/check.h"
+#include "eval/rerank/kernels.h"
+#include "eval/rerank/workspace.h"
+
+namespace divrec::eval {
+
+SimilarityKind parse_similarity_kind(const std::string& name) {
+  if (name == "cosine") return SimilarityKind::kCosine;
+  if (name == "jaccard") return SimilarityKind::kJaccard;
+  DIVREC_FAIL("--similarity: unknown similarity '", name, "'; valid: cosine, jaccard");
+}
+
+const char* similarity_kind_name(SimilarityKind kind) {
+  switch (kind) {
+    case SimilarityKind::kCosine: return "cosine";
+    case SimilarityKind::kJaccard: return "jaccard";
+    case SimilarityKind::kPrecomputed: return "precomputed";
+  }
+  return "?";
+}
+
+ItemSimilarity ItemSimilarity::cosine(const float* vectors, int64_t num_items, int64_t dim) {
+  DIVREC_CHECK(num_items >= 0 && dim > 0, "cosine similarity needs item vectors [I, D] with D > 0, got [",
+               num_items, ", ", dim, "]");
+  ItemSimilarity s;
+  s.kind_ = SimilarityKind::kCosine;
+  s.num_items_ = num_items;
+  s.dim_ = dim;
+  s.vectors_.assign(vectors, vectors + num_items * dim);
+  for (int64_t i = 0; i < num_items; ++i) {
+    float* v = s.vectors_.data() + i * dim;
+    double norm2 = 0;
+    for (int64_t d = 0; d < dim; ++d) {
+      DIVREC_CHECK(std::isfinite(v[d]), "item vector ", i, " has a non-finite value at dim ", d);
+      norm2 += static_cast<double>(v[d]) * v[d];
+    }
+    if (norm2 > 0) {
+      float inv = static_cast<float>(1.0 / std::sqrt(norm2));
+      for (int64_t d = 0; d < dim; ++d) v[d] *= inv;
+    }
+  }
+  return s;
+}
+
+ItemSimilarity ItemSimilarity::jaccard(const data::ItemTable& items) {
+  DIVREC_CHECK(static_cast<int64_t>(items.category.size()) == items.num_items,
+               "jaccard similarity: item table category has ", items.category.size(),
+               " entries for ", items.num_items, " items");
+  DIVREC_CHECK(items.attr_offsets.empty() ||
+                   static_cast<int64_t>(items.attr_offsets.size()) == items.num_items + 1,
+               "jaccard similarity: attr_offsets has ", items.attr_offsets.size(),
+               " entries, expected num_items + 1 = ", items.num_items + 1);
+  ItemSimilarity s;
+  s.kind_ = SimilarityKind::kJaccard;
+  s.num_items_ = items.num_items;
+  s.table_ = &items;
+  return s;
+}
+
+ItemSimilarity ItemSimilarity::precomputed(std::vector<float> matrix, int64_t num_items) {
+  DIVREC_CHECK(static_cast<int64_t>(matrix.size()) == num_items * num_items,
+               "precomputed similarity: matrix has ", matrix.size(), " values for ", num_items,
+               " items (expected I * I)");
+  ItemSimilarity s;
+  s.kind_ = SimilarityKind::kPrecomputed;
+  s.num_items_ = num_items;
+  s.vectors_ = std::move(matrix);
+  return s;
+}
+
+namespace {
+
+// Jaccard of {category} ∪ attributes of two items (a != b).
+inline float jaccard_pair(const data::ItemTable& t, int32_t a, int32_t b) {
+  int32_t ca = t.category.empty() ? -1 : t.category[a];
+  int32_t cb = t.category.empty() ? -1 : t.category[b];
+  int64_t inter = (ca >= 0 && ca == cb) ? 1 : 0;
+  int64_t na = (ca >= 0) ? 1 : 0, nb = (cb >= 0) ? 1 : 0;
+  if (!t.attr_offsets.empty()) {
+    const int32_t* pa = t.attrs(a);
+    const int32_t* pb = t.attrs(b);
+    const int32_t* ea = pa + t.num_attrs(a);
+    const int32_t* eb = pb + t.num_attrs(b);
+    na += ea - pa;
+    nb += eb - pb;
+    while (pa < ea && pb < eb) {  // attribute lists are sorted per item (dataset.h)
+      if (*pa < *pb) {
+        ++pa;
+      } else if (*pb < *pa) {
+        ++pb;
+      } else {
+        ++inter;
+        ++pa;
+        ++pb;
+      }
+    }
+  }
+  int64_t uni = na + nb - inter;
+  return uni > 0 ? static_cast<float>(static_cast<double>(inter) / static_cast<double>(uni)) : 0.f;
+}
+
+}  // namespace
+
+float ItemSimilarity::operator()(int32_t a, int32_t b) const {
+  if (a == b) return 1.f;
+  switch (kind_) {
+    case SimilarityKind::kCosine: {  // the row kernel, so pairs and rows agree bit for bit
+      float s = 0;
+      kernels::dot_rows(vector(a), vectors_.data(), dim_, &b, 1, &s);
+      return s;
+    }
+    case SimilarityKind::kJaccard: return jaccard_pair(*table_, a, b);
+    case SimilarityKind::kPrecomputed: return vectors_[static_cast<size_t>(a * num_items_ + b)];
+  }
+  return 0.f;
+}
+
+void ItemSimilarity::row(int32_t item, const int32_t* items, int n, float* out) const {
+  switch (kind_) {
+    case SimilarityKind::kCosine:
+      kernels::dot_rows(vector(item), vectors_.data(), dim_, items, n, out);
+      for (int i = 0; i < n; ++i) {
+        if (items[i] == item) out[i] = 1.f;  // also for zero vectors: an item equals itself
+      }
+      break;
+    case SimilarityKind::kJaccard:
+      for (int i = 0; i < n; ++i) {
+        out[i] = items[i] == item ? 1.f : jaccard_pair(*table_, item, items[i]);
+      }
+      break;
+    case SimilarityKind::kPrecomputed: {
+      const float* m = vectors_.data() + static_cast<int64_t>(item) * num_items_;
+      for (int i = 0; i < n; ++i) out[i] = items[i] == item ? 1.f : m[items[i]];
+      break;
+    }
+  }
+}
+
+void ItemSimilarity::gather(const int32_t* items, int n, std::vector<float>& block) const {
+  if (kind_ != SimilarityKind::kCosine) return;
+  float* out = grow(block, static_cast<size_t>(std::max(n, 1)) * static_cast<size_t>(dim_));
+  for (int i = 0; i < n; ++i) {
+    const float* v = vector(items[i]);
+    std::copy(v, v + dim_, out + static_cast<int64_t>(i) * dim_);
+  }
+}
+
+void ItemSimilarity::candidate_row(int pos, const int32_t* items, int n, const float* block,
+                                   float* out) const {
+  if (kind_ != SimilarityKind::kCosine) {
+    row(items[pos], items, n, out);
+    return;
+  }
+  kernels::dot_block(block + static_cast<int64_t>(pos) * dim_, block, dim_, n, out);
+  const int32_t item = items[pos];
+  for (int i = 0; i < n; ++i) {
+    if (items[i] == item) out[i] = 1.f;
+  }
+}
+
+void ItemSimilarity::matrix(const int32_t* items, int n, float* out) const {
+  for (int i = 0; i < n; ++i) row(items[i], items, n, out + static_cast<int64_t>(i) * n);
+}
+
+}  // namespace divrec::eval

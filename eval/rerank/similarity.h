@@ -1,0 +1,60 @@
+// Item-item similarity for re-ranking and diversity metrics: cosine of item vectors (normalised
+// once at construction), Jaccard of category + attribute sets, or a precomputed dense matrix
+// (small catalogs, tests). Rows against a candidate list are filled without allocation.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data_shards/dataset.h"
+
+namespace divrec::eval {
+
+enum class SimilarityKind { kCosine, kJaccard, kPrecomputed };
+
+// "cosine" or "jaccard" (--similarity); throws listing the valid names otherwise.
+SimilarityKind parse_similarity_kind(const std::string& name);
+const char* similarity_kind_name(SimilarityKind kind);
+
+class ItemSimilarity {
+ public:
+  // Cosine of rows of vectors [num_items, dim] (row-major, copied and L2-normalised). A zero row
+  // has similarity 0 to every other item. Values in [-1, 1].
+  static ItemSimilarity cosine(const float* vectors, int64_t num_items, int64_t dim);
+  // Jaccard |A∩B| / |A∪B| of the sets {category} ∪ attributes (category and attribute ids are
+  // separate token spaces). Items with empty sets have similarity 0 to others. Values in [0, 1].
+  // Keeps a pointer to `items`, which must outlive this object.
+  static ItemSimilarity jaccard(const data::ItemTable& items);
+  // A dense symmetric [num_items, num_items] matrix, used as given (DPP needs it PSD).
+  static ItemSimilarity precomputed(std::vector<float> matrix, int64_t num_items);
+
+  SimilarityKind kind() const { return kind_; }
+  int64_t num_items() const { return num_items_; }
+  int64_t dim() const { return dim_; }  // cosine only, else 0
+  // The normalised vector of an item (cosine only).
+  const float* vector(int32_t item) const { return vectors_.data() + item * dim_; }
+
+  // Similarity of two items; 1 when a == b.
+  float operator()(int32_t a, int32_t b) const;
+  // out[i] = sim(item, items[i]) for i < n (1 where items[i] == item).
+  void row(int32_t item, const int32_t* items, int n, float* out) const;
+  // Per-list preparation for candidate_row(): for cosine, the candidates' normalised vectors
+  // gathered into `block` ([n, D], contiguous, so every later row streams from cache); nothing
+  // for the other kinds.
+  void gather(const int32_t* items, int n, std::vector<float>& block) const;
+  // out[i] = sim(items[pos], items[i]) for i < n, bit-identical to row(items[pos], items, n, out),
+  // given the block gather() filled for the same items.
+  void candidate_row(int pos, const int32_t* items, int n, const float* block, float* out) const;
+  // out[i * n + j] = sim(items[i], items[j]), n x n row-major.
+  void matrix(const int32_t* items, int n, float* out) const;
+
+ private:
+  SimilarityKind kind_ = SimilarityKind::kCosine;
+  int64_t num_items_ = 0;
+  int64_t dim_ = 0;
+  std::vector<float> vectors_;          // cosine: [I, D] normalised; precomputed: [I, I]
+  const data::ItemTable* table_ = nullptr;  // jaccard
+};
+
+}  // namespace divrec::eval

@@ -1,0 +1,126 @@
+// The `divrec eval` job (see run_eval.h).
+#include "eval/run_eval.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+
+#include "core/check.h"
+#include "core/fs.h"
+#include "core/log.h"
+#include "data_shards/reader.h"
+#include "eval/evaluator.h"
+#include "eval/model_loader.h"
+#include "eval/sweep.h"
+
+namespace divrec::eval {
+
+std::string report_stem(const std::string& report_path) {
+  const std::string ext = ".json";
+  if (report_path.size() > ext.size() &&
+      report_path.compare(report_path.size() - ext.size(), ext.size(), ext) == 0) {
+    return report_path.substr(0, report_path.size() - ext.size());
+  }
+  return report_path;
+}
+
+EvalResult run_eval(const EvalConfig& config, core::Communicator& comm) {
+  DIVREC_CHECK_HINT(!config.report.empty(), "pass --report OUT.json", "--report is required");
+  // Bad sweep text fails before any data is read.
+  const auto settings = make_settings(config.sweep, config.sweep_methods, config.rerank);
+  const bool root = comm.rank() == 0;
+  if (root) {
+    std::string dir = core::parent_dir(config.report);
+    if (!dir.empty()) core::make_dirs(dir);
+  }
+
+  auto manifest = data::read_manifest(config.data_dir);
+  auto items = data::read_item_table(config.data_dir);
+  auto users = data::read_users_for_rank(config.data_dir, comm.rank(), comm.world());
+  core::log0("data: {} users, {} items, {} categories, {} attributes ({})", manifest.num_users,
+             items.num_items, items.num_categories, items.num_attributes, config.data_dir);
+  auto loaded = load_model_for_eval(config.checkpoint, items);
+  core::log0("model: {} from {} ({})", loaded.model->config().summary(), loaded.path,
+             loaded.causal ? "next-item" : "masked-item");
+
+  // Cosine similarity of the model's output item vectors, computed once: the ILD metric always
+  // uses it (so ILD compares across --similarity), the re-rankers when --similarity cosine.
+  torch::Tensor vectors;
+  {
+    torch::NoGradGuard no_grad;
+    vectors = loaded.model->item_vectors().to(torch::kFloat32).contiguous();
+  }
+  auto cosine = ItemSimilarity::cosine(vectors.data_ptr<float>(), vectors.size(0), vectors.size(1));
+  ItemSimilarity jaccard;
+  if (config.similarity == SimilarityKind::kJaccard) jaccard = ItemSimilarity::jaccard(items);
+  DIVREC_CHECK(config.similarity != SimilarityKind::kPrecomputed,
+               "--similarity: use cosine or jaccard");
+
+  EvalInputs in;
+  in.model = loaded.model;
+  in.causal = loaded.causal;
+  in.items = &items;
+  in.rerank_similarity = config.similarity == SimilarityKind::kJaccard ? &jaccard : &cosine;
+  in.ild_similarity = &cosine;
+  in.users = &users;
+  in.user_raw_ids = &manifest.user_raw_ids;
+  EvalOptions opt;
+  opt.split = config.split;
+  opt.ks = config.ks;
+  opt.candidates = config.candidates;
+  opt.settings = settings;
+  opt.constraints = config.constraints;
+  opt.batch_size = config.batch_size;
+  opt.threads = std::max(1, config.threads);
+  opt.max_users = config.max_users;
+  opt.collect_lists = !config.dump_lists.empty();
+  auto pass = evaluate(in, opt, comm);
+  pass.result.checkpoint = loaded.path;
+  const EvalResult& result = pass.result;
+
+  write_report(config.report, config, result, comm.rank());
+  if (root) {
+    const auto& first = result.settings.front();
+    core::log0("eval: {} users in {} ({} setting(s)); {} infeasible under constraints [{}]\n{}",
+               result.users, core::format_duration(result.seconds), result.settings.size(),
+               first.infeasible_users, config.constraints.describe(),
+               format_metric_table(first.metrics, config.ks));
+    core::log0("report: {}", config.report);
+  }
+  if (!config.sweep.empty()) {
+    const int k = std::count(config.ks.begin(), config.ks.end(), 10)
+                      ? 10
+                      : *std::max_element(config.ks.begin(), config.ks.end());
+    const std::string ks = std::to_string(k);
+    for (const auto& s : result.settings) {
+      auto get = [&](const std::string& name) {
+        auto it = s.metrics.find(name + "@" + ks);
+        return it == s.metrics.end() ? 0.0 : it->second;
+      };
+      core::log0("sweep {:<28} ndcg@{} {:.4f}  ild@{} {:.4f}  category_coverage@{} {:.4f}",
+                 s.setting.describe(), ks, get("ndcg"), ks, get("ild"), ks,
+                 get("category_coverage"));
+    }
+    if (root) {
+      std::vector<RerankSetting> ss;
+      std::vector<std::map<std::string, double>> rows;
+      for (const auto& s : result.settings) {
+        ss.push_back(s.setting);
+        rows.push_back(s.metrics);
+      }
+      const std::string stem = report_stem(config.report);
+      write_sweep_csv(stem + ".csv", ss, rows);
+      core::log0("sweep: {}", stem + ".csv");
+      if (config.plot && plot_sweep(stem + ".csv", stem + ".png", k)) {
+        core::log0("sweep plot: {}", stem + ".png");
+      }
+    }
+  }
+  if (!config.dump_lists.empty()) {
+    write_dump_lists(config.dump_lists, std::move(pass.lines), manifest.num_users, comm);
+    core::log0("lists: {}", config.dump_lists);
+  }
+  return pass.result;
+}
+
+}  // namespace divrec::eval

@@ -1,0 +1,97 @@
+// `divrec eval`: options -> EvalConfig, communicator + threads, rank 0 prints and saves the
+// resolved config next to the report (OUT.config.ini), then the distributed evaluation.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "core/check.h"
+#include "core/comm/factory.h"
+#include "core/fs.h"
+#include "core/log.h"
+#include "core/threads.h"
+#include "eval/run_eval.h"
+#include "launcher/commands.h"
+
+namespace divrec::launcher {
+
+namespace {
+
+std::vector<std::string> split_names(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string tok;
+  while (std::getline(ss, tok, ',')) {
+    if (!tok.empty()) out.push_back(tok);
+  }
+  return out;
+}
+
+}  // namespace
+
+int cmd_eval(const Args& args) {
+  eval::EvalConfig c;
+  auto& r = c.rerank;
+  auto& k = c.constraints;
+  std::string split = "test", ks = "5,10,20", method = "none", similarity = "cosine";
+  std::string sweep_methods, comm_kind = "auto";
+  double max_similarity = std::numeric_limits<double>::infinity();
+  po::options_description d;
+  d.add_options()
+    ("data", po::value(&c.data_dir)->required(), "dataset directory (divrec shard convert)")
+    ("checkpoint", po::value(&c.checkpoint)->required(), "checkpoint file, or a run dir (its best.pt)")
+    ("split", po::value(&split)->default_value(split), "test | valid")
+    ("k", po::value(&ks)->default_value(ks), "cut-offs, e.g. 5,10,20 (lists have max K items)")
+    ("candidates", po::value(&c.candidates)->default_value(c.candidates), "top-N scored items handed to the re-ranker")
+    ("rerank", po::value(&method)->default_value(method), "none | mmr | dpp | xquad | calibrated")
+    ("lambda", po::value(&r.lambda)->default_value(r.lambda), "mmr/xquad/calibrated: diversity weight in [0, 1]")
+    ("theta", po::value(&r.theta)->default_value(r.theta), "dpp: quality exponent in [0, 40]")
+    ("window", po::value(&r.window)->default_value(r.window), "dpp: sliding window (0 = off)")
+    ("alpha", po::value(&r.alpha)->default_value(r.alpha), "calibrated: smoothing in (0, 1]")
+    ("similarity", po::value(&similarity)->default_value(similarity), "cosine (model item vectors) | jaccard (category + attributes)")
+    ("min-categories", po::value(&k.min_categories)->default_value(k.min_categories), "constraint: >= m categories per list (0 = off)")
+    ("max-per-category", po::value(&k.max_per_category)->default_value(k.max_per_category), "constraint: <= c items per category (0 = off)")
+    ("min-attributes", po::value(&k.min_attributes)->default_value(k.min_attributes), "constraint: >= a distinct attributes per list (0 = off)")
+    ("min-attrs-per-item", po::value(&k.min_attrs_per_item)->default_value(k.min_attrs_per_item), "constraint: every item carries >= m attributes (0 = off)")
+    ("attrs-per-item-average", po::value(&k.attrs_per_item_average)->default_value(k.attrs_per_item_average), "min-attrs-per-item on the list average instead")
+    ("max-similarity", po::value(&max_similarity)->default_value(max_similarity, "inf"), "constraint: no pair more similar than tau (inf = off)")
+    ("min-distinct", po::value(&k.min_distinct)->default_value(k.min_distinct), "constraint: >= d distinct items (0 = off)")
+    ("report", po::value(&c.report)->required(), "OUT.json (sweeps add OUT.csv, OUT.png)")
+    ("sweep", po::value(&c.sweep), "PARAM=VALUES, e.g. lambda=0,0.1,...,1 (one pass for all)")
+    ("sweep-methods", po::value(&sweep_methods), "methods to sweep, e.g. mmr,dpp,xquad,calibrated")
+    ("dump-lists", po::value(&c.dump_lists), "FILE.jsonl: every user's final list (sorted by user)")
+    ("batch-size", po::value(&c.batch_size)->default_value(c.batch_size), "users scored per model call")
+    ("max-users", po::value(&c.max_users)->default_value(c.max_users), "evaluate users with dense id < N (0 = all)")
+    ("plot", po::value(&c.plot)->default_value(c.plot), "sweeps: draw OUT.png (python3-matplotlib)")
+    ("threads", po::value(&c.threads)->default_value(c.threads), "threads per rank (0 = auto)")
+    ("comm", po::value(&comm_kind)->default_value(comm_kind), "auto | mpi | nccl | local");
+  po::variables_map vm;
+  if (!parse_options("eval", args, d, vm)) return 0;
+
+  c.split = eval::parse_eval_split(split);
+  c.ks = parse_int_list("k", ks);
+  r.method = eval::parse_rerank_method(method);
+  c.similarity = eval::parse_similarity_kind(similarity);
+  DIVREC_CHECK(!std::isnan(max_similarity), "--max-similarity must be a number or inf");
+  k.max_similarity = static_cast<float>(max_similarity);
+  c.sweep_methods = split_names(sweep_methods);
+
+  auto comm = core::make_communicator(comm_kind);
+  core::set_log_rank(comm->rank(), comm->world());
+  c.threads = core::resolve_threads(c.threads);
+  core::configure_threads(c.threads);
+  core::log0("{}", format_config_table(
+      fmt::format("divrec eval: {} rank(s), {} backend, {} thread(s)/rank", comm->world(),
+                  comm->backend(), c.threads), vm));
+  if (comm->rank() == 0) {
+    const std::string dir = core::parent_dir(c.report);
+    if (!dir.empty()) core::make_dirs(dir);
+    core::write_file_atomic(eval::report_stem(c.report) + ".config.ini",
+                            "# " + command_line() + "\n" + format_config_ini(vm));
+  }
+  eval::run_eval(c, *comm);
+  return 0;
+}
+
+}  // namespace divrec::launcher

@@ -1,0 +1,52 @@
+// `divrec serve`: the HTTP/JSON recommendation server over one serving artifact. SIGTERM/SIGINT
+// drain in-flight requests and exit 0; SIGHUP (or --reload when the file changes) swaps in the
+// artifact at --model again without dropping requests.
+#include <fmt/format.h>
+
+#include "core/log.h"
+#include "core/threads.h"
+#include "launcher/commands.h"
+#include "serving/http_server.h"
+#include "serving/lifecycle.h"
+
+namespace divrec::launcher {
+
+int cmd_serve(const Args& args) {
+  // First, before any thread exists: every thread inherits the mask, so these signals wait for
+  // the serving loop instead of killing the process mid-request.
+  serving::block_serving_signals();
+
+  std::string model_path;
+  serving::ServerOptions so;
+  serving::LifecycleOptions lo;
+  int max_body = static_cast<int>(so.max_body_bytes);
+  po::options_description d;
+  d.add_options()
+    ("model", po::value(&model_path)->required(), "serving artifact (divrec export)")
+    ("host", po::value(&so.host)->default_value(so.host), "address to listen on")
+    ("port", po::value(&so.port)->default_value(so.port), "TCP port (0 = any free port)")
+    ("threads", po::value(&so.threads)->default_value(so.threads), "worker threads (one connection each)")
+    ("max-k", po::value(&so.limits.max_k)->default_value(so.limits.max_k), "largest k a request may ask for")
+    ("max-history", po::value(&so.limits.max_history)->default_value(so.limits.max_history), "longest history accepted")
+    ("max-candidates", po::value(&so.limits.max_candidates)->default_value(so.limits.max_candidates), "largest candidate count accepted")
+    ("max-body-bytes", po::value(&max_body)->default_value(max_body), "larger request bodies get 413")
+    ("reload", po::bool_switch(&lo.poll_reload), "reload when the artifact file changes (mtime/size)")
+    ("reload-interval", po::value(&lo.poll_interval_s)->default_value(lo.poll_interval_s), "seconds between --reload checks");
+  po::variables_map vm;
+  if (!parse_options("serve", args, d, vm)) return 0;
+  DIVREC_CHECK(max_body >= 64, "--max-body-bytes must be >= 64, got ", max_body);
+  so.max_body_bytes = static_cast<size_t>(max_body);
+  core::configure_threads(1);  // request threads are the parallelism; one torch thread each
+
+  core::log0("{}", format_config_table("divrec serve", vm));
+  auto model = serving::Recommender::load(model_path);
+  serving::HttpServer server(model, model_path, so);
+  int port = server.start();
+  core::log0("serve: '{}' ({} items, checksum {:#010x}) on http://{}:{} with {} threads; "
+             "POST /v1/recommend, GET /healthz, GET /v1/model",
+             model_path, model->num_items(), model->artifact().checksum, so.host, port, so.threads);
+  serving::run_until_signal(server, lo);
+  return 0;
+}
+
+}  // namespace divrec::launcher

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Configures and builds divrec into ./build (ccache + one shared precompiled torch header keep
+# rebuilds short). Usage: scripts/build.sh [extra cmake args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/divrec-ccache}"
+export CCACHE_SLOPPINESS="pch_defines,time_macros,include_file_mtime,include_file_ctime"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" > build.cmake.log 2>&1 || {
+  cat build.cmake.log; exit 1; }
+cmake --build build -j "$(nproc)"

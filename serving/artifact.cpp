@@ -1,0 +1,284 @@
+// Serving artifact I/O (see artifact.h): the HDF5 layout of docs/serving.md through the shared
+// data_shards/h5.h wrappers, the fixed-order checksum, and the atomic write.
+#include "serving/artifact.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "core/check.h"
+#include "core/fs.h"
+#include "data_shards/h5.h"
+#include "trainer/model/config_io.h"
+
+namespace divrec::serving {
+
+namespace h5 = data::h5;
+
+namespace {
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "the artifact checksum is defined over little-endian bytes");
+
+std::vector<hsize_t> dims_of(const torch::Tensor& t) {
+  std::vector<hsize_t> d;
+  for (auto s : t.sizes()) d.push_back(static_cast<hsize_t>(s));
+  return d;
+}
+
+std::string shape_str(const std::vector<hsize_t>& d) { return fmt::format("[{}]", fmt::join(d, ", ")); }
+
+// Indices of weight_names in byte-wise name order (the checksum order).
+std::vector<size_t> weight_order(const Artifact& a) {
+  std::vector<size_t> idx(a.weight_names.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  std::sort(idx.begin(), idx.end(),
+            [&](size_t x, size_t y) { return a.weight_names[x] < a.weight_names[y]; });
+  return idx;
+}
+
+template <typename T>
+uint32_t crc_vec(const std::vector<T>& v, uint32_t crc) {
+  return core::crc32_bytes(v.data(), v.size() * sizeof(T), crc);
+}
+
+uint32_t crc_strings(const std::vector<std::string>& v, uint32_t crc) {
+  const char nul = '\0';
+  for (const auto& s : v) {
+    crc = core::crc32_bytes(s.data(), s.size(), crc);
+    crc = core::crc32_bytes(&nul, 1, crc);
+  }
+  return crc;
+}
+
+// Everything write_artifact relies on and read_artifact re-checks; `where` names the file.
+void check_consistent(const Artifact& a, const std::string& where) {
+  const auto& it = a.items;
+  const int64_t n = it.num_items;
+  auto fail_if = [&](bool bad, const std::string& what) {
+    DIVREC_CHECK_HINT(!bad, "re-export the model with `divrec export`", "serving artifact '",
+                      where, "': ", what);
+  };
+  fail_if(n <= 0, fmt::format("the item table has {} items", n));
+  fail_if(a.config.num_items != n,
+          fmt::format("model config has num_items = {} but the item table has {} items",
+                      a.config.num_items, n));
+  fail_if(a.objective != "next-item" && a.objective != "masked-item",
+          fmt::format("objective '{}' is neither next-item nor masked-item", a.objective));
+  fail_if(!a.item_vectors.defined() || a.item_vectors.dim() != 2 ||
+              a.item_vectors.size(0) != n || a.item_vectors.size(1) != a.config.dim ||
+              a.item_vectors.scalar_type() != torch::kFloat32,
+          fmt::format("item_vectors must be float32 [{}, {}]", n, a.config.dim));
+  fail_if(a.weight_names.empty() || a.weight_names.size() != a.weights.size(),
+          fmt::format("{} weight names for {} weights", a.weight_names.size(), a.weights.size()));
+  for (size_t i = 0; i < a.weights.size(); ++i) {
+    const auto& w = a.weights[i];
+    fail_if(!w.defined() || w.dim() < 1 || w.scalar_type() != torch::kFloat32 ||
+                !w.is_contiguous() || !w.device().is_cpu(),
+            "weight '" + a.weight_names[i] + "' must be a contiguous CPU float32 tensor");
+    fail_if(a.weight_names[i].empty() || a.weight_names[i].find('/') != std::string::npos,
+            "weight name '" + a.weight_names[i] + "' is empty or contains '/'");
+  }
+  fail_if(static_cast<int64_t>(it.category.size()) != n,
+          fmt::format("items/category has {} entries for {} items", it.category.size(), n));
+  fail_if(static_cast<int64_t>(it.attr_offsets.size()) != n + 1 || it.attr_offsets.front() != 0 ||
+              it.attr_offsets.back() != static_cast<int64_t>(it.attr_ids.size()),
+          fmt::format("items/attr_offsets must have {} entries from 0 to {} (attr_ids)", n + 1,
+                      it.attr_ids.size()));
+  fail_if(static_cast<int64_t>(it.popularity.size()) != n,
+          fmt::format("items/popularity has {} entries for {} items", it.popularity.size(), n));
+  fail_if(static_cast<int64_t>(it.raw_ids.size()) != n,
+          fmt::format("items/raw_ids has {} entries for {} items", it.raw_ids.size(), n));
+  fail_if(static_cast<int64_t>(it.category_names.size()) != it.num_categories,
+          fmt::format("items/category_names has {} entries for {} categories",
+                      it.category_names.size(), it.num_categories));
+  fail_if(static_cast<int64_t>(it.attribute_names.size()) != it.num_attributes,
+          fmt::format("items/attribute_names has {} entries for {} attributes",
+                      it.attribute_names.size(), it.num_attributes));
+  fail_if(it.content_dim < 0 || static_cast<int64_t>(it.content.size()) != n * it.content_dim,
+          fmt::format("items/content has {} floats, expected {} x {}", it.content.size(), n,
+                      it.content_dim));
+  fail_if(a.config.num_categories != it.num_categories ||
+              a.config.num_attributes != it.num_attributes ||
+              a.config.content_dim != it.content_dim,
+          "model config catalog sizes (categories, attributes, content_dim) differ from the "
+          "item table's");
+}
+
+template <typename T>
+std::vector<T> read_1d(const h5::Group& g, const std::string& name, size_t expected) {
+  auto v = h5::read_vector<T>(g, name);
+  DIVREC_CHECK_HINT(v.size() == expected, "re-export the model with `divrec export`", g.where(name),
+                    " has ", v.size(), " entries, expected ", expected);
+  return v;
+}
+
+}  // namespace
+
+uint32_t artifact_checksum(const Artifact& a) {
+  auto iv = a.item_vectors.contiguous();
+  uint32_t crc = core::crc32_bytes(iv.data_ptr(), iv.numel() * iv.element_size(), 0);
+  for (size_t i : weight_order(a)) {
+    auto w = a.weights[i].contiguous();
+    crc = core::crc32_bytes(w.data_ptr(), w.numel() * w.element_size(), crc);
+  }
+  const auto& it = a.items;
+  crc = crc_vec(it.category, crc);
+  crc = crc_vec(it.attr_offsets, crc);
+  crc = crc_vec(it.attr_ids, crc);
+  crc = crc_vec(it.popularity, crc);
+  crc = crc_vec(it.content, crc);
+  crc = crc_strings(it.raw_ids, crc);
+  crc = crc_strings(it.category_names, crc);
+  crc = crc_strings(it.attribute_names, crc);
+  return crc;
+}
+
+void write_artifact(const std::string& path, Artifact& a) {
+  check_consistent(a, path);
+  validate(a.defaults);
+  a.format_version = kArtifactFormatVersion;
+  a.checksum = artifact_checksum(a);
+  const std::string tmp = core::temp_path_for(path);
+  try {
+    auto f = h5::File::create(tmp);
+    f.set_attr_string("divrec_kind", kArtifactKind);
+    f.set_attr_int("divrec_format_version", a.format_version);
+    f.set_attr_uint32("checksum_crc32", a.checksum);
+    f.set_attr_string("model_config", model::to_ini(a.config));
+    f.set_attr_string("objective", a.objective);
+    f.set_attr_string("defaults", to_json(a.defaults).dump());
+    f.set_attr_string("train_config", a.train_config);
+    f.set_attr_string("source_checkpoint", a.source_checkpoint);
+    f.set_attr_string("export_command", a.export_command);
+
+    auto iv = a.item_vectors.contiguous();
+    f.write_array("item_vectors", iv.data_ptr<float>(), dims_of(iv));
+
+    auto w = f.create_group("weights");
+    std::string names;
+    for (const auto& n : a.weight_names) names += (names.empty() ? "" : "\n") + n;
+    w.set_attr_string("names", names);
+    for (size_t i = 0; i < a.weights.size(); ++i) {
+      w.write_array(a.weight_names[i], a.weights[i].data_ptr<float>(), dims_of(a.weights[i]));
+    }
+
+    const auto& t = a.items;
+    auto g = f.create_group("items");
+    g.set_attr_int("num_items", t.num_items);
+    g.set_attr_int("num_categories", t.num_categories);
+    g.set_attr_int("num_attributes", t.num_attributes);
+    g.set_attr_int("content_dim", t.content_dim);
+    g.set_attr_string("content_model", t.content_model);
+    h5::write_vector(g, "category", t.category);
+    h5::write_vector(g, "attr_offsets", t.attr_offsets);
+    h5::write_vector(g, "attr_ids", t.attr_ids);
+    h5::write_vector(g, "popularity", t.popularity);
+    if (t.content_dim > 0) {
+      g.write_array("content", t.content.data(),
+                    {static_cast<hsize_t>(t.num_items), static_cast<hsize_t>(t.content_dim)});
+    }
+    g.write_strings("raw_ids", t.raw_ids);
+    g.write_strings("category_names", t.category_names);
+    g.write_strings("attribute_names", t.attribute_names);
+    f.close();
+    core::commit_file(tmp, path);
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw;
+  }
+}
+
+Artifact read_artifact(const std::string& path) {
+  const std::string hint = "export the model with this build's `divrec export`";
+  auto f = h5::File::open(path);  // clear errors for missing / truncated / non-HDF5 files
+  DIVREC_CHECK_HINT(f.has_attr("divrec_kind") && f.has_attr("divrec_format_version"), hint, "'",
+                    path, "' is an HDF5 file but not a divrec serving artifact (no divrec_kind / "
+                    "divrec_format_version attributes)");
+  const std::string kind = f.attr_string("divrec_kind");
+  DIVREC_CHECK_HINT(kind == kArtifactKind, hint, "'", path, "' is a divrec '", kind,
+                    "' file, not a serving artifact ('", kArtifactKind, "')");
+  Artifact a;
+  a.format_version = f.attr_int("divrec_format_version");
+  DIVREC_CHECK_HINT(a.format_version == kArtifactFormatVersion, hint, "serving artifact '", path,
+                    "' has format version ", a.format_version, "; this build reads version ",
+                    kArtifactFormatVersion);
+  a.config = model::from_ini(f.attr_string("model_config"));
+  a.objective = f.attr_string("objective");
+  try {
+    auto j = nlohmann::json::parse(f.attr_string("defaults"));
+    apply_json(j, a.defaults, "defaults");
+    validate(a.defaults);
+  } catch (const std::exception& e) {
+    DIVREC_FAIL("serving artifact '", path, "': bad default settings: ", message_of(e));
+  }
+  a.train_config = f.attr_string("train_config");
+  a.source_checkpoint = f.attr_string("source_checkpoint");
+  a.export_command = f.attr_string("export_command");
+  const auto stored = static_cast<uint32_t>(f.attr_int("checksum_crc32"));
+
+  auto& t = a.items;
+  auto g = f.open_group("items");
+  t.num_items = g.attr_int("num_items");
+  t.num_categories = g.attr_int("num_categories");
+  t.num_attributes = g.attr_int("num_attributes");
+  t.content_dim = g.attr_int("content_dim");
+  t.content_model = g.attr_string("content_model");
+  DIVREC_CHECK_HINT(t.num_items > 0 && t.num_categories >= 0 && t.num_attributes >= 0 &&
+                        t.content_dim >= 0,
+                    hint, "serving artifact '", path, "': bad catalog sizes in /items");
+  const auto n = static_cast<size_t>(t.num_items);
+  t.category = read_1d<int32_t>(g, "category", n);
+  t.attr_offsets = read_1d<int64_t>(g, "attr_offsets", n + 1);
+  t.attr_ids = h5::read_vector<int32_t>(g, "attr_ids");
+  t.popularity = read_1d<int64_t>(g, "popularity", n);
+  if (t.content_dim > 0) {
+    std::vector<hsize_t> d;
+    t.content = g.read_array<float>("content", &d);
+    DIVREC_CHECK_HINT(d == std::vector<hsize_t>({n, static_cast<hsize_t>(t.content_dim)}), hint,
+                      g.where("content"), " has shape ", shape_str(d), ", expected [", n, ", ",
+                      t.content_dim, "]");
+  }
+  t.raw_ids = g.read_strings("raw_ids");
+  t.category_names = g.read_strings("category_names");
+  t.attribute_names = g.read_strings("attribute_names");
+
+  std::vector<hsize_t> d;
+  auto iv = f.read_array<float>("item_vectors", &d);
+  DIVREC_CHECK_HINT(d.size() == 2, hint, f.where("item_vectors"), " has shape ", shape_str(d),
+                    ", expected [items, dim]");
+  a.item_vectors = torch::from_blob(iv.data(), {static_cast<int64_t>(d[0]), static_cast<int64_t>(d[1])},
+                                    torch::kFloat32)
+                       .clone();
+
+  auto w = f.open_group("weights");
+  std::string names = w.attr_string("names");
+  size_t start = 0;
+  while (start <= names.size() && !names.empty()) {
+    size_t end = names.find('\n', start);
+    if (end == std::string::npos) end = names.size();
+    a.weight_names.push_back(names.substr(start, end - start));
+    start = end + 1;
+  }
+  for (const auto& name : a.weight_names) {
+    auto v = w.read_array<float>(name, &d);
+    std::vector<int64_t> shape(d.begin(), d.end());
+    a.weights.push_back(torch::from_blob(v.data(), shape, torch::kFloat32).clone());
+  }
+
+  check_consistent(a, path);
+  const uint32_t computed = artifact_checksum(a);
+  DIVREC_CHECK_HINT(computed == stored,
+                    "the file was corrupted or modified after export; re-export it",
+                    "serving artifact '", path, "': checksum mismatch (stored ",
+                    fmt::format("{:#010x}", stored), ", computed ",
+                    fmt::format("{:#010x}", computed), ")");
+  a.checksum = stored;
+  return a;
+}
+
+}  // namespace divrec::serving

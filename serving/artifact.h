@@ -1,0 +1,53 @@
+// The serving artifact: one self-contained, versioned HDF5 file with exactly what serving needs
+// (model config, every weight by its checkpoint name, the item table, precomputed item vectors,
+// default re-ranking settings) and a CRC-32 over all datasets, verified at load.
+// Layout and checksum order: docs/serving.md (readable with h5py alone).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data_shards/dataset.h"
+#include "serving/settings.h"
+#include "trainer/model/config.h"
+
+namespace divrec::serving {
+
+inline constexpr int64_t kArtifactFormatVersion = 1;
+inline constexpr char kArtifactKind[] = "serving-model";
+
+struct Artifact {
+  int64_t format_version = kArtifactFormatVersion;
+  model::ModelConfig config;         // catalog sizes included
+  std::string objective = "next-item";  // next-item (causal) | masked-item ([MASK] appended)
+  std::vector<std::string> weight_names;  // the model's named_parameters keys, in model order
+  std::vector<torch::Tensor> weights;     // float32, CPU, contiguous; same order
+  data::ItemTable items;             // raw ids, categories, attribute CSR, names, popularity, content
+  torch::Tensor item_vectors;        // [I, D] float32: the model's tied output item vectors
+  RecommendSettings defaults;        // what a request that says nothing gets
+  // Provenance, informational only.
+  std::string train_config;          // the checkpoint's resolved training config (INI text)
+  std::string source_checkpoint;
+  std::string export_command;
+  uint32_t checksum = 0;             // set by write_artifact / read_artifact
+
+  bool causal() const { return objective == "next-item"; }
+};
+
+// CRC-32 (zlib) over every dataset's bytes in the documented fixed order: item_vectors, weights by
+// name (byte order), then the item arrays and the string arrays (each string + a NUL byte).
+uint32_t artifact_checksum(const Artifact& a);
+
+// Checks shapes and consistency, computes the checksum (stored into a.checksum), and writes the
+// file atomically (temp beside `path`, fsync, rename). Throws naming the file on failure.
+void write_artifact(const std::string& path, Artifact& a);
+
+// Reads and verifies the file: HDF5, kind, format version, every dataset present with the right
+// shape, and the checksum. Errors name the file and what is wrong (not HDF5, wrong format
+// version, checksum mismatch, missing dataset, ...).
+Artifact read_artifact(const std::string& path);
+
+}  // namespace divrec::serving

@@ -1,0 +1,238 @@
+// Recommender (see recommender.h): model rebuilt from the artifact, per-request scoring, candidate
+// selection and re-ranking. Per-thread scratch keeps the hot path free of catalog-sized
+// allocations; torch runs one intra-op thread per request thread (requests are the parallelism).
+#include "serving/recommender.h"
+
+#include <ATen/Parallel.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "core/check.h"
+#include "trainer/model/item_features.h"
+
+namespace divrec::serving {
+
+namespace {
+
+constexpr float kMasked = -std::numeric_limits<float>::infinity();
+
+// Scratch of one request thread (never shared; sized by the largest catalog seen).
+struct Scratch {
+  std::vector<float> scores;
+  std::vector<int32_t> dense;
+  std::vector<int32_t> cand_items;
+  std::vector<float> cand_scores;
+  eval::Workspace ws;
+  eval::RerankResult result;
+};
+
+Scratch& scratch() {
+  thread_local Scratch s;
+  thread_local bool single_threaded = [] {
+    at::set_num_threads(1);  // per thread (OpenMP); concurrency comes from request threads
+    return true;
+  }();
+  (void)single_threaded;
+  return s;
+}
+
+}  // namespace
+
+Recommender::Recommender(Artifact artifact) : artifact_(std::move(artifact)) {
+  const auto& a = artifact_;
+  model_ = model::SeqModel(a.config, model::ItemFeatures::from_table(a.items));
+  model_->eval();
+  {
+    // Copy the weights by name; the artifact must hold exactly the model's tensors.
+    torch::NoGradGuard no_grad;
+    auto params = model_->named_parameters(true);
+    std::set<std::string> expected, given(a.weight_names.begin(), a.weight_names.end());
+    for (const auto& p : params) expected.insert(p.key());
+    std::vector<std::string> missing, extra;
+    for (const auto& n : expected) {
+      if (!given.count(n)) missing.push_back(n);
+    }
+    for (const auto& n : given) {
+      if (!expected.count(n)) extra.push_back(n);
+    }
+    DIVREC_CHECK_HINT(missing.empty() && extra.empty(), "re-export the model with `divrec export`",
+                      "serving artifact: weights do not match the model config (missing: [",
+                      fmt::format("{}", fmt::join(missing, ", ")), "]; unexpected: [",
+                      fmt::format("{}", fmt::join(extra, ", ")), "])");
+    for (size_t i = 0; i < a.weight_names.size(); ++i) {
+      auto& dst = params[a.weight_names[i]];
+      const auto& src = a.weights[i];
+      DIVREC_CHECK_HINT(dst.sizes() == src.sizes(), "re-export the model with `divrec export`",
+                        "serving artifact: weight '", a.weight_names[i], "' has shape ",
+                        src.sizes(), ", the model expects ", dst.sizes());
+      dst.copy_(src);
+    }
+  }
+  for (auto& p : model_->parameters()) p.set_requires_grad(false);
+  artifact_.weights.clear();  // now held by the model
+
+  const auto& t = artifact_.items;
+  index_.reserve(static_cast<size_t>(t.num_items));
+  for (int64_t i = 0; i < t.num_items; ++i) {
+    bool fresh = index_.emplace(t.raw_ids[i], static_cast<int32_t>(i)).second;
+    DIVREC_CHECK(fresh, "serving artifact: raw item id '", t.raw_ids[i], "' appears twice");
+  }
+  by_popularity_.resize(static_cast<size_t>(t.num_items));
+  for (int64_t i = 0; i < t.num_items; ++i) by_popularity_[i] = static_cast<int32_t>(i);
+  std::stable_sort(by_popularity_.begin(), by_popularity_.end(), [&](int32_t x, int32_t y) {
+    return t.popularity[x] > t.popularity[y];
+  });
+  cosine_ = eval::ItemSimilarity::cosine(artifact_.item_vectors.data_ptr<float>(), t.num_items,
+                                         artifact_.config.dim);
+  jaccard_ = eval::ItemSimilarity::jaccard(artifact_.items);
+}
+
+std::shared_ptr<const Recommender> Recommender::load(const std::string& path) {
+  return std::make_shared<const Recommender>(read_artifact(path));
+}
+
+int32_t Recommender::dense_id(const std::string& raw_id) const {
+  auto it = index_.find(raw_id);
+  return it == index_.end() ? -1 : it->second;
+}
+
+const eval::ItemSimilarity& Recommender::similarity(eval::SimilarityKind kind) const {
+  return kind == eval::SimilarityKind::kJaccard ? jaccard_ : cosine_;
+}
+
+void Recommender::score_all(const int32_t* history, int64_t n, float* out) const {
+  DIVREC_CHECK(n > 0, "score_all needs a non-empty history");
+  const auto& cfg = artifact_.config;
+  const int64_t I = num_items();
+  c10::InferenceMode guard;
+  // Input ids: the last max_len items (item i -> id i + 1), left-padded with 0 to max_len.
+  const int64_t L = cfg.max_len;
+  const int64_t used = std::min<int64_t>(n, L);
+  auto ids = torch::zeros({1, L}, torch::kInt64);
+  auto* p = ids.data_ptr<int64_t>();
+  for (int64_t j = 0; j < used; ++j) {
+    const int32_t item = history[n - used + j];
+    DIVREC_CHECK(item >= 0 && item < I, "history item ", item, " is outside [0, ", I, ")");
+    p[L - used + j] = item + 1;
+  }
+  torch::Tensor user;
+  if (artifact_.causal()) {
+    user = model_->encode(ids, true, artifact_.item_vectors).select(1, L - 1);
+  } else {
+    // Masked-item model (SeqModel::user_vectors): drop the oldest column, append [MASK].
+    auto mask = torch::full({1, 1}, model_->mask_token(), torch::kInt64);
+    auto in = torch::cat({ids.narrow(1, 1, L - 1), mask}, 1);
+    user = model_->encode(in, false, artifact_.item_vectors).select(1, L - 1);
+  }
+  auto scores = torch::matmul(user, artifact_.item_vectors.t()).contiguous();
+  std::copy_n(scores.data_ptr<float>(), I, out);
+}
+
+void Recommender::top_candidates(const float* scores, int64_t num_items, int n,
+                                 std::vector<int32_t>& items, std::vector<float>& top_scores) {
+  items.clear();
+  top_scores.clear();
+  const int64_t N = std::min<int64_t>(std::max(n, 0), num_items);
+  if (N == 0) return;
+  c10::InferenceMode guard;
+  auto row = torch::from_blob(const_cast<float*>(scores), {1, num_items}, torch::kFloat32);
+  auto top = row.topk(N, /*dim=*/1, /*largest=*/true, /*sorted=*/true);
+  auto values = std::get<0>(top).contiguous();
+  auto indices = std::get<1>(top).contiguous();
+  const float* v = values.data_ptr<float>();
+  const int64_t* ix = indices.data_ptr<int64_t>();
+  for (int64_t j = 0; j < N && v[j] != kMasked; ++j) {  // masked items sort last
+    items.push_back(static_cast<int32_t>(ix[j]));
+    top_scores.push_back(v[j]);
+  }
+}
+
+Recommendation Recommender::recommend(const RecommendRequest& request) const {
+  Scratch& s = scratch();
+  Recommendation rec;
+  s.dense.clear();
+  for (const auto& raw : request.history) {
+    int32_t d = dense_id(raw);
+    if (d < 0) {
+      rec.unknown.push_back(raw);
+    } else {
+      s.dense.push_back(d);
+    }
+  }
+  std::vector<int32_t> dense(s.dense);  // recommend_dense reuses the scratch
+  auto out = recommend_dense(dense, request.settings);
+  out.unknown = std::move(rec.unknown);
+  return out;
+}
+
+Recommendation Recommender::recommend_dense(const std::vector<int32_t>& history,
+                                            const RecommendSettings& settings) const {
+  validate(settings);
+  Scratch& s = scratch();
+  const int64_t I = num_items();
+  const auto& t = artifact_.items;
+  Recommendation rec;
+  rec.history_used = static_cast<int64_t>(history.size());
+  if (history.empty()) {
+    rec.popularity_fallback = true;
+    const size_t m = std::min<size_t>(static_cast<size_t>(settings.candidates), I);
+    s.cand_items.assign(by_popularity_.begin(), by_popularity_.begin() + m);
+    s.cand_scores.resize(m);
+    for (size_t i = 0; i < m; ++i) s.cand_scores[i] = static_cast<float>(t.popularity[s.cand_items[i]]);
+  } else {
+    s.scores.resize(static_cast<size_t>(I));
+    score_all(history.data(), static_cast<int64_t>(history.size()), s.scores.data());
+    for (int32_t h : history) s.scores[h] = kMasked;  // the whole history, not only the window
+    top_candidates(s.scores.data(), I, settings.candidates, s.cand_items, s.cand_scores);
+  }
+
+  auto reranker = eval::make_reranker(settings.rerank, similarity(settings.similarity), t);
+  eval::Candidates cands(s.cand_items.data(), s.cand_scores.data(),
+                         static_cast<int>(s.cand_items.size()));
+  eval::UserContext user(history.data(), static_cast<int64_t>(history.size()));
+  reranker->rerank_into(cands, user, settings.k, settings.constraints, s.ws, s.result);
+
+  const auto& r = s.result;
+  rec.feasible = r.feasible;
+  rec.violated = r.violated;
+  rec.items.resize(r.items.size());
+  for (size_t i = 0; i < r.items.size(); ++i) {
+    auto& it = rec.items[i];
+    it.index = r.items[i];
+    it.item = t.raw_ids[it.index];
+    it.score = r.scores[i];
+    it.category = eval::category_of(t, it.index);
+    if (it.category >= 0) it.category_name = t.category_names[it.category];
+    it.reason = r.reasons[i];
+  }
+  return rec;
+}
+
+nlohmann::json Recommender::describe() const {
+  const auto& a = artifact_;
+  const auto& c = a.config;
+  return {
+      {"format_version", a.format_version},
+      {"checksum_crc32", fmt::format("{:#010x}", a.checksum)},
+      {"items", a.items.num_items},
+      {"categories", a.items.num_categories},
+      {"attributes", a.items.num_attributes},
+      {"objective", a.objective},
+      {"config",
+       {{"dim", c.dim}, {"layers", c.layers}, {"heads", c.heads}, {"max_len", c.max_len},
+        {"ffn_dim", c.ffn_size()}, {"num_items", c.num_items},
+        {"num_categories", c.num_categories}, {"num_attributes", c.num_attributes},
+        {"content_dim", c.content_dim}, {"use_item_id", c.use_item_id},
+        {"use_category", c.has_category()}, {"use_attributes", c.has_attributes()},
+        {"use_content", c.has_content()}}},
+      {"defaults", to_json(a.defaults)},
+      {"source_checkpoint", a.source_checkpoint},
+  };
+}
+
+}  // namespace divrec::serving

@@ -1,0 +1,105 @@
+// Shared by the serving tests: a small synthetic dataset, a randomly initialised (seeded) model
+// saved as a real training checkpoint, and its exported serving artifact, in a scratch
+// directory per test binary and name.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "core/log.h"
+#include "data_shards/convert/converters.h"
+#include "data_shards/reader.h"
+#include "data_shards/writer.h"
+#include "serving/export.h"
+#include "trainer/checkpoint.h"
+#include "trainer/model/config_io.h"
+#include "trainer/model/seq_model.h"
+
+namespace divrec::testing {
+
+struct ServingFixture {
+  std::string dir;         // scratch directory
+  std::string data_dir;    // divrec dataset
+  std::string checkpoint;  // ckpt file
+  std::string artifact;    // MODEL.h5
+  model::ModelConfig config;
+  std::string objective;
+};
+
+inline std::string serving_scratch(const std::string& name) {
+  core::set_log_quiet(true);
+  auto p = std::filesystem::temp_directory_path() /
+           ("divrec_test_serving_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(p);
+  std::filesystem::create_directories(p);
+  return p.string();
+}
+
+// A dataset of `items` items (6 categories, 15 attributes, content vectors), a model with
+// dim 16, 1 block, max_len 8 (so long histories are cut), initialised with `seed`, saved as a
+// checkpoint whose stored config names the objective, and exported with `defaults`.
+inline ServingFixture make_serving_fixture(const std::string& name,
+                                           const std::string& objective = "next-item",
+                                           uint64_t seed = 7,
+                                           serving::RecommendSettings defaults = {},
+                                           int64_t items = 120) {
+  ServingFixture f;
+  f.dir = serving_scratch(name);
+  f.objective = objective;
+  f.data_dir = f.dir + "/data";
+  data::SyntheticOptions so;
+  so.users = 80;
+  so.items = items;
+  so.categories = 6;
+  so.attributes = 15;
+  so.mean_length = 12;
+  so.content_dim = 8;
+  so.seed = 3;
+  data::WriteOptions wo;
+  wo.output_dir = f.data_dir;
+  data::write_dataset(data::convert_synthetic(so), wo);
+  auto table = data::read_item_table(f.data_dir);
+
+  model::ModelConfig c;
+  c.num_items = table.num_items;
+  c.num_categories = table.num_categories;
+  c.num_attributes = table.num_attributes;
+  c.content_dim = table.content_dim;
+  c.dim = 16;
+  c.layers = 1;
+  c.heads = 2;
+  c.max_len = 8;
+  c.dropout = 0.0;
+  c.attn_dropout = 0.0;
+  f.config = c;
+  torch::manual_seed(seed);
+  model::SeqModel m(c, model::ItemFeatures::from_table(table));
+  {
+    // Non-trivial norms (init leaves them at 1/0), so every weight matters to the outputs.
+    torch::NoGradGuard ng;
+    for (auto& p : m->named_parameters()) {
+      if (p.key().find("norm") != std::string::npos) p.value().add_(torch::randn_like(p.value()) * 0.3);
+    }
+  }
+  trainer::TrainState st;
+  st.step = 5;
+  st.config_ini = "# test checkpoint\n" + model::to_ini(c) + "objective = " + objective + "\n";
+  f.checkpoint = f.dir + "/ckpt-000000005.pt";
+  trainer::write_checkpoint_file(f.checkpoint, trainer::serialize_checkpoint(*m, nullptr, st));
+
+  serving::ExportOptions eo;
+  eo.checkpoint = f.checkpoint;
+  eo.data_dir = f.data_dir;
+  eo.output = f.dir + "/model.h5";
+  eo.defaults = defaults;
+  eo.command = "test export";
+  serving::export_artifact(eo);
+  f.artifact = eo.output;
+  return f;
+}
+
+}  // namespace divrec::testing

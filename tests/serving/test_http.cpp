@@ -1,0 +1,308 @@
+// HTTP server in-process on 127.0.0.1 (ephemeral port) with httplib::Client: good requests equal
+// the Recommender's answer; every bad request (malformed JSON, wrong types, unknown keys, caps,
+// oversized body, unknown route) gets a 4xx JSON error and the server stays up; reload swaps the
+// model without failing concurrent requests and survives a broken file; SIGHUP / file polling /
+// SIGTERM through the serving loop; stop() drains.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/fs.h"
+#include "serving/fixtures.h"
+#include "serving/http_server.h"
+#include "serving/lifecycle.h"
+#include "serving/request.h"
+
+using namespace divrec;
+using nlohmann::json;
+using divrec::testing::make_serving_fixture;
+using divrec::testing::ServingFixture;
+
+namespace {
+
+const ServingFixture& fixture() {
+  static ServingFixture f = make_serving_fixture("http", "next-item", 5);
+  return f;
+}
+
+class HttpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = fixture().dir + "/serving_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".h5";
+    std::filesystem::copy_file(fixture().artifact, path_,
+                               std::filesystem::copy_options::overwrite_existing);
+    model_ = serving::Recommender::load(path_);
+    serving::ServerOptions o;
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.threads = 4;
+    o.max_body_bytes = 4096;
+    o.limits.max_k = 20;
+    o.limits.max_history = 30;
+    o.limits.max_candidates = 100;
+    server_ = std::make_unique<serving::HttpServer>(model_, path_, o);
+    port_ = server_->start();
+    ASSERT_GT(port_, 0);
+  }
+  void TearDown() override { server_.reset(); }
+
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_connection_timeout(5);
+    c.set_read_timeout(10);
+    return c;
+  }
+  // POSTs body; returns (status, parsed body); a body that is not JSON fails the test.
+  std::pair<int, json> post(const std::string& body) const {
+    auto c = client();
+    auto res = c.Post("/v1/recommend", body, "application/json");
+    EXPECT_TRUE(res) << "no response: " << httplib::to_string(res.error());
+    if (!res) return {0, json()};
+    EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+    return {res->status, json::parse(res->body)};
+  }
+  void expect_bad(const std::string& body, int status, const std::string& fragment) const {
+    auto [st, j] = post(body);
+    EXPECT_EQ(st, status) << body;
+    ASSERT_TRUE(j.contains("error")) << j.dump();
+    EXPECT_NE(j["error"].get<std::string>().find(fragment), std::string::npos)
+        << "body " << body << " -> " << j["error"];
+    expect_healthy();
+  }
+  void expect_healthy() const {
+    auto c = client();
+    auto res = c.Get("/healthz");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200);
+  }
+  std::string raw(int dense) const { return model_->items().raw_ids[dense]; }
+
+  std::string path_;
+  std::shared_ptr<const serving::Recommender> model_;
+  std::unique_ptr<serving::HttpServer> server_;
+  int port_ = 0;
+};
+
+TEST_F(HttpTest, RecommendMatchesRecommender) {
+  json req = {{"history", {raw(3), raw(8), raw(21)}}, {"k", 5}, {"rerank", {{"method", "mmr"}}}};
+  auto [st, j] = post(req.dump());
+  ASSERT_EQ(st, 200) << j.dump();
+  serving::RecommendRequest r;
+  r.history = {raw(3), raw(8), raw(21)};
+  r.settings = model_->defaults();
+  r.settings.k = 5;
+  r.settings.rerank.method = eval::RerankMethod::kMmr;
+  auto want = serving::to_json(model_->recommend(r));
+  EXPECT_EQ(j["items"], want["items"]);
+  EXPECT_EQ(j["items"].size(), 5u);
+  EXPECT_EQ(j["model_checksum"], fmt::format("{:#010x}", model_->artifact().checksum));
+  EXPECT_TRUE(j["fallback"].is_null());
+}
+
+TEST_F(HttpTest, HealthAndModelEndpoints) {
+  auto c = client();
+  auto h = c.Get("/healthz");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(json::parse(h->body)["status"], "ok");
+  auto m = c.Get("/v1/model");
+  ASSERT_TRUE(m);
+  auto j = json::parse(m->body);
+  EXPECT_EQ(j["format_version"], serving::kArtifactFormatVersion);
+  EXPECT_EQ(j["items"], model_->num_items());
+  EXPECT_EQ(j["config"]["max_len"], 8);
+  EXPECT_EQ(j["path"], path_);
+  EXPECT_EQ(j["defaults"]["k"], 10);
+}
+
+TEST_F(HttpTest, BadRequestsGetJsonErrorsAndServerStaysUp) {
+  expect_bad("{\"history\": [", 400, "not valid JSON");
+  expect_bad("", 400, "not valid JSON");
+  expect_bad("[1, 2]", 400, "must be a JSON object");
+  expect_bad("{\"k\": 5}", 400, "'history' is missing");
+  expect_bad("{\"history\": \"a,b\"}", 400, "'history' must be an array");
+  expect_bad("{\"history\": [{\"id\": 1}]}", 400, "history[0] must be an item id");
+  expect_bad("{\"history\": [1.5]}", 400, "history[0]");
+  expect_bad("{\"history\": [], \"k\": \"ten\"}", 400, "'k' must be an integer");
+  expect_bad("{\"history\": [], \"k\": true}", 400, "'k' must be an integer");
+  expect_bad("{\"history\": [], \"k\": 0}", 400, "'k' = 0");
+  expect_bad("{\"history\": [], \"k\": 21}", 400, "--max-k");
+  expect_bad("{\"history\": [], \"k\": 99999999999999999999}", 400, "'k'");
+  expect_bad("{\"history\": [], \"candidates\": 101}", 400, "--max-candidates");
+  expect_bad("{\"history\": [], \"k\": 10, \"candidates\": 5}", 400, "must be >= k");
+  expect_bad("{\"history\": [], \"colour\": 1}", 400, "unknown key 'colour'");
+  expect_bad("{\"history\": [], \"rerank\": {\"method\": \"magic\"}}", 400, "unknown method");
+  expect_bad("{\"history\": [], \"rerank\": {\"lambda\": 3}}", 400, "lambda");
+  expect_bad("{\"history\": [], \"rerank\": 5}", 400, "'rerank' must be a JSON object");
+  expect_bad("{\"history\": [], \"constraints\": {\"min_categories\": -1}}", 400,
+             "min-categories");
+  expect_bad("{\"history\": [], \"constraints\": {\"max_similarity\": \"x\"}}", 400,
+             "'constraints.max_similarity' must be a number");
+  json long_history = {{"history", std::vector<std::string>(31, raw(1))}};
+  expect_bad(long_history.dump(), 400, "--max-history");
+  // Body above --max-body-bytes (4096): 413 with a JSON error.
+  json big = {{"history", std::vector<std::string>(25, std::string(200, 'x'))}};
+  ASSERT_GT(big.dump().size(), 4096u);
+  expect_bad(big.dump(), 413, "--max-body-bytes");
+  // Invalid UTF-8 in an unknown id must not break the response.
+  auto [st, j] = post(std::string("{\"history\": [\"\xff\xfe\"]}"));
+  EXPECT_TRUE(st == 200 || st == 400) << st;
+  expect_healthy();
+  EXPECT_GE(server_->bad_requests(), 22u);
+}
+
+TEST_F(HttpTest, UnknownRouteAndMethod) {
+  auto c = client();
+  auto r = c.Get("/nope");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_NE(json::parse(r->body)["error"].get<std::string>().find("/nope"), std::string::npos);
+  auto g = c.Get("/v1/recommend");
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->status, 405);
+  EXPECT_TRUE(json::parse(g->body).contains("error"));
+}
+
+TEST_F(HttpTest, UnknownItemsAndEmptyHistory) {
+  auto [st, j] = post(json{{"history", {"nope", raw(4), 123456789}}}.dump());
+  ASSERT_EQ(st, 200) << j.dump();
+  EXPECT_EQ(j["unknown_items"], (json{"nope", "123456789"}));
+  EXPECT_EQ(j["history_used"], 1);
+  EXPECT_TRUE(j["fallback"].is_null());
+  auto [st2, j2] = post("{\"history\": []}");
+  ASSERT_EQ(st2, 200);
+  EXPECT_EQ(j2["fallback"], "popularity");
+  EXPECT_EQ(j2["items"].size(), 10u);
+}
+
+TEST_F(HttpTest, ConcurrentClients) {
+  std::atomic<int> ok{0}, bad{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 8; ++t) {
+    ts.emplace_back([&, t] {
+      auto c = client();
+      for (int i = 0; i < 25; ++i) {
+        json req = {{"history", {raw((t * 25 + i) % 100), raw(7)}},
+                    {"rerank", {{"method", i % 2 ? "dpp" : "none"}}}};
+        auto res = c.Post("/v1/recommend", req.dump(), "application/json");
+        (res && res->status == 200 && json::parse(res->body)["items"].size() == 10 ? ok : bad)++;
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(ok.load(), 200);
+  EXPECT_EQ(bad.load(), 0);
+}
+
+// Another artifact from the same checkpoint with other defaults (so another checksum).
+std::string export_variant(const std::string& out, int k) {
+  serving::ExportOptions eo;
+  eo.checkpoint = fixture().checkpoint;
+  eo.data_dir = fixture().data_dir;
+  eo.output = out;
+  eo.defaults.k = k;
+  serving::export_artifact(eo);
+  return out;
+}
+
+TEST_F(HttpTest, ReloadSwapsModelWithoutFailingRequests) {
+  const uint32_t old_sum = model_->artifact().checksum;
+  std::atomic<bool> done{false};
+  std::atomic<int> ok{0}, failed{0};
+  std::thread load([&] {
+    auto c = client();
+    while (!done) {
+      auto res = c.Post("/v1/recommend", json{{"history", {raw(2)}}}.dump(), "application/json");
+      (res && res->status == 200 ? ok : failed)++;
+    }
+  });
+  export_variant(path_, 4);  // atomic replace of the served file
+  std::string err;
+  ASSERT_TRUE(server_->reload(&err)) << err;
+  auto [st, j] = post("{\"history\": []}");
+  EXPECT_EQ(st, 200);
+  EXPECT_EQ(j["items"].size(), 4u);  // the new defaults
+  EXPECT_NE(j["model_checksum"], fmt::format("{:#010x}", old_sum));
+  // A broken file: reload fails, the current model keeps serving.
+  core::write_file_atomic(path_, "garbage");
+  EXPECT_FALSE(server_->reload(&err));
+  EXPECT_NE(err.find(path_), std::string::npos) << err;
+  auto [st2, j2] = post("{\"history\": []}");
+  EXPECT_EQ(st2, 200);
+  EXPECT_EQ(j2["items"].size(), 4u);
+  done = true;
+  load.join();
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(server_->reloads(), 1u);
+}
+
+TEST_F(HttpTest, SignalLoopReloadsOnHupAndPollAndStopsOnTerm) {
+  std::atomic<bool> blocked{false};
+  std::atomic<int> ended_by{-1};
+  serving::LifecycleOptions lo;
+  lo.poll_reload = true;
+  lo.poll_interval_s = 0.05;
+  std::thread loop([&] {
+    serving::block_serving_signals();  // this thread only: the test process stays as it was
+    blocked = true;
+    ended_by = serving::run_until_signal(*server_, lo);
+  });
+  while (!blocked) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto wait_for = [&](auto cond) {
+    for (int i = 0; i < 400 && !cond(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return cond();
+  };
+  // SIGHUP, directed at the loop's thread (which has it blocked and waits for it).
+  ASSERT_EQ(pthread_kill(loop.native_handle(), SIGHUP), 0);
+  EXPECT_TRUE(wait_for([&] { return server_->reloads() == 1; }));
+  // Polling: a new file at the path is picked up without a signal.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a distinct mtime
+  export_variant(fixture().dir + "/variant.h5", 3);
+  std::filesystem::rename(fixture().dir + "/variant.h5", path_);
+  EXPECT_TRUE(wait_for([&] { return server_->reloads() == 2; }));
+  auto [st, j] = post("{\"history\": []}");
+  EXPECT_EQ(j["items"].size(), 3u);
+  ASSERT_EQ(pthread_kill(loop.native_handle(), SIGTERM), 0);
+  loop.join();
+  EXPECT_EQ(ended_by.load(), SIGTERM);
+  EXPECT_FALSE(server_->running());
+  auto c = client();
+  EXPECT_FALSE(c.Get("/healthz"));  // stopped: nothing listens any more
+}
+
+TEST_F(HttpTest, StopDrainsInFlightRequests) {
+  std::atomic<bool> go{true};
+  std::atomic<int> ok{0}, malformed{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t) {
+    ts.emplace_back([&, t] {
+      while (go) {
+        auto c = client();  // a new connection per request: stop() may refuse new ones
+        auto res = c.Post("/v1/recommend",
+                          json{{"history", {raw(t + 1)}}, {"rerank", {{"method", "dpp"}}}}.dump(),
+                          "application/json");
+        if (!res) continue;  // refused after stop: fine
+        if (res->status == 200 && json::parse(res->body)["items"].size() == 10) {
+          ++ok;
+        } else {
+          ++malformed;
+        }
+      }
+    });
+  }
+  while (ok < 20) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  server_->stop();
+  go = false;
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(malformed.load(), 0);
+  EXPECT_FALSE(server_->running());
+}
+
+}  // namespace

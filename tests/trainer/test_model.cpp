@@ -1,0 +1,305 @@
+// The transformer model: attention masking (causal, bidirectional, padding), dynamic padding
+// invariance, the two item-embedding paths agreeing, feature switches and checkpoint keys.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/check.h"
+#include "data_shards/dataset.h"
+#include "trainer/model/seq_model.h"
+
+using namespace divrec;
+using namespace divrec::model;
+
+namespace {
+constexpr int64_t kItems = 20;
+
+// 20 items, 4 categories (item 3 has none), 6 attributes (items 0 and 7 have none), content 3.
+data::ItemTable make_table() {
+  data::ItemTable t;
+  t.num_items = kItems;
+  t.num_categories = 4;
+  t.num_attributes = 6;
+  t.content_dim = 3;
+  t.attr_offsets.push_back(0);
+  for (int64_t i = 0; i < kItems; ++i) {
+    t.category.push_back(i == 3 ? -1 : static_cast<int32_t>(i % 4));
+    if (i != 0 && i != 7) {
+      for (int32_t a = 0; a < 1 + i % 3; ++a) t.attr_ids.push_back((i + 2 * a) % 6);
+    }
+    t.attr_offsets.push_back(static_cast<int64_t>(t.attr_ids.size()));
+    for (int d = 0; d < 3; ++d) t.content.push_back(0.1f * static_cast<float>((i * 3 + d) % 7));
+  }
+  return t;
+}
+
+ModelConfig make_config() {
+  ModelConfig c;
+  c.num_items = kItems;
+  c.num_categories = 4;
+  c.num_attributes = 6;
+  c.content_dim = 3;
+  c.dim = 16;
+  c.heads = 2;
+  c.layers = 2;
+  c.max_len = 8;
+  c.dropout = 0.3;
+  c.attn_dropout = 0.3;
+  return c;
+}
+
+SeqModel make_model(const ModelConfig& c = make_config()) {
+  torch::manual_seed(11);
+  SeqModel m(c, ItemFeatures::from_table(make_table()));
+  m->eval();  // dropout off: outputs are deterministic functions of the inputs
+  return m;
+}
+
+// Left-pads item-id sequences to [B, L] input ids.
+torch::Tensor left_pad(const std::vector<std::vector<int64_t>>& seqs, int64_t l) {
+  auto ids = torch::zeros({static_cast<int64_t>(seqs.size()), l}, torch::kInt64);
+  for (size_t r = 0; r < seqs.size(); ++r) {
+    const int64_t n = static_cast<int64_t>(seqs[r].size());
+    for (int64_t j = 0; j < n; ++j) ids[r][l - n + j] = seqs[r][j] + 1;
+  }
+  return ids;
+}
+
+const std::vector<std::vector<int64_t>> kSeqs = {{4, 9, 3}, {1, 2, 3, 4, 5}, {7}, {}, {0, 19}};
+
+bool no_nan(const torch::Tensor& t) { return torch::isfinite(t).all().item<bool>(); }
+}  // namespace
+
+TEST(ItemFeatures, FromTableMapsMissingCategoryAndCsr) {
+  auto f = ItemFeatures::from_table(make_table());
+  EXPECT_EQ(f.category[3].item<int64_t>(), 4);  // -1 -> the dedicated index C
+  EXPECT_EQ(f.category[5].item<int64_t>(), 1);
+  EXPECT_EQ(f.attr_offsets.size(0), kItems + 1);
+  EXPECT_EQ(f.bag_offsets().size(0), kItems);
+  EXPECT_EQ(f.attr_offsets[1].item<int64_t>(), 0);  // item 0 has no attributes
+  EXPECT_EQ(f.content.sizes(), torch::IntArrayRef({kItems, 3}));
+  EXPECT_FLOAT_EQ(f.content[2][1].item<float>(), 0.1f * 0);  // (2*3+1) % 7 = 0
+  auto bad = make_table();
+  bad.category[5] = 4;
+  EXPECT_THROW(ItemFeatures::from_table(bad), Error);
+  bad = make_table();
+  bad.attr_ids[0] = 6;
+  EXPECT_THROW(ItemFeatures::from_table(bad), Error);
+}
+
+TEST(SeqModel, CausalPositionsIgnoreTheFuture) {
+  auto m = make_model();
+  auto ids = left_pad({{1, 2, 3, 4, 5, 6}, {8, 9, 10}}, 8);
+  auto h = m->encode(ids, true);
+  for (int64_t t = 2; t < 7; ++t) {
+    auto changed = ids.clone();
+    changed.narrow(1, t + 1, 8 - t - 1).fill_(17);  // new items after column t
+    auto h2 = m->encode(changed, true);
+    EXPECT_TRUE(torch::allclose(h.narrow(1, 0, t + 1), h2.narrow(1, 0, t + 1), 0, 1e-6)) << t;
+    EXPECT_FALSE(torch::allclose(h.select(1, 7), h2.select(1, 7), 0, 1e-3)) << t;
+  }
+}
+
+TEST(SeqModel, BidirectionalSeesTheFuture) {
+  auto m = make_model();
+  auto ids = left_pad({{1, 2, 3, 4, 5, 6}}, 8);
+  auto changed = ids.clone();
+  changed[0][7] = 18;
+  auto h = m->encode(ids, false), h2 = m->encode(changed, false);
+  EXPECT_FALSE(torch::allclose(h.select(1, 3), h2.select(1, 3), 0, 1e-4));
+  // The causal model at the same column does not see it.
+  EXPECT_TRUE(torch::allclose(m->encode(ids, true).select(1, 3),
+                              m->encode(changed, true).select(1, 3), 0, 1e-6));
+}
+
+TEST(SeqModel, DynamicPaddingMatchesMaxLenPadding) {
+  auto m = make_model();
+  for (bool causal : {true, false}) {
+    auto full = m->encode(left_pad(kSeqs, 8), causal);   // padded to max_len
+    auto tight = m->encode(left_pad(kSeqs, 5), causal);  // padded to the longest row
+    EXPECT_TRUE(no_nan(full) && no_nan(tight));
+    EXPECT_TRUE(torch::allclose(full.narrow(1, 3, 5), tight, 1e-5, 1e-5)) << causal;
+    // Padded rows are exactly zero (the empty row entirely).
+    auto pad = left_pad(kSeqs, 8).eq(0);
+    EXPECT_EQ(full.masked_select(pad.unsqueeze(2)).abs().max().item<float>(), 0.0f);
+    EXPECT_EQ(full[3].abs().max().item<float>(), 0.0f);
+    // Real rows are not trivially zero.
+    EXPECT_GT(full[1][7].abs().sum().item<float>(), 1.0f);
+  }
+}
+
+TEST(SeqModel, AllPaddingBatchIsZeroNotNan) {
+  auto m = make_model();
+  for (bool causal : {true, false}) {
+    auto h = m->encode(torch::zeros({2, 4}, torch::kInt64), causal);
+    ASSERT_EQ(h.sizes(), torch::IntArrayRef({2, 4, 16}));
+    EXPECT_EQ(h.abs().max().item<float>(), 0.0f);
+  }
+}
+
+TEST(SeqModel, PaddingContentIsIgnored) {
+  // A row alone vs. next to a longer row (more left pads) gives the same states.
+  auto m = make_model();
+  auto alone = m->encode(left_pad({{4, 9, 3}}, 3), true);
+  auto batched = m->encode(left_pad({{4, 9, 3}, {1, 2, 3, 4, 5, 6, 7}}, 7), true);
+  EXPECT_TRUE(torch::allclose(alone[0], batched[0].narrow(0, 4, 3), 1e-5, 1e-5));
+}
+
+TEST(SeqModel, PaddedTrainingModeHasNoNan) {
+  auto m = make_model();
+  m->train();
+  auto ids = left_pad(kSeqs, 8);
+  auto h = m->encode(ids, true);
+  auto loss = h.pow(2).sum();
+  loss.backward();
+  EXPECT_TRUE(no_nan(h));
+  for (const auto& p : m->named_parameters()) {
+    if (p.key() == "item_encoder.mask_embedding") continue;  // unused by causal inputs
+    ASSERT_TRUE(p.value().grad().defined()) << p.key();
+    EXPECT_TRUE(no_nan(p.value().grad())) << p.key();
+  }
+  EXPECT_GT(
+      m->named_parameters()["item_encoder.attributes.weight"].grad().abs().sum().item<float>(),
+      0.0f);
+}
+
+TEST(ItemEncoder, DirectLookupsMatchCatalogPass) {
+  auto m = make_model();
+  auto& enc = m->item_encoder();
+  auto all = enc->forward_all();
+  ASSERT_EQ(all.sizes(), torch::IntArrayRef({kItems, 16}));
+  // Items 0 and 7 (no attributes) and 3 (no category) included; shape [2, 3] preserved.
+  auto items = torch::tensor({0, 7, 3, 19, 5, 5}, torch::kInt64).view({2, 3});
+  auto direct = enc->forward_items(items);
+  ASSERT_EQ(direct.sizes(), torch::IntArrayRef({2, 3, 16}));
+  EXPECT_TRUE(
+      torch::allclose(direct.view({6, 16}), all.index_select(0, items.view({-1})), 1e-5, 1e-6));
+  // Input ids: pad -> zeros, mask -> mask_embedding, item i -> row i, on both paths.
+  auto ids = torch::tensor({int64_t{0}, int64_t{1}, int64_t{8}, enc->mask_token()}, torch::kInt64);
+  auto small = enc->forward(ids);            // 4 < I tokens: direct lookups
+  auto big = enc->forward(ids.repeat({6}));  // 24 >= I tokens: via forward_all
+  EXPECT_EQ(small[0].abs().max().item<float>(), 0.0f);
+  EXPECT_TRUE(torch::allclose(small[1], all[0], 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(small[2], all[7], 1e-5, 1e-6));
+  EXPECT_TRUE(torch::equal(small[3], m->named_parameters()["item_encoder.mask_embedding"]));
+  EXPECT_TRUE(torch::allclose(big.narrow(0, 0, 4), small, 1e-5, 1e-6));
+  EXPECT_THROW(enc->forward(torch::tensor({kItems + 2}, torch::kInt64)), Error);
+}
+
+TEST(SeqModel, EncodeWithSharedTableMatches) {
+  auto m = make_model();
+  auto ids = left_pad(kSeqs, 5);
+  EXPECT_TRUE(
+      torch::allclose(m->encode(ids, true), m->encode(ids, true, m->item_vectors()), 1e-5, 1e-6));
+}
+
+TEST(SeqModel, PackedHiddenIsTheRealRows) {
+  auto m = make_model();
+  auto ids = left_pad(kSeqs, 6);
+  auto packed = m->encode_packed(ids, true);
+  auto real = ids.reshape({-1}).ne(0).nonzero().reshape({-1});
+  EXPECT_TRUE(torch::equal(packed.real_index, real));
+  EXPECT_TRUE(
+      torch::allclose(packed.hidden, m->encode(ids, true).reshape({-1, 16}).index_select(0, real)));
+}
+
+TEST(SeqModel, UserVectorsAndScores) {
+  auto m = make_model();
+  auto ids = left_pad(kSeqs, 6);
+  auto u = m->user_vectors(ids);
+  ASSERT_EQ(u.sizes(), torch::IntArrayRef({5, 16}));
+  EXPECT_TRUE(torch::allclose(u, m->encode(ids, true).select(1, 5)));
+  auto s = m->score_all(u);
+  ASSERT_EQ(s.sizes(), torch::IntArrayRef({5, kItems}));
+  EXPECT_NEAR(s[1][4].item<float>(), u[1].dot(m->item_vectors()[4]).item<float>(), 1e-5);
+  // Masked-item inference: [MASK] appended after the history, oldest column dropped at max_len.
+  auto full = left_pad({{1, 2, 3, 4, 5, 6, 7, 8}}, 8);
+  auto ub = m->user_vectors(full, false);
+  auto expect_ids =
+      torch::cat({full.narrow(1, 1, 7), torch::full({1, 1}, m->mask_token(), torch::kInt64)}, 1);
+  EXPECT_TRUE(torch::allclose(ub, m->encode(expect_ids, false).select(1, 7)));
+  EXPECT_THROW(m->encode(left_pad(kSeqs, 9), true), Error);
+}
+
+TEST(SeqModel, CheckpointKeys) {
+  auto m = make_model();
+  std::set<std::string> keys;
+  for (const auto& p : m->named_parameters()) keys.insert(p.key());
+  std::set<std::string> expected = {"item_encoder.item_id.weight",
+                                    "item_encoder.category.weight",
+                                    "item_encoder.attributes.weight",
+                                    "item_encoder.content_proj.weight",
+                                    "item_encoder.content_proj.bias",
+                                    "item_encoder.mask_embedding",
+                                    "item_encoder.norm.weight",
+                                    "item_encoder.norm.bias",
+                                    "positions.weight",
+                                    "final_norm.weight",
+                                    "final_norm.bias"};
+  for (int k = 0; k < 2; ++k) {
+    for (const char* mod : {"attn_norm", "qkv", "attn_out", "ffn_norm", "ffn_in", "ffn_out"}) {
+      for (const char* p : {"weight", "bias"})
+        expected.insert("blocks." + std::to_string(k) + "." + mod + "." + p);
+    }
+  }
+  EXPECT_EQ(keys, expected);
+  EXPECT_TRUE(m->named_buffers().is_empty());
+  auto params = m->named_parameters();
+  EXPECT_EQ(params["item_encoder.category.weight"].sizes(), torch::IntArrayRef({5, 16}));
+  EXPECT_EQ(params["blocks.1.qkv.weight"].sizes(), torch::IntArrayRef({48, 16}));
+  EXPECT_EQ(params["blocks.0.ffn_in.weight"].sizes(), torch::IntArrayRef({64, 16}));
+  EXPECT_EQ(params["positions.weight"].sizes(), torch::IntArrayRef({8, 16}));
+}
+
+TEST(SeqModel, FeatureSwitchesRemoveParameters) {
+  struct Case {
+    const char* key;
+    void (*off)(ModelConfig&);
+  };
+  const Case cases[] = {
+      {"item_encoder.item_id.weight", [](ModelConfig& c) { c.use_item_id = false; }},
+      {"item_encoder.category.weight", [](ModelConfig& c) { c.use_category = false; }},
+      {"item_encoder.attributes.weight", [](ModelConfig& c) { c.use_attributes = false; }},
+      {"item_encoder.content_proj.weight", [](ModelConfig& c) { c.use_content = false; }},
+      {"item_encoder.content_proj.weight", [](ModelConfig& c) { c.content_dim = 0; }},
+  };
+  for (const auto& c : cases) {
+    auto cfg = make_config();
+    c.off(cfg);
+    auto m = make_model(cfg);
+    EXPECT_EQ(m->named_parameters().find(c.key), nullptr) << c.key;
+    auto h = m->encode(left_pad(kSeqs, 8), true);  // still runs
+    EXPECT_TRUE(no_nan(h)) << c.key;
+  }
+  auto none = make_config();
+  none.use_item_id = none.use_category = none.use_attributes = none.use_content = false;
+  EXPECT_THROW(make_model(none), Error);
+  // An id-only catalog without a table.
+  auto ids_cfg = make_config();
+  ids_cfg.num_categories = ids_cfg.num_attributes = ids_cfg.content_dim = 0;
+  SeqModel ids_only(ids_cfg, ItemFeatures::ids_only(kItems));
+  // item_id, mask_embedding, norm x2 + positions + 2 blocks x 12 + final_norm x2.
+  EXPECT_EQ(ids_only->named_parameters().size(), 4u + 1u + 2 * 12u + 2u);
+}
+
+TEST(SeqModel, Initialisation) {
+  auto m = make_model();
+  auto params = m->named_parameters();
+  const auto& id = params["item_encoder.item_id.weight"];
+  EXPECT_LE(id.abs().max().item<float>(), 2 * 0.02f + 1e-7f);
+  EXPECT_NEAR(id.std().item<float>(), 0.02f * 0.88f, 0.003f);  // truncated at 2 sd: 0.88 sd
+  EXPECT_EQ(params["blocks.0.qkv.bias"].abs().max().item<float>(), 0.0f);
+  EXPECT_EQ(params["final_norm.weight"].min().item<float>(), 1.0f);
+  EXPECT_EQ(params["final_norm.bias"].abs().max().item<float>(), 0.0f);
+}
+
+TEST(ModelConfig, Validation) {
+  auto c = make_config();
+  c.heads = 3;
+  EXPECT_THROW(c.validate(), Error);
+  c = make_config();
+  EXPECT_EQ(c.ffn_size(), 64);
+  EXPECT_NE(c.summary().find("features=id+category+attributes+content"), std::string::npos);
+}

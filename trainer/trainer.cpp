@@ -1,0 +1,464 @@
+// The epoch/step loop (see trainer.h).
+#include "trainer/trainer.h"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/check.h"
+#include "core/comm/typed.h"
+#include "core/fs.h"
+#include "core/log.h"
+#include "core/watchdog.h"
+#include "data_shards/reader.h"
+#include "data_shards/sampler.h"
+#include "trainer/batch.h"
+#include "trainer/checkpoint.h"
+#include "trainer/grad_sync.h"
+#include "trainer/losses.h"
+#include "trainer/masking.h"
+#include "trainer/model/config_io.h"
+#include "trainer/model/seq_model.h"
+#include "trainer/negatives.h"
+#include "trainer/optim.h"
+#include "trainer/validation.h"
+
+namespace divrec::trainer {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+uint64_t mix(uint64_t a, uint64_t b) {
+  uint64_t s = a ^ (b + 0x9E3779B97F4A7C15ULL + (a << 6) + (a >> 2));
+  return data::splitmix64_next(&s);
+}
+
+// Appends one JSON object per line to RUN_DIR/metrics.jsonl (rank 0).
+class MetricsLog {
+ public:
+  explicit MetricsLog(const std::string& path) : out_(path, std::ios::app) {
+    DIVREC_CHECK(out_.good(), "cannot open metrics log '", path, "'");
+  }
+  void write(const nlohmann::json& j) {
+    out_ << j.dump() << "\n";
+    out_.flush();
+  }
+
+ private:
+  std::ofstream out_;
+};
+
+}  // namespace
+
+std::atomic<bool>& preemption_flag() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+
+void install_preemption_handlers() {
+  auto handler = [](int) { preemption_flag().store(true); };
+  std::signal(SIGUSR1, handler);
+  std::signal(SIGTERM, handler);
+}
+
+std::vector<std::vector<int64_t>> epoch_plan(const std::vector<int64_t>& lengths,
+                                             int64_t batch_per_rank, int rank, int world,
+                                             uint64_t seed, int64_t epoch, bool length_buckets) {
+  const int64_t n = static_cast<int64_t>(lengths.size());
+  const int64_t G = batch_per_rank * world;  // global batch
+  data::EpochSampler global(n, G, 0, 1, seed);
+  const int64_t nb = global.batches_per_epoch();
+  std::vector<std::vector<int64_t>> globals(nb);
+  for (int64_t b = 0; b < nb; ++b) globals[b] = global.batch(epoch, b);
+  if (length_buckets) {
+    // Chunks of kChunk global batches are pooled, sorted by length (stable), re-cut, and the
+    // chunk's batches shuffled: similar lengths share a batch, so dynamic padding pays off.
+    constexpr int64_t kChunk = 16;
+    uint64_t rng = mix(seed ^ 0x5eed, static_cast<uint64_t>(epoch));
+    for (int64_t c0 = 0; c0 < nb; c0 += kChunk) {
+      int64_t c1 = std::min(nb, c0 + kChunk);
+      std::vector<int64_t> pool;
+      for (int64_t b = c0; b < c1; ++b) pool.insert(pool.end(), globals[b].begin(), globals[b].end());
+      std::stable_sort(pool.begin(), pool.end(),
+                       [&](int64_t a, int64_t b) { return lengths[a] < lengths[b]; });
+      for (int64_t b = c0; b < c1; ++b) {
+        auto first = pool.begin() + (b - c0) * G;
+        globals[b].assign(first, first + G);
+      }
+      for (int64_t b = c1 - 1; b > c0; --b) {  // Fisher-Yates over the chunk's batches
+        int64_t j = c0 + static_cast<int64_t>(data::splitmix64_next(&rng) % (b - c0 + 1));
+        std::swap(globals[b], globals[j]);
+      }
+    }
+  }
+  std::vector<std::vector<int64_t>> mine(nb);
+  for (int64_t b = 0; b < nb; ++b) {
+    mine[b].reserve(batch_per_rank);
+    for (int64_t i = rank; i < G; i += world) mine[b].push_back(globals[b][i]);
+  }
+  return mine;
+}
+
+TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::Communicator& comm) {
+  auto t_start = Clock::now();
+  const bool root = comm.rank() == 0;
+  const bool causal = cfg.objective == "next-item";
+  DIVREC_CHECK_HINT(causal || cfg.objective == "masked-item", "use next-item or masked-item",
+                    "--objective '", cfg.objective, "' is unknown");
+  DIVREC_CHECK_HINT(cfg.loss == "bce" || cfg.loss == "sampled-softmax" || cfg.loss == "full-ce",
+                    "use bce, sampled-softmax or full-ce", "--loss '", cfg.loss, "' is unknown");
+  DIVREC_CHECK(cfg.batch_size > 0, "--batch-size must be positive");
+  if (root) {
+    core::make_dirs(cfg.run_dir + "/checkpoints");
+    core::write_file_atomic(cfg.run_dir + "/config.ini", config_ini);
+  }
+  comm.barrier();
+
+  // Data: every rank holds all sequences (the sampler needs them); items for the features.
+  auto manifest = data::read_manifest(cfg.data_dir);
+  auto items = data::read_item_table(cfg.data_dir);
+  auto seqs = data::read_all_users(cfg.data_dir);
+  core::log0("data: {} users, {} items, {} interactions, {} categories, {} attributes ({})",
+             manifest.num_users, manifest.num_items, manifest.num_interactions,
+             manifest.num_categories, manifest.num_attributes, cfg.data_dir);
+  std::vector<int64_t> lengths(seqs.num_users());
+  std::vector<int64_t> trainable;
+  for (int64_t u = 0; u < seqs.num_users(); ++u) {
+    lengths[u] = std::min<int64_t>(seqs.history_end(u, data::Split::kTrain), cfg.model.max_len + 1);
+    if (seqs.history_end(u, data::Split::kTrain) >= (causal ? 2 : 1)) trainable.push_back(u);
+  }
+  DIVREC_CHECK(!trainable.empty(), "dataset '", cfg.data_dir, "' has no user with a train prefix");
+  std::vector<int64_t> train_lengths(trainable.size());
+  for (size_t i = 0; i < trainable.size(); ++i) train_lengths[i] = lengths[trainable[i]];
+
+  // Model, identical on every rank (rank 0's initial parameters are broadcast).
+  model::ModelConfig mc = cfg.model;
+  mc.num_items = items.num_items;
+  mc.num_categories = items.num_categories;
+  mc.num_attributes = items.num_attributes;
+  mc.content_dim = items.content_dim;
+  mc.validate();
+  torch::manual_seed(cfg.seed);
+  model::SeqModel model(mc, model::ItemFeatures::from_table(items));
+  core::log0("model: {} ({} parameters)", mc.summary(), [&] {
+    int64_t n = 0;
+    for (auto& p : model->parameters()) n += p.numel();
+    return n;
+  }());
+
+  OptimConfig oc;
+  oc.lr = cfg.lr;
+  oc.weight_decay = cfg.weight_decay;
+  oc.warmup_steps = cfg.warmup_steps;
+  oc.decay = cfg.decay;
+  oc.min_lr_ratio = cfg.min_lr_ratio;
+  oc.clip_norm = cfg.clip_norm;
+  auto optimizer = make_adamw(*model, oc);
+  const int64_t steps_per_epoch =
+      epoch_plan(train_lengths, cfg.batch_size, comm.rank(), comm.world(), cfg.seed, 0, false).size();
+  // The schedule spans all epochs; --max-steps only interrupts (a resumed run continues it).
+  const int64_t total_steps = steps_per_epoch * cfg.epochs;
+  LrSchedule schedule(oc, total_steps);
+
+  TrainState state;
+  state.config_ini = config_ini;
+  state.extra["model_config"] = model::to_ini(mc);
+  state.extra["data_dir"] = cfg.data_dir;
+  CheckpointManager checkpoints(cfg.run_dir, static_cast<int>(cfg.keep_last));
+  if (!cfg.resume.empty()) {
+    auto path = find_resume_checkpoint(cfg.resume == "auto" ? cfg.run_dir : cfg.resume, "auto");
+    if (!path.empty()) {
+      LoadOptions lo;
+      lo.rank = comm.rank();
+      lo.world = comm.world();
+      load_checkpoint(path, *model, optimizer.get(), state, lo);
+      state.config_ini = config_ini;
+      core::log0("resume: from {} (epoch {}, step {}, batch {} of the epoch)", path, state.epoch,
+                 state.step, state.batch_in_epoch);
+    } else {
+      core::log0("resume: no valid checkpoint under {}, starting fresh", cfg.resume);
+    }
+  } else if (!cfg.init_from.empty()) {
+    TrainState ignored;
+    auto path = resolve_checkpoint_arg(cfg.init_from);
+    LoadOptions lo;
+    lo.strict = false;
+    lo.load_optimizer = false;
+    lo.restore_rng = false;
+    auto report = load_checkpoint(path, *model, nullptr, ignored, lo);
+    core::log0("init: {} tensors from {} ({} missing, {} unexpected, {} shape mismatches)",
+               report.loaded.size(), path, report.missing.size(), report.unexpected.size(),
+               report.shape_mismatch.size());
+  }
+  broadcast_module(*model, comm, 0);
+
+  core::Watchdog watchdog(cfg.collective_timeout, [&](const std::string& what, double waited) {
+    core::log_error("collective '{}' stuck for {:.0f} s (timeout {} s): aborting the job", what,
+                    waited, cfg.collective_timeout);
+    comm.abort(3);
+  });
+  GradSync sync(model->parameters(), [&] {
+    std::vector<std::string> names;
+    for (auto& kv : model->named_parameters()) names.push_back(kv.key());
+    return names;
+  }(), comm, cfg.bucket_mb * (int64_t(1) << 20), cfg.overlap);
+
+  NegativeSampler negatives(items.popularity, cfg.seed, cfg.loss == "bce" ? 0.0 : cfg.neg_power);
+  auto item_category = torch::tensor(std::vector<int64_t>(items.category.begin(), items.category.end()));
+  item_category = item_category.clamp_min(0);  // uncategorised items count in category 0 here
+  std::unique_ptr<MetricsLog> mlog;
+  if (root) mlog = std::make_unique<MetricsLog>(cfg.run_dir + "/metrics.jsonl");
+
+  // Validation users of this rank: dense index % world == rank (exact sums across ranks).
+  std::vector<int64_t> valid_users;
+  for (int64_t u = comm.rank(); u < seqs.num_users(); u += comm.world()) {
+    if (cfg.eval_users > 0 && u >= cfg.eval_users) break;
+    valid_users.push_back(u);
+  }
+  RankingConfig rc;
+  rc.max_len = mc.max_len;
+  rc.causal = causal;
+  rc.seed = cfg.seed;
+
+  auto save = [&](bool best) {
+    core::WatchdogScope w(&watchdog, fmt::format("checkpoint at step {}", state.step));
+    auto path = checkpoints.save(comm, *model, optimizer.get(), state, best);
+    core::log0("checkpoint: {}{}", path, best ? " (+ best.pt)" : "");
+  };
+
+  // One step's forward pass and loss on this rank's batch. Returns the local mean loss and the
+  // number of predicted targets (so the global mean can be formed exactly).
+  auto forward_loss = [&](const std::vector<int64_t>& users, int64_t* n_targets) {
+    auto item_table = model->item_vectors();
+    torch::Tensor hidden, targets, last_hidden;
+    if (causal) {
+      auto batch = make_next_item_batch(seqs, users, mc.max_len);
+      if (cfg.calibration_weight > 0) {
+        auto h = model->encode(batch.inputs, true, item_table);
+        auto mask = batch.targets.ge(0).flatten();
+        hidden = h.reshape({-1, mc.dim}).index({mask});
+        targets = batch.targets.flatten().index({mask});
+        last_hidden = h.select(1, h.size(1) - 1);
+      } else {
+        // Packed: only real tokens (targets exist exactly at real input positions).
+        auto packed = model->encode_packed(batch.inputs, true, item_table);
+        hidden = packed.hidden;
+        targets = batch.targets.flatten().index_select(0, packed.real_index);
+      }
+    } else {
+      auto batch = make_history_batch(seqs, users, mc.max_len, data::Split::kTrain);
+      auto masked = mask_sequences(batch.inputs, cfg.mask_prob, model->mask_token(),
+                                   mix(cfg.seed + 2, state.step * 1024 + comm.rank()));
+      auto h = model->encode(masked.inputs, false, item_table);
+      hidden = h.reshape({-1, mc.dim}).index_select(0, masked.positions);
+      targets = masked.targets;
+    }
+    *n_targets = targets.numel();
+    if (*n_targets == 0) return item_table.sum() * 0.0;  // keeps every parameter in the graph
+    torch::Tensor loss;
+    if (cfg.loss == "bce") {
+      loss = bce_loss(hidden, targets, negatives.uniform_excluding(targets), item_table);
+    } else if (cfg.loss == "sampled-softmax") {
+      auto shared = negatives.popularity_shared(cfg.num_negatives);
+      loss = sampled_softmax_loss(hidden, targets, shared.items, negatives.log_q(targets),
+                                  shared.log_q, item_table);
+    } else {
+      loss = full_ce_loss(hidden, targets, item_table);
+    }
+    if (cfg.calibration_weight > 0 && causal) {
+      auto p = history_category_distribution(seqs, users, items, data::Split::kTrain);
+      auto logits = torch::matmul(last_hidden, item_table.t());
+      loss = loss + cfg.calibration_weight * calibration_kl(logits, item_category, p) *
+                        (static_cast<double>(*n_targets) / users.size());
+    }
+    return loss;
+  };
+
+  auto validate = [&](int64_t epoch) {
+    auto t = Clock::now();
+    auto m = evaluate_ranking(model, seqs, valid_users, data::Split::kValid, rc, comm);
+    core::log0("valid epoch {}: ndcg@10 {:.4f} hr@10 {:.4f} ndcg@20 {:.4f} hr@20 {:.4f} mrr {:.4f} "
+               "({} users, {:.1f} s)", epoch, m["ndcg@10"], m["hr@10"], m["ndcg@20"], m["hr@20"],
+               m["mrr"], static_cast<int64_t>(m["users"]), since(t));
+    if (mlog) {
+      nlohmann::json j = {{"kind", "valid"}, {"epoch", epoch}, {"step", state.step}};
+      for (auto& [k, v] : m) j[k] = v;
+      mlog->write(j);
+    }
+    return m;
+  };
+
+  TrainResult result;
+  model->train();
+  auto params = model->parameters();
+  double window_seqs = 0, window_time = 0, window_loss = 0, window_gnorm = 0;
+  int64_t window_steps = 0;
+  GradSyncStats stats0 = sync.stats();
+  bool stop = false;
+  for (int64_t epoch = state.epoch; epoch < cfg.epochs && !stop; ++epoch) {
+    auto plan = epoch_plan(train_lengths, cfg.batch_size, comm.rank(), comm.world(), cfg.seed,
+                           epoch, cfg.length_buckets);
+    core::Progress progress(fmt::format("epoch {}/{}", epoch + 1, cfg.epochs),
+                            static_cast<int64_t>(plan.size()), 60.0);
+    progress.advance(state.batch_in_epoch);
+    for (int64_t b = state.batch_in_epoch; b < static_cast<int64_t>(plan.size()); ++b) {
+      auto t0 = Clock::now();
+      // Per-step seeds: dropout, negatives and masks depend only on (seed, step, rank), so a
+      // resumed run replays exactly what the uninterrupted one would have done.
+      torch::manual_seed(mix(cfg.seed, static_cast<uint64_t>(state.step) * 1024 + comm.rank()));
+      negatives.generator().set_current_seed(mix(cfg.seed + 1, state.step * 1024 + comm.rank()));
+      std::vector<int64_t> users(plan[b].size());
+      for (size_t i = 0; i < users.size(); ++i) users[i] = trainable[plan[b][i]];
+
+      int64_t n_local = 0;
+      auto loss_local = forward_loss(users, &n_local);
+      // One small all-reduce: global target count (exact mean) + preemption votes.
+      std::vector<int64_t> agree = {n_local, preemption_flag().load() ? 1 : 0};
+      {
+        core::WatchdogScope w(&watchdog, fmt::format("target count all-reduce, step {}", state.step));
+        core::allreduce_sum(comm, agree);
+      }
+      if (agree[1] > 0) {
+        core::log0("preemption signal: checkpointing at epoch {} batch {} (step {})", epoch, b,
+                   state.step);
+        state.epoch = epoch;
+        state.batch_in_epoch = b;
+        save(false);
+        result.outcome = TrainOutcome::kPreempted;
+        stop = true;
+        break;
+      }
+      double scale = agree[0] > 0 ? static_cast<double>(n_local) * comm.world() / agree[0] : 0.0;
+      auto loss = loss_local * scale;
+      optimizer->zero_grad();
+      sync.begin_step();
+      loss.backward();
+      {
+        core::WatchdogScope w(&watchdog, fmt::format("gradient all-reduce, step {}", state.step));
+        sync.finish_step();
+      }
+      double gnorm = clip_grad_norm(params, cfg.clip_norm);
+      set_lr(*optimizer, schedule.lr_at(state.step));
+      optimizer->step();
+      ++state.step;
+      progress.advance();
+
+      window_time += since(t0);
+      window_seqs += static_cast<double>(users.size());
+      window_loss += loss_local.item<double>();
+      window_gnorm += gnorm;
+      ++window_steps;
+      if (state.step % cfg.log_every == 0 || b + 1 == static_cast<int64_t>(plan.size())) {
+        std::vector<double> times = {window_time / window_steps};
+        auto all_times = core::allgatherv(comm, times);
+        auto st = sync.stats();
+        double comm_s = (st.comm_seconds - stats0.comm_seconds) / window_steps;
+        double wait_s = (st.wait_seconds - stats0.wait_seconds) / window_steps;
+        stats0 = st;
+        double ms = 1000.0 * window_time / window_steps;
+        double sps = window_seqs * comm.world() / window_time;
+        core::log0("epoch {:3d} step {:7d}/{} loss {:.4f} lr {:.2e} gnorm {:.3f} ms/step {:.1f} "
+                   "seq/s {:.0f}", epoch + 1, state.step, total_steps, window_loss / window_steps,
+                   schedule.lr_at(state.step - 1), window_gnorm / window_steps, ms, sps);
+        if (mlog) {
+          mlog->write({{"kind", "train"}, {"epoch", epoch + 1}, {"step", state.step},
+                       {"loss", window_loss / window_steps}, {"lr", schedule.lr_at(state.step - 1)},
+                       {"grad_norm", window_gnorm / window_steps}, {"ms_per_step", ms},
+                       {"seq_per_s", sps}, {"rank_ms_per_step", all_times},
+                       {"comm_ms_per_step", 1000 * comm_s}, {"wait_ms_per_step", 1000 * wait_s}});
+        }
+        window_time = window_seqs = window_loss = window_gnorm = 0;
+        window_steps = 0;
+      }
+      if (cfg.checkpoint_every > 0 && state.step % cfg.checkpoint_every == 0) {
+        state.epoch = epoch;
+        state.batch_in_epoch = b + 1;
+        save(false);
+      }
+      if (cfg.max_steps > 0 && state.step >= cfg.max_steps) {
+        state.epoch = epoch;
+        state.batch_in_epoch = b + 1;
+        save(false);
+        result.outcome = TrainOutcome::kMaxSteps;
+        stop = true;
+        break;
+      }
+    }
+    if (stop) break;
+    progress.finish();
+    state.epoch = epoch + 1;
+    state.batch_in_epoch = 0;
+    bool improved = false;
+    if (cfg.eval_every > 0 && (epoch + 1) % cfg.eval_every == 0) {
+      auto m = validate(epoch + 1);
+      improved = m["ndcg@10"] > state.best_metric;
+      if (improved) {
+        state.best_metric = m["ndcg@10"];
+        state.best_epoch = epoch + 1;
+        state.bad_epochs = 0;
+        state.best_metrics = m;
+        result.best_valid = m;
+      } else if (++state.bad_epochs >= cfg.patience) {
+        core::log0("early stopping: no NDCG@10 improvement for {} epochs (best {:.4f} at epoch {})",
+                   state.bad_epochs, state.best_metric, state.best_epoch);
+        result.outcome = TrainOutcome::kEarlyStopped;
+        stop = true;
+      }
+    }
+    save(improved);  // every epoch end; best.pt too when validation improved
+  }
+  result.steps = state.step;
+  result.epochs = state.epoch;
+  {
+    // Every rank must hold identical parameters; a position-weighted sum makes drift visible.
+    double digest = 0;
+    for (const auto& p : model->parameters()) {
+      auto f = p.detach().to(torch::kFloat64).flatten();
+      digest += (f * torch::arange(1, f.numel() + 1, torch::kFloat64).remainder(97)).sum().item<double>();
+    }
+    result.param_digest = digest;
+    double lo = core::allreduce_scalar(comm, digest, core::ReduceOp::kMin);
+    double hi = core::allreduce_scalar(comm, digest, core::ReduceOp::kMax);
+    DIVREC_CHECK(lo == hi, "ranks hold different parameters after training (digest ", lo, " vs ",
+                 hi, "): gradient synchronisation is broken");
+  }
+
+  if (cfg.final_test && result.outcome != TrainOutcome::kPreempted &&
+      result.outcome != TrainOutcome::kMaxSteps) {
+    std::string best = cfg.run_dir + "/best.pt";
+    if (core::path_exists(best)) {
+      TrainState ignored;
+      LoadOptions lo;
+      lo.restore_rng = false;
+      load_checkpoint(best, *model, nullptr, ignored, lo);
+    }
+    std::vector<int64_t> test_users;
+    for (int64_t u = comm.rank(); u < seqs.num_users(); u += comm.world()) test_users.push_back(u);
+    result.test = evaluate_ranking(model, seqs, test_users, data::Split::kTest, rc, comm);
+    core::log0("test (best.pt): ndcg@10 {:.4f} hr@10 {:.4f} ndcg@20 {:.4f} hr@20 {:.4f} | "
+               "99 sampled negatives: ndcg@10 {:.4f} hr@10 {:.4f}", result.test["ndcg@10"],
+               result.test["hr@10"], result.test["ndcg@20"], result.test["hr@20"],
+               result.test["sampled_ndcg@10"], result.test["sampled_hr@10"]);
+    if (root) {
+      nlohmann::json j = result.test;
+      core::write_file_atomic(cfg.run_dir + "/test_metrics.json", j.dump(2) + "\n");
+      if (mlog) {
+        j["kind"] = "test";
+        mlog->write(j);
+      }
+    }
+  }
+  result.seconds = since(t_start);
+  core::log0("train: {} steps, {} epochs in {}", result.steps, result.epochs,
+             core::format_duration(result.seconds));
+  return result;
+}
+
+}  // namespace divrec::trainer
