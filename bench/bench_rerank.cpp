@@ -119,8 +119,8 @@ void run(benchmark::State& state, RerankMethod method, bool constrained, int win
     l = (l + 1) % kLists;
   }
   state.SetLabel(kernels::using_avx2() ? "avx2" : "portable");
-  state.counters["infeasible_rate"] =
-      static_cast<double>(infeasible) / static_cast<double>(std::max<int64_t>(state.iterations(), 1));
+  state.counters["infeasible_rate"] = static_cast<double>(infeasible) /
+                                      static_cast<double>(std::max<int64_t>(state.iterations(), 1));
 }
 
 void BM_Dpp(benchmark::State& s) { run(s, RerankMethod::kDpp, false); }

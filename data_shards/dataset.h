@@ -18,7 +18,8 @@ struct ItemTable {
   int64_t num_items = 0;
   int64_t num_categories = 0;
   int64_t num_attributes = 0;
-  std::vector<int32_t> category;      // [I] primary category id in [0, C), -1 = none
+  std::vector<int32_t> category;      // [I] primary category id in [0, C); items without one
+                                      // get the dedicated "(none)" category (the last id)
   std::vector<int64_t> attr_offsets;  // [I+1] CSR row pointers into attr_ids
   std::vector<int32_t> attr_ids;      // [nnz] attribute ids in [0, A), sorted per item
   std::vector<int64_t> popularity;    // [I] interactions in the train split only

@@ -1,6 +1,7 @@
-// MetricAccumulator: 128-bit fixed-point sums in 32-bit limbs, exposure histograms, and the one-reduction finalize.
-// The key list is exchanged first (allgatherv of names) so a rank that never saw some metric
-// still packs the same vector layout; the union also detects ranks configured differently.
+// MetricAccumulator: 128-bit fixed-point sums in 32-bit limbs, exposure histograms, and the
+// one-reduction finalize. The key list is exchanged first (allgatherv of names) so a rank that
+// never saw some metric still packs the same vector layout; the union also detects ranks configured
+// differently.
 #include "eval/aggregate.h"
 
 #include <algorithm>
@@ -16,7 +17,7 @@ namespace divrec::eval {
 namespace {
 
 constexpr double kTwo64 = 18446744073709551616.0;  // 2^64
-constexpr double kMaxAbsValue = 2147483648.0;       // 2^31: |sum| stays below 2^62 * 2^64
+constexpr double kMaxAbsValue = 2147483648.0;      // 2^31: |sum| stays below 2^62 * 2^64
 
 }  // namespace
 
@@ -73,8 +74,8 @@ void MetricAccumulator::expose(const int32_t* list, int len) {
     int64_t* h = exposure_[j].data();
     for (int p = 0, e = std::min(len, ks_[j]); p < e; ++p) {
       const int32_t item = list[p];
-      DIVREC_CHECK(item >= 0 && item < context_->num_items, "exposed item ", item,
-                   " outside [0, ", context_->num_items, ")");
+      DIVREC_CHECK(item >= 0 && item < context_->num_items, "exposed item ", item, " outside [0, ",
+                   context_->num_items, ")");
       ++h[item];
     }
   }
@@ -178,7 +179,8 @@ std::map<std::string, double> MetricAccumulator::finalize(core::Communicator& co
     out["exposure_entropy" + at] = exposure_entropy_bits(h, num_items);
     out["long_tail_share" + at] = long_tail_share(h, context_->head.data(), num_items);
     category_share_[j] = context_->category_share(h);
-    out["category_exposure_tvd" + at] = total_variation(category_share_[j], context_->catalog_share);
+    out["category_exposure_tvd" + at] =
+        total_variation(category_share_[j], context_->catalog_share);
   }
   return out;
 }

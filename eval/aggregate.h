@@ -62,11 +62,11 @@ class MetricAccumulator {
 
   std::shared_ptr<const ExposureContext> context_;
   std::vector<int> ks_;
-  std::vector<std::string> names_;                 // slot -> name
-  std::unordered_map<std::string, int> slots_;     // name -> slot
-  std::vector<Sum> sums_;                          // per slot
+  std::vector<std::string> names_;              // slot -> name
+  std::unordered_map<std::string, int> slots_;  // name -> slot
+  std::vector<Sum> sums_;                       // per slot
   std::map<std::string, int64_t> counters_;
-  std::vector<std::vector<int64_t>> exposure_;     // per K: [I]
+  std::vector<std::vector<int64_t>> exposure_;  // per K: [I]
   std::vector<std::vector<int64_t>> global_exposure_;
   std::vector<std::vector<double>> category_share_;  // per K, after finalize
 };

@@ -75,17 +75,18 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
   DIVREC_CHECK(opt.batch_size > 0, "--batch-size must be positive, got ", opt.batch_size);
   DIVREC_CHECK(!opt.collect_lists || in.user_raw_ids != nullptr,
                "evaluate: dumping lists needs the users' raw ids");
+  model::SeqModel model = in.model;  // a handle (shared) that is not const
   const data::ItemTable& items = *in.items;
   const data::UserSequences& seqs = *in.users;
   const int max_k = *std::max_element(opt.ks.begin(), opt.ks.end());
   DIVREC_CHECK(*std::min_element(opt.ks.begin(), opt.ks.end()) > 0, "--k: cut-offs must be > 0");
   DIVREC_CHECK_HINT(opt.candidates >= max_k, "raise --candidates or lower --k",
                     "--candidates ", opt.candidates, " is below the largest K ", max_k);
-  const int64_t I = in.model->config().num_items;
+  const int64_t I = model->config().num_items;
   DIVREC_CHECK(I == items.num_items, "evaluate: the model scores ", I,
                " items but the item table has ", items.num_items);
   const int64_t N = std::min<int64_t>(opt.candidates, I);
-  const int64_t max_len = in.model->config().max_len;
+  const int64_t max_len = model->config().max_len;
   validate(opt.constraints);
 
   MetricOptions mo;
@@ -109,8 +110,8 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
   if (opt.progress) progress = std::make_unique<core::Progress>("eval (rank 0)", rows.size());
 
   torch::NoGradGuard no_grad;
-  const bool was_training = in.model->is_training();
-  in.model->eval();
+  const bool was_training = model->is_training();
+  model->eval();
   const auto t0 = std::chrono::steady_clock::now();
   const float kMasked = -std::numeric_limits<float>::infinity();
 
@@ -130,7 +131,7 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
     // Score the full catalog, mask each user's history, keep the top N.
     auto inputs = pad_to_max_len(
         trainer::make_history_batch(seqs, batch, max_len, opt.split).inputs, max_len);
-    auto scores = in.model->score_all(in.model->user_vectors(inputs, in.causal)).contiguous();
+    auto scores = model->score_all(model->user_vectors(inputs, in.causal)).contiguous();
     float* s = scores.data_ptr<float>();
     for (int64_t b = 0; b < B; ++b) {
       const int32_t* seq = seqs.seq(batch[b]);
@@ -197,7 +198,7 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
   if (progress) progress->finish();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (was_training) in.model->train();
+  if (was_training) model->train();
 
   // One exact aggregation per setting, in setting order on every rank.
   EvalResult& r = pass.result;

@@ -3,6 +3,7 @@
 // artifact at --model again without dropping requests.
 #include <fmt/format.h>
 
+#include "core/check.h"
 #include "core/log.h"
 #include "core/threads.h"
 #include "launcher/commands.h"

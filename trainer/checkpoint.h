@@ -58,7 +58,8 @@ LoadReport load_checkpoint(const std::string& path, torch::nn::Module& model,
                            torch::optim::Optimizer* optimizer, TrainState& state,
                            const LoadOptions& options = {});
 
-// RUN_DIR/checkpoints/ckpt-<step, 9 digits>.pt, the last keep_last of them, plus best.pt.
+// RUN_DIR/checkpoints/ckpt-<step, 9 digits>.pt, the last keep_last of them (<= 0: all), plus
+// best.pt.
 class CheckpointManager {
  public:
   explicit CheckpointManager(std::string run_dir, int keep_last = 3);

@@ -46,9 +46,11 @@ struct GradSyncStats {
 // Threading: with overlap (and world > 1) a communication thread issues the all-reduces, in
 // strict bucket order, while the main thread runs autograd. Between begin_step() and the end
 // of finish_step() the main thread must NOT issue collectives on the same communicator (the
-// MPI backend runs MPI_THREAD_MULTIPLE, but interleaved collectives of two threads would pair
-// up differently on different ranks). Backward may produce each parameter's gradient only once
-// per step (one backward per begin/finish pair); a second one throws.
+// MPI backend asks for MPI_THREAD_MULTIPLE, but interleaved collectives of two threads would
+// pair up differently on different ranks). Only one thread calls MPI at a time, so SERIALIZED
+// suffices; an MPI that grants only FUNNELED (MpiCommunicator accepts it) needs overlap=false.
+// Backward may produce each parameter's gradient only once per step (one backward per
+// begin/finish pair); a second one throws. CPU-tested; CUDA buffers sync the device first.
 class GradSync {
  public:
   // params: trainable leaf tensors in registration order (module->parameters()); names: the

@@ -432,7 +432,7 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
 
   if (cfg.final_test && result.outcome != TrainOutcome::kPreempted &&
       result.outcome != TrainOutcome::kMaxSteps) {
-    std::string best = cfg.run_dir + "/best.pt";
+    std::string best = checkpoints.best_path();
     if (core::path_exists(best)) {
       TrainState ignored;
       LoadOptions lo;

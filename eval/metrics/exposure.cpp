@@ -27,8 +27,7 @@ double gini_index(const int64_t* counts, int64_t n) {
     total += x[static_cast<size_t>(i)];
   }
   if (total == 0) return 0.0;
-  return static_cast<double>(numerator) /
-         (static_cast<double>(n) * static_cast<double>(total));
+  return static_cast<double>(numerator) / (static_cast<double>(n) * static_cast<double>(total));
 }
 
 double exposure_entropy_bits(const int64_t* counts, int64_t n) {
@@ -67,15 +66,15 @@ std::shared_ptr<const ExposureContext> ExposureContext::make(const data::ItemTab
   DIVREC_CHECK(head_fraction >= 0 && head_fraction <= 1, "head fraction must be in [0, 1], got ",
                head_fraction);
   DIVREC_CHECK(static_cast<int64_t>(items.popularity.size()) == items.num_items,
-               "exposure metrics need train popularity for every item: ",
-               items.popularity.size(), " values for ", items.num_items, " items");
+               "exposure metrics need train popularity for every item: ", items.popularity.size(),
+               " values for ", items.num_items, " items");
   auto ctx = std::make_shared<ExposureContext>();
   const int64_t n = items.num_items;
   ctx->num_items = n;
   ctx->num_categories = items.num_categories;
   ctx->head_fraction = head_fraction;
-  ctx->category = items.category.empty() ? std::vector<int32_t>(static_cast<size_t>(n), -1)
-                                         : items.category;
+  ctx->category =
+      items.category.empty() ? std::vector<int32_t>(static_cast<size_t>(n), -1) : items.category;
   std::vector<int32_t> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {

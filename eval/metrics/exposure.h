@@ -29,9 +29,9 @@ double total_variation(const std::vector<double>& a, const std::vector<double>& 
 struct ExposureContext {
   int64_t num_items = 0;
   int64_t num_categories = 0;
-  std::vector<int32_t> category;       // [I], -1 = none
-  std::vector<uint8_t> head;           // [I], 1 = among the top head_fraction by train popularity
-  std::vector<double> catalog_share;   // [C] share of categorised catalog items in each category
+  std::vector<int32_t> category;      // [I], -1 = none
+  std::vector<uint8_t> head;          // [I], 1 = among the top head_fraction by train popularity
+  std::vector<double> catalog_share;  // [C] share of categorised catalog items in each category
   double head_fraction = 0.2;
 
   // Head = the ceil(fraction * I) most popular items in the train split (ties: lower id first).

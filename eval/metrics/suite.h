@@ -40,8 +40,7 @@ class MetricSuite {
   // One user's final list (ideally max K long) against its targets (num_targets > 0); history is
   // p(c|u) of the user's history (may be empty: calibration_kl is then skipped for this user).
   void add_user(MetricAccumulator& acc, const int32_t* list, int len, const int32_t* targets,
-                int num_targets, const CategoryDistribution& history,
-                MetricScratch& scratch) const;
+                int num_targets, const CategoryDistribution& history, MetricScratch& scratch) const;
   // infeasible_users (counter), constraint_satisfied (rate) and violated.<constraint> (rate) for
   // every enabled constraint.
   void add_rerank_outcome(MetricAccumulator& acc, const RerankResult& result,
@@ -61,7 +60,7 @@ class MetricSuite {
   std::shared_ptr<const ExposureContext> context_;
   std::vector<double> self_information_;
   std::vector<int64_t> category_size_;
-  std::vector<Names> names_;  // per K
+  std::vector<Names> names_;                 // per K
   std::vector<std::string> violated_names_;  // per ConstraintKind
 };
 

@@ -65,8 +65,8 @@ void CalibratedReranker::gains(const GreedyList& list, Workspace& ws, float* gai
   double outside = 0;
   for (size_t j = 0; j < m; ++j) outside += kl_term(p[j], cnt[j], grown, alpha_);
   for (size_t j = 0; j < m; ++j) {
-    kl[j] = outside - kl_term(p[j], cnt[j], grown, alpha_) +
-            kl_term(p[j], cnt[j] + 1, grown, alpha_);
+    kl[j] =
+        outside - kl_term(p[j], cnt[j], grown, alpha_) + kl_term(p[j], cnt[j] + 1, grown, alpha_);
   }
   const double unchanged = calibration_kl(p, cnt, m, ws.dist_listed, alpha_);
   const int32_t* idx = ws.dist_index.data();

@@ -27,7 +27,6 @@ class CalibratedReranker : public GreedyReranker {
 
 // KL(p || q~) in nats for history distribution p (probs over its categories), listed counts per
 // p-category `count`, and `listed` categorised list items (the metric and the re-ranker share it).
-double calibration_kl(const double* p, const double* count, size_t m, int64_t listed,
-                      double alpha);
+double calibration_kl(const double* p, const double* count, size_t m, int64_t listed, double alpha);
 
 }  // namespace divrec::eval

@@ -133,8 +133,7 @@ bool ConstraintTracker::passes_filters(int i, ConstraintMask mask) const {
       return false;
     }
   }
-  if ((mask & mask_of(ConstraintKind::kMaxSimilarity)) &&
-      ws_.near_maxsim[i] > c_.max_similarity) {
+  if ((mask & mask_of(ConstraintKind::kMaxSimilarity)) && ws_.near_maxsim[i] > c_.max_similarity) {
     return false;
   }
   return true;
@@ -142,10 +141,10 @@ bool ConstraintTracker::passes_filters(int i, ConstraintMask mask) const {
 
 void ConstraintTracker::prepare(ConstraintMask mask, int slots_left, const uint8_t* used) {
   slots_ = slots_left;
-  const bool cats = (mask & mask_of(ConstraintKind::kMinCategories)) &&
-                    distinct_categories_ < target_categories_;
-  const bool attrs = (mask & mask_of(ConstraintKind::kMinAttributes)) &&
-                     covered_attrs_ < target_attrs_;
+  const bool cats =
+      (mask & mask_of(ConstraintKind::kMinCategories)) && distinct_categories_ < target_categories_;
+  const bool attrs =
+      (mask & mask_of(ConstraintKind::kMinAttributes)) && covered_attrs_ < target_attrs_;
   const bool sums = average_attrs_ && (mask & mask_of(ConstraintKind::kAttrsPerItem)) &&
                     attr_sum_ < target_attr_sum_;
   if (!cats && !attrs && !sums) return;
@@ -201,8 +200,7 @@ int ConstraintTracker::reject(int i, ConstraintMask mask) const {
       ws_.cat_count.get(static_cast<size_t>(cat)) >= c_.max_per_category) {
     return static_cast<int>(ConstraintKind::kMaxPerCategory);
   }
-  if ((mask & mask_of(ConstraintKind::kMaxSimilarity)) &&
-      ws_.near_maxsim[i] > c_.max_similarity) {
+  if ((mask & mask_of(ConstraintKind::kMaxSimilarity)) && ws_.near_maxsim[i] > c_.max_similarity) {
     return static_cast<int>(ConstraintKind::kMaxSimilarity);
   }
   // Count constraints: admit i only if, after it, the other slots_ - 1 picks can still close the

@@ -19,11 +19,13 @@ inline ConstraintMask mask_of(ConstraintKind k) { return 1u << static_cast<int>(
 class ConstraintTracker {
  public:
   // items[0..n) are the candidates; `length` is the list length the greedy will produce.
-  ConstraintTracker(const Constraints& c, const data::ItemTable& table, const int32_t* items,
-                    int n, int length, Workspace& ws);
+  ConstraintTracker(const Constraints& c, const data::ItemTable& table, const int32_t* items, int n,
+                    int length, Workspace& ws);
 
   bool active() const { return enabled_ != 0; }
-  bool needs_similarity() const { return (enabled_ & mask_of(ConstraintKind::kMaxSimilarity)) != 0; }
+  bool needs_similarity() const {
+    return (enabled_ & mask_of(ConstraintKind::kMaxSimilarity)) != 0;
+  }
   ConstraintMask enabled() const { return enabled_; }
 
   // Per-step aggregates for `mask` with `slots_left` picks to go (availability of new categories,

@@ -12,24 +12,36 @@ namespace divrec::eval {
 
 const char* constraint_name(ConstraintKind kind) {
   switch (kind) {
-    case ConstraintKind::kAttrsPerItem: return "min_attrs_per_item";
-    case ConstraintKind::kMaxPerCategory: return "max_per_category";
-    case ConstraintKind::kMaxSimilarity: return "max_similarity";
-    case ConstraintKind::kMinCategories: return "min_categories";
-    case ConstraintKind::kMinAttributes: return "min_attributes";
-    case ConstraintKind::kMinDistinct: return "min_distinct";
+    case ConstraintKind::kAttrsPerItem:
+      return "min_attrs_per_item";
+    case ConstraintKind::kMaxPerCategory:
+      return "max_per_category";
+    case ConstraintKind::kMaxSimilarity:
+      return "max_similarity";
+    case ConstraintKind::kMinCategories:
+      return "min_categories";
+    case ConstraintKind::kMinAttributes:
+      return "min_attributes";
+    case ConstraintKind::kMinDistinct:
+      return "min_distinct";
   }
   return "?";
 }
 
 bool Constraints::enabled(ConstraintKind kind) const {
   switch (kind) {
-    case ConstraintKind::kAttrsPerItem: return min_attrs_per_item > 0;
-    case ConstraintKind::kMaxPerCategory: return max_per_category > 0;
-    case ConstraintKind::kMaxSimilarity: return std::isfinite(max_similarity);
-    case ConstraintKind::kMinCategories: return min_categories > 0;
-    case ConstraintKind::kMinAttributes: return min_attributes > 0;
-    case ConstraintKind::kMinDistinct: return min_distinct > 0;
+    case ConstraintKind::kAttrsPerItem:
+      return min_attrs_per_item > 0;
+    case ConstraintKind::kMaxPerCategory:
+      return max_per_category > 0;
+    case ConstraintKind::kMaxSimilarity:
+      return std::isfinite(max_similarity);
+    case ConstraintKind::kMinCategories:
+      return min_categories > 0;
+    case ConstraintKind::kMinAttributes:
+      return min_attributes > 0;
+    case ConstraintKind::kMinDistinct:
+      return min_distinct > 0;
   }
   return false;
 }
@@ -95,8 +107,8 @@ void violated_constraints(const int32_t* items, int n, const Constraints& c,
       total += a;
       every = every && a >= c.min_attrs_per_item;
     }
-    bool ok = c.attrs_per_item_average ? total >= static_cast<int64_t>(n) * c.min_attrs_per_item
-                                       : every;
+    bool ok =
+        c.attrs_per_item_average ? total >= static_cast<int64_t>(n) * c.min_attrs_per_item : every;
     if (!ok) out.push_back(ConstraintKind::kAttrsPerItem);
   }
   // Categories of the list, sorted (shared by max_per_category and min_categories).
@@ -147,8 +159,7 @@ void violated_constraints(const int32_t* items, int n, const Constraints& c,
 }
 
 std::vector<ConstraintKind> violated_constraints(const std::vector<int32_t>& items,
-                                                 const Constraints& c,
-                                                 const data::ItemTable& table,
+                                                 const Constraints& c, const data::ItemTable& table,
                                                  const ItemSimilarity& sim) {
   Workspace ws;
   std::vector<ConstraintKind> out;

@@ -16,12 +16,12 @@ namespace divrec::eval {
 
 // In the order used for reasons (the first constraint that rejects an item names the reason).
 enum class ConstraintKind : int8_t {
-  kAttrsPerItem = 0,   // every item carries >= m_a attributes (or, average mode, the mean does)
-  kMaxPerCategory = 1, // at most c items per category
-  kMaxSimilarity = 2,  // no pair of listed items with similarity > tau
-  kMinCategories = 3,  // >= m distinct categories
-  kMinAttributes = 4,  // >= a distinct attribute values covered
-  kMinDistinct = 5,    // >= d distinct item ids
+  kAttrsPerItem = 0,    // every item carries >= m_a attributes (or, average mode, the mean does)
+  kMaxPerCategory = 1,  // at most c items per category
+  kMaxSimilarity = 2,   // no pair of listed items with similarity > tau
+  kMinCategories = 3,   // >= m distinct categories
+  kMinAttributes = 4,   // >= a distinct attribute values covered
+  kMinDistinct = 5,     // >= d distinct item ids
 };
 constexpr int kNumConstraintKinds = 6;
 // "min_attrs_per_item", "max_per_category", "max_similarity", "min_categories",
@@ -39,7 +39,7 @@ struct Constraints {
   // --max-similarity tau: no two listed items with similarity > tau (near-duplicates; repeated
   // item ids have similarity 1). Off when not finite.
   float max_similarity = std::numeric_limits<float>::infinity();
-  int min_distinct = 0;        // --min-distinct (0 = off)
+  int min_distinct = 0;  // --min-distinct (0 = off)
 
   bool enabled(ConstraintKind kind) const;
   bool any() const;
@@ -57,8 +57,7 @@ void violated_constraints(const int32_t* items, int n, const Constraints& c,
                           const data::ItemTable& table, const ItemSimilarity& sim, Workspace& ws,
                           std::vector<ConstraintKind>& out);
 std::vector<ConstraintKind> violated_constraints(const std::vector<int32_t>& items,
-                                                 const Constraints& c,
-                                                 const data::ItemTable& table,
+                                                 const Constraints& c, const data::ItemTable& table,
                                                  const ItemSimilarity& sim);
 
 // Attribute count of an item; 0 when the table has no attribute CSR.

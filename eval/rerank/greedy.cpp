@@ -24,7 +24,8 @@ void normalise_relevance(const float* scores, int n, float* rel) {
     return;
   }
   const double inv = 1.0 / (static_cast<double>(hi) - lo);
-  for (int i = 0; i < n; ++i) rel[i] = static_cast<float>((static_cast<double>(scores[i]) - lo) * inv);
+  for (int i = 0; i < n; ++i)
+    rel[i] = static_cast<float>((static_cast<double>(scores[i]) - lo) * inv);
 }
 
 namespace {
@@ -53,9 +54,8 @@ void check_input(const Candidates& c, int k, const data::ItemTable& table) {
 
 // Relaxation order when no candidate is admissible: give up the cheapest constraint first.
 constexpr ConstraintKind kDropOrder[kNumConstraintKinds] = {
-    ConstraintKind::kMaxSimilarity,  ConstraintKind::kMinAttributes,
-    ConstraintKind::kMaxPerCategory, ConstraintKind::kMinCategories,
-    ConstraintKind::kMinDistinct,    ConstraintKind::kAttrsPerItem};
+    ConstraintKind::kMaxSimilarity, ConstraintKind::kMinAttributes, ConstraintKind::kMaxPerCategory,
+    ConstraintKind::kMinCategories, ConstraintKind::kMinDistinct,   ConstraintKind::kAttrsPerItem};
 
 // Best unused candidate admitted under `mask`, or -1 (prepare: the tracker is not yet prepared
 // for this mask).
@@ -128,17 +128,17 @@ void GreedyReranker::rerank_into(const Candidates& cand, const UserContext& user
 
   ConstraintTracker tracker(constraints, table_, cand.items, n, length, ws);
   const bool want_sim = needs_similarity() || tracker.needs_similarity();
-  if (want_sim) sim_.gather(cand.items, n, ws.cand_vectors);
+  if (want_sim || needs_candidate_vectors()) sim_.gather(cand.items, n, ws.cand_vectors);
   float* rel_alive = grow(ws.rel_alive, un);
   std::copy(rel, rel + n, rel_alive);
   begin(list, ws);
+  float max_rel = kernels::max_value(rel_alive, n);  // the best relevance left
   for (int step = 0; step < length; ++step) {
     gains(list, ws, gain);
-    // The method's own choice (first maximum over unused candidates) and the best relevance left.
+    // The method's own choice: the first maximum over unused candidates.
     for (int32_t p : out.positions) gain[p] = kNoGain;
     int best = kernels::argmax(gain, n);
     if (best < 0) best = static_cast<int>(std::find(used, used + n, 0) - used);  // all -inf
-    const float max_rel = kernels::max_value(rel_alive, n);
     int pick = best;
     Reason reason = Reason::kRelevance;
     bool forced = false;
@@ -177,6 +177,7 @@ void GreedyReranker::rerank_into(const Candidates& cand, const UserContext& user
     if (want_sim) sim_.candidate_row(pick, cand.items, n, ws.cand_vectors.data(), sim_row);
     used[pick] = 1;
     rel_alive[pick] = kNoGain;
+    if (rel[pick] >= max_rel) max_rel = kernels::max_value(rel_alive, n);
     tracker.commit(pick, sim_row);
     commit(list, pick, sim_row, ws);
     ++list.size;

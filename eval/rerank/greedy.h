@@ -26,8 +26,7 @@ class GreedyReranker : public Reranker {
   GreedyReranker(const ItemSimilarity& sim, const data::ItemTable& table)
       : sim_(sim), table_(table) {}
   void rerank_into(const Candidates& candidates, const UserContext& user, int k,
-                   const Constraints& constraints, Workspace& ws,
-                   RerankResult& out) const override;
+                   const Constraints& constraints, Workspace& ws, RerankResult& out) const override;
 
  protected:
   // Once per list, before the first step.
@@ -38,6 +37,8 @@ class GreedyReranker : public Reranker {
   // Candidate `pos` was appended. sim_row[i] = sim(items[pos], items[i]) when needs_similarity().
   virtual void commit(const GreedyList& list, int pos, const float* sim_row, Workspace& ws) const {}
   virtual bool needs_similarity() const { return false; }
+  // Whether the method reads the gathered candidate vectors (ws.cand_vectors, cosine only).
+  virtual bool needs_candidate_vectors() const { return false; }
   virtual bool needs_history() const { return false; }
 
   const ItemSimilarity& sim_;

@@ -20,10 +20,16 @@ void dpp_gains(const float* q2, const float* resid, const float* rel, float eps,
 float max_value(const float* v, int n);
 // Index of the first maximum of v[0..n) that is > -inf, or -1 (NaNs ignored).
 int argmax(const float* v, int n);
-// y[i] -= sum_r coef[r] * x[r][i] for r < m, i < n (the projection step of the DPP update).
-void sub_combination(const float* const* x, const float* coef, int m, float* y, int n);
+// y[i] = a + b s[i] - sum_r coef[r] x[r][i] for r < m, i < n: the DPP kernel row (an affine map
+// of the similarity row) minus its projection on the Cholesky columns.
+void project_out(const float* s, float a, float b, const float* const* x, const float* coef, int m,
+                 float* y, int n);
+// out[i] = value where ids[i] == id.
+void set_where_equal(const int32_t* ids, int32_t id, float value, float* out, int n);
 // e[i] = acc[i] * inv_d; resid[i] -= e[i]^2 (the DPP Cholesky column and residual update).
 void chol_column(const float* acc, float inv_d, float* e, float* resid, int n);
+// resid[i] -= ((dot[i] + shift) * scale)^2 (the DPP residual update in feature space).
+void shifted_residual(const float* dot, float shift, float scale, float* resid, int n);
 // Givens rotation of two rows: (x, y) <- (c x + s y, c y - s x).
 void rotate(float c, float s, float* x, float* y, int n);
 // y[i] = max(y[i], x[i]).
@@ -36,7 +42,11 @@ bool using_avx2();
 namespace portable {
 void dot_rows(const float* q, const float* table, int64_t dim, const int32_t* rows, int n,
               float* out);
-void sub_combination(const float* const* x, const float* coef, int m, float* y, int n);
+void project_out(const float* s, float a, float b, const float* const* x, const float* coef, int m,
+                 float* y, int n);
+void dpp_gains(const float* q2, const float* resid, const float* rel, float eps, float* gain,
+               int n);
+float max_value(const float* v, int n);
 void rotate(float c, float s, float* x, float* y, int n);
 int argmax(const float* v, int n);
 }  // namespace portable

@@ -18,27 +18,42 @@ Candidates::Candidates(const std::vector<int32_t>& items_, const std::vector<flo
 
 const char* reason_name(Reason r) {
   switch (r) {
-    case Reason::kRelevance: return "relevance";
-    case Reason::kDiversity: return "diversity";
-    case Reason::kMinCategories: return "min_categories";
-    case Reason::kMaxPerCategory: return "max_per_category";
-    case Reason::kMinAttributes: return "min_attributes";
-    case Reason::kAttrsPerItem: return "min_attrs_per_item";
-    case Reason::kMaxSimilarity: return "max_similarity";
-    case Reason::kMinDistinct: return "min_distinct";
-    case Reason::kFallback: return "fallback";
+    case Reason::kRelevance:
+      return "relevance";
+    case Reason::kDiversity:
+      return "diversity";
+    case Reason::kMinCategories:
+      return "min_categories";
+    case Reason::kMaxPerCategory:
+      return "max_per_category";
+    case Reason::kMinAttributes:
+      return "min_attributes";
+    case Reason::kAttrsPerItem:
+      return "min_attrs_per_item";
+    case Reason::kMaxSimilarity:
+      return "max_similarity";
+    case Reason::kMinDistinct:
+      return "min_distinct";
+    case Reason::kFallback:
+      return "fallback";
   }
   return "?";
 }
 
 Reason reason_for(ConstraintKind kind) {
   switch (kind) {
-    case ConstraintKind::kAttrsPerItem: return Reason::kAttrsPerItem;
-    case ConstraintKind::kMaxPerCategory: return Reason::kMaxPerCategory;
-    case ConstraintKind::kMaxSimilarity: return Reason::kMaxSimilarity;
-    case ConstraintKind::kMinCategories: return Reason::kMinCategories;
-    case ConstraintKind::kMinAttributes: return Reason::kMinAttributes;
-    case ConstraintKind::kMinDistinct: return Reason::kMinDistinct;
+    case ConstraintKind::kAttrsPerItem:
+      return Reason::kAttrsPerItem;
+    case ConstraintKind::kMaxPerCategory:
+      return Reason::kMaxPerCategory;
+    case ConstraintKind::kMaxSimilarity:
+      return Reason::kMaxSimilarity;
+    case ConstraintKind::kMinCategories:
+      return Reason::kMinCategories;
+    case ConstraintKind::kMinAttributes:
+      return Reason::kMinAttributes;
+    case ConstraintKind::kMinDistinct:
+      return Reason::kMinDistinct;
   }
   return Reason::kFallback;
 }
@@ -49,17 +64,21 @@ RerankMethod parse_rerank_method(const std::string& name) {
   if (name == "dpp") return RerankMethod::kDpp;
   if (name == "xquad") return RerankMethod::kXquad;
   if (name == "calibrated") return RerankMethod::kCalibrated;
-  DIVREC_FAIL("--rerank: unknown method '", name,
-              "'; valid: none, mmr, dpp, xquad, calibrated");
+  DIVREC_FAIL("--rerank: unknown method '", name, "'; valid: none, mmr, dpp, xquad, calibrated");
 }
 
 const char* rerank_method_name(RerankMethod m) {
   switch (m) {
-    case RerankMethod::kNone: return "none";
-    case RerankMethod::kMmr: return "mmr";
-    case RerankMethod::kDpp: return "dpp";
-    case RerankMethod::kXquad: return "xquad";
-    case RerankMethod::kCalibrated: return "calibrated";
+    case RerankMethod::kNone:
+      return "none";
+    case RerankMethod::kMmr:
+      return "mmr";
+    case RerankMethod::kDpp:
+      return "dpp";
+    case RerankMethod::kXquad:
+      return "xquad";
+    case RerankMethod::kCalibrated:
+      return "calibrated";
   }
   return "?";
 }
@@ -86,20 +105,23 @@ std::unique_ptr<Reranker> make_reranker(const RerankConfig& config, const ItemSi
   validate(config);
   DIVREC_CHECK(sim.num_items() == items.num_items, "re-ranker: the similarity covers ",
                sim.num_items(), " items but the item table has ", items.num_items);
-  DIVREC_CHECK(items.category.empty() ||
-                   static_cast<int64_t>(items.category.size()) == items.num_items,
-               "re-ranker: item table has ", items.category.size(), " categories for ",
-               items.num_items, " items");
+  DIVREC_CHECK(
+      items.category.empty() || static_cast<int64_t>(items.category.size()) == items.num_items,
+      "re-ranker: item table has ", items.category.size(), " categories for ", items.num_items,
+      " items");
   DIVREC_CHECK(items.attr_offsets.empty() ||
                    static_cast<int64_t>(items.attr_offsets.size()) == items.num_items + 1,
                "re-ranker: item table attr_offsets has ", items.attr_offsets.size(),
                " entries, expected ", items.num_items + 1);
   switch (config.method) {
-    case RerankMethod::kNone: return std::make_unique<NoneReranker>(sim, items);
-    case RerankMethod::kMmr: return std::make_unique<MmrReranker>(sim, items, config.lambda);
+    case RerankMethod::kNone:
+      return std::make_unique<NoneReranker>(sim, items);
+    case RerankMethod::kMmr:
+      return std::make_unique<MmrReranker>(sim, items, config.lambda);
     case RerankMethod::kDpp:
       return std::make_unique<DppReranker>(sim, items, config.theta, config.window);
-    case RerankMethod::kXquad: return std::make_unique<XquadReranker>(sim, items, config.lambda);
+    case RerankMethod::kXquad:
+      return std::make_unique<XquadReranker>(sim, items, config.lambda);
     case RerankMethod::kCalibrated:
       return std::make_unique<CalibratedReranker>(sim, items, config.lambda, config.alpha);
   }

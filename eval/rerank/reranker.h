@@ -33,26 +33,26 @@ struct Candidates {
 
 // Why an item was put at its position.
 enum class Reason : int8_t {
-  kRelevance = 0,        // the method's pick is also the most relevant remaining candidate
-  kDiversity = 1,        // the method's marginal gain (diversity term) chose a less relevant item
-  kMinCategories = 2,    // a constraint rejected the method's pick (the first one that did) ...
+  kRelevance = 0,      // the method's pick is also the most relevant remaining candidate
+  kDiversity = 1,      // the method's marginal gain (diversity term) chose a less relevant item
+  kMinCategories = 2,  // a constraint rejected the method's pick (the first one that did) ...
   kMaxPerCategory = 3,
   kMinAttributes = 4,
   kAttrsPerItem = 5,
   kMaxSimilarity = 6,
   kMinDistinct = 7,
-  kFallback = 8,         // no candidate could keep every constraint: best-effort fill
+  kFallback = 8,  // no candidate could keep every constraint: best-effort fill
 };
 const char* reason_name(Reason r);
 // The reason a constraint forces (kMinCategories for ConstraintKind::kMinCategories, ...).
 Reason reason_for(ConstraintKind kind);
 
 struct RerankResult {
-  std::vector<int32_t> items;    // the list, min(k, n) items
-  std::vector<float> scores;     // the input relevance score of each listed item
-  std::vector<Reason> reasons;   // why each item was picked
-  std::vector<int32_t> positions;  // candidate position of each listed item
-  bool feasible = true;          // the list satisfies every constraint
+  std::vector<int32_t> items;         // the list, min(k, n) items
+  std::vector<float> scores;          // the input relevance score of each listed item
+  std::vector<Reason> reasons;        // why each item was picked
+  std::vector<int32_t> positions;     // candidate position of each listed item
+  bool feasible = true;               // the list satisfies every constraint
   std::vector<std::string> violated;  // names of violated constraints (constraint_name())
 };
 
@@ -60,10 +60,10 @@ enum class RerankMethod { kNone, kMmr, kDpp, kXquad, kCalibrated };
 
 struct RerankConfig {
   RerankMethod method = RerankMethod::kNone;
-  double lambda = 0.5;   // mmr, xquad, calibrated: weight of the diversity/calibration term
-  double theta = 1.0;    // dpp: quality exponent, q_i = exp(theta * rel_i)
-  int window = 0;        // dpp: sliding window (0 = off)
-  double alpha = 0.01;   // calibrated: smoothing of the list distribution
+  double lambda = 0.5;  // mmr, xquad, calibrated: weight of the diversity/calibration term
+  double theta = 1.0;   // dpp: quality exponent, q_i = exp(theta * rel_i)
+  int window = 0;       // dpp: sliding window (0 = off)
+  double alpha = 0.01;  // calibrated: smoothing of the list distribution
 };
 
 // "none", "mmr", "dpp", "xquad", "calibrated"; throws listing the valid names otherwise.

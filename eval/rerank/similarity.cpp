@@ -19,16 +19,20 @@ SimilarityKind parse_similarity_kind(const std::string& name) {
 
 const char* similarity_kind_name(SimilarityKind kind) {
   switch (kind) {
-    case SimilarityKind::kCosine: return "cosine";
-    case SimilarityKind::kJaccard: return "jaccard";
-    case SimilarityKind::kPrecomputed: return "precomputed";
+    case SimilarityKind::kCosine:
+      return "cosine";
+    case SimilarityKind::kJaccard:
+      return "jaccard";
+    case SimilarityKind::kPrecomputed:
+      return "precomputed";
   }
   return "?";
 }
 
 ItemSimilarity ItemSimilarity::cosine(const float* vectors, int64_t num_items, int64_t dim) {
-  DIVREC_CHECK(num_items >= 0 && dim > 0, "cosine similarity needs item vectors [I, D] with D > 0, got [",
-               num_items, ", ", dim, "]");
+  DIVREC_CHECK(num_items >= 0 && dim > 0,
+               "cosine similarity needs item vectors [I, D] with D > 0, got [", num_items, ", ",
+               dim, "]");
   ItemSimilarity s;
   s.kind_ = SimilarityKind::kCosine;
   s.num_items_ = num_items;
@@ -44,6 +48,8 @@ ItemSimilarity ItemSimilarity::cosine(const float* vectors, int64_t num_items, i
     if (norm2 > 0) {
       float inv = static_cast<float>(1.0 / std::sqrt(norm2));
       for (int64_t d = 0; d < dim; ++d) v[d] *= inv;
+    } else {
+      s.has_zero_vectors_ = true;
     }
   }
   return s;
@@ -116,8 +122,10 @@ float ItemSimilarity::operator()(int32_t a, int32_t b) const {
       kernels::dot_rows(vector(a), vectors_.data(), dim_, &b, 1, &s);
       return s;
     }
-    case SimilarityKind::kJaccard: return jaccard_pair(*table_, a, b);
-    case SimilarityKind::kPrecomputed: return vectors_[static_cast<size_t>(a * num_items_ + b)];
+    case SimilarityKind::kJaccard:
+      return jaccard_pair(*table_, a, b);
+    case SimilarityKind::kPrecomputed:
+      return vectors_[static_cast<size_t>(a * num_items_ + b)];
   }
   return 0.f;
 }
@@ -126,9 +134,7 @@ void ItemSimilarity::row(int32_t item, const int32_t* items, int n, float* out) 
   switch (kind_) {
     case SimilarityKind::kCosine:
       kernels::dot_rows(vector(item), vectors_.data(), dim_, items, n, out);
-      for (int i = 0; i < n; ++i) {
-        if (items[i] == item) out[i] = 1.f;  // also for zero vectors: an item equals itself
-      }
+      kernels::set_where_equal(items, item, 1.f, out, n);  // also for zero vectors
       break;
     case SimilarityKind::kJaccard:
       for (int i = 0; i < n; ++i) {
@@ -159,10 +165,7 @@ void ItemSimilarity::candidate_row(int pos, const int32_t* items, int n, const f
     return;
   }
   kernels::dot_block(block + static_cast<int64_t>(pos) * dim_, block, dim_, n, out);
-  const int32_t item = items[pos];
-  for (int i = 0; i < n; ++i) {
-    if (items[i] == item) out[i] = 1.f;
-  }
+  kernels::set_where_equal(items, items[pos], 1.f, out, n);
 }
 
 void ItemSimilarity::matrix(const int32_t* items, int n, float* out) const {

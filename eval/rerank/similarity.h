@@ -32,6 +32,8 @@ class ItemSimilarity {
   SimilarityKind kind() const { return kind_; }
   int64_t num_items() const { return num_items_; }
   int64_t dim() const { return dim_; }  // cosine only, else 0
+  // Cosine: whether some item has a zero vector (similarity 0 to others, 1 to itself).
+  bool has_zero_vectors() const { return has_zero_vectors_; }
   // The normalised vector of an item (cosine only).
   const float* vector(int32_t item) const { return vectors_.data() + item * dim_; }
 
@@ -53,8 +55,9 @@ class ItemSimilarity {
   SimilarityKind kind_ = SimilarityKind::kCosine;
   int64_t num_items_ = 0;
   int64_t dim_ = 0;
-  std::vector<float> vectors_;          // cosine: [I, D] normalised; precomputed: [I, I]
+  std::vector<float> vectors_;              // cosine: [I, D] normalised; precomputed: [I, I]
   const data::ItemTable* table_ = nullptr;  // jaccard
+  bool has_zero_vectors_ = false;
 };
 
 }  // namespace divrec::eval

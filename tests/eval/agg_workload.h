@@ -71,10 +71,10 @@ struct Workload {
     for (size_t j = 0; j < targets.size(); ++j) targets[j] = j == 0 ? cand[u % 30] : item(rng);
     CategoryDistribution dist;
     dist.compute(history.data(), static_cast<int64_t>(history.size()), table);
-    auto r = reranker->rerank(Candidates(cand, scores),
-                              UserContext(history.data(), static_cast<int64_t>(history.size()),
-                                          &dist),
-                              20, constraints, ws);
+    auto r =
+        reranker->rerank(Candidates(cand, scores),
+                         UserContext(history.data(), static_cast<int64_t>(history.size()), &dist),
+                         20, constraints, ws);
     suite->add_user(acc, r.items.data(), static_cast<int>(r.items.size()), targets.data(),
                     static_cast<int>(targets.size()), dist, scratch);
     suite->add_rerank_outcome(acc, r, constraints);

@@ -35,8 +35,8 @@ inline std::vector<float> reference_vectors() {
   std::vector<float> v(kRefItems * kRefDim);
   for (int i = 0; i < kRefItems; ++i) {
     for (int d = 0; d < kRefDim; ++d) {
-      v[i * kRefDim + d] = static_cast<float>(std::sin(1.1 * i + 0.7 * d + 0.3) +
-                                              0.2 * std::cos(2.3 * i * d));
+      v[i * kRefDim + d] =
+          static_cast<float>(std::sin(1.1 * i + 0.7 * d + 0.3) + 0.2 * std::cos(2.3 * i * d));
     }
   }
   return v;

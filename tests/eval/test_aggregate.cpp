@@ -16,8 +16,7 @@ namespace {
 using divrec::testing::FakeCommunicator;
 using divrec::testing::run_ranks;
 
-std::map<std::string, double> run_split(const testutil::Workload& w, int world,
-                                        bool round_robin) {
+std::map<std::string, double> run_split(const testutil::Workload& w, int world, bool round_robin) {
   std::vector<std::map<std::string, double>> results(world);
   run_ranks(world, [&](FakeCommunicator& c) {
     auto acc = w.suite->make_accumulator();
@@ -39,11 +38,11 @@ TEST(Aggregate, IndependentOfRankCountAndSplit) {
   testutil::Workload w;
   auto one = run_split(w, 1, true);
   EXPECT_EQ(one.at("users"), testutil::kWorkloadUsers);
-  for (const char* key : {"ndcg@10", "hr@20", "alpha_ndcg@5", "ild@10", "calibration_kl@20",
-                          "gini@10", "exposure_entropy@20", "catalog_coverage@5",
-                          "long_tail_share@10", "category_exposure_tvd@20", "novelty@10",
-                          "serendipity@20", "constraint_satisfied", "violated.min_categories",
-                          "infeasible_users", "calibration_kl@20.count"}) {
+  for (const char* key :
+       {"ndcg@10", "hr@20", "alpha_ndcg@5", "ild@10", "calibration_kl@20", "gini@10",
+        "exposure_entropy@20", "catalog_coverage@5", "long_tail_share@10",
+        "category_exposure_tvd@20", "novelty@10", "serendipity@20", "constraint_satisfied",
+        "violated.min_categories", "infeasible_users", "calibration_kl@20.count"}) {
     EXPECT_TRUE(one.count(key)) << key;
   }
   EXPECT_GT(one.at("hr@20"), 0.0);

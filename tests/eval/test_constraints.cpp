@@ -31,9 +31,8 @@ std::unique_ptr<Reranker> method(RerankMethod m, const ItemSimilarity& sim,
 }
 
 // Independent check of a list against the constraints (plain sets, no shared code).
-std::set<std::string> independent_violations(const std::vector<int32_t>& list,
-                                             const Constraints& c, const data::ItemTable& t,
-                                             const ItemSimilarity& sim) {
+std::set<std::string> independent_violations(const std::vector<int32_t>& list, const Constraints& c,
+                                             const data::ItemTable& t, const ItemSimilarity& sim) {
   std::set<std::string> v;
   std::set<int32_t> cats, attrs, ids;
   std::map<int32_t, int> per_cat;
@@ -218,9 +217,9 @@ TEST(Constraints, WorkedExampleHandCases) {
   EXPECT_EQ(r.items, (std::vector<int32_t>{0, 1, 2, 4, 5}));
   // Reasons: item 2 and item 4 stand where the method wanted item 3 (too few attributes); the
   // last slot was reserved by min_categories (the best allowed item, 0 again, adds no category).
-  EXPECT_EQ(r.reasons, (std::vector<Reason>{Reason::kRelevance, Reason::kRelevance,
-                                            Reason::kAttrsPerItem, Reason::kAttrsPerItem,
-                                            Reason::kMinCategories}));
+  EXPECT_EQ(r.reasons,
+            (std::vector<Reason>{Reason::kRelevance, Reason::kRelevance, Reason::kAttrsPerItem,
+                                 Reason::kAttrsPerItem, Reason::kMinCategories}));
   // Infeasible: one category among the candidates. The list is still 5 long.
   r = h.run({0, 1, 2, 4, 0, 1}, 5, worked_example());
   EXPECT_FALSE(r.feasible);

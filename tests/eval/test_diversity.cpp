@@ -48,8 +48,8 @@ TEST(Diversity, AlphaNdcg) {
   const std::vector<int32_t> list = {4, 2, 7, 0, 5};
   const std::vector<int32_t> targets = {1, 5};
   std::vector<int32_t> s;
-  EXPECT_NEAR(alpha_ndcg(list.data(), 5, 5, targets.data(), 2, t, size, 0.5, s),
-              0.945906934648436, 1e-12);
+  EXPECT_NEAR(alpha_ndcg(list.data(), 5, 5, targets.data(), 2, t, size, 0.5, s), 0.945906934648436,
+              1e-12);
   EXPECT_NEAR(alpha_ndcg(list.data(), 5, 3, targets.data(), 2, t, size, 0.5, s), 1.0, 1e-12);
   // No listed item in a target category (items 0, 3, 6 are category 0): 0.
   const std::vector<int32_t> none = {0, 3, 6};

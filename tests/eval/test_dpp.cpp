@@ -177,6 +177,83 @@ TEST(Dpp, SlidingWindowMatchesNaiveWindowedGreedy) {
   EXPECT_LE(near_ties, steps / 100) << near_ties << " near-ties in " << steps << " steps";
 }
 
+// The cosine kernel S = (1 + cos) / 2 from random vectors (D >= k, so it has full rank on the
+// picks): the feature-space path (no window), and Chen's path with a window, against the naive
+// greedy on the same kernel in float64.
+TEST(Dpp, CosineKernelMatchesNaiveGreedy) {
+  int steps = 0, near_ties = 0;
+  for (int seed = 0; seed < 16; ++seed) {
+    std::mt19937 rng(500 + seed);
+    std::normal_distribution<float> g;
+    std::uniform_real_distribution<double> u(0, 1);
+    const int n = 60 + 10 * seed, dim = 48, k = 12 + seed;
+    std::vector<float> vec(n * dim);
+    for (auto& x : vec) x = g(rng);
+    auto sim = ItemSimilarity::cosine(vec.data(), n, dim);
+    auto table = testutil::make_table(std::vector<int32_t>(n, 0), {}, 1, 0);
+    std::vector<double> S(n * n);
+    for (int i = 0; i < n; ++i) {
+      for (int j = 0; j < n; ++j) {
+        double dot = 0, a = 0, b = 0;
+        for (int d = 0; d < dim; ++d) {
+          dot += double(vec[i * dim + d]) * vec[j * dim + d];
+          a += double(vec[i * dim + d]) * vec[i * dim + d];
+          b += double(vec[j * dim + d]) * vec[j * dim + d];
+        }
+        S[i * n + j] = 0.5 + 0.5 * dot / std::sqrt(a * b);
+      }
+    }
+    std::vector<int32_t> items(n);
+    std::vector<float> scores(n);
+    for (int i = 0; i < n; ++i) {
+      items[i] = i;
+      scores[i] = static_cast<float>(u(rng));
+    }
+    const double theta = 0.3 + 2 * u(rng);
+    for (int window : {0, 4}) {
+      Workspace ws;
+      auto r = DppReranker(sim, table, theta, window)
+                   .rerank(Candidates(items, scores), UserContext(), k, Constraints(), ws);
+      near_ties += check_against_naive(kernel(S, scores, theta), n, r.items, window);
+      steps += k;
+    }
+  }
+  EXPECT_LE(near_ties, steps / 100) << near_ties << " near-ties in " << steps << " steps";
+}
+
+// A catalog with a zero vector elsewhere switches the cosine DPP from the feature-space path to
+// Chen's kernel-row path; both must give the same lists.
+TEST(Dpp, FeaturePathEqualsKernelRowPath) {
+  const int n = 300, dim = 32;
+  std::mt19937 rng(8);
+  std::normal_distribution<float> g;
+  std::vector<float> vec((n + 1) * dim, 0.f);  // item n: the zero vector
+  for (int i = 0; i < n * dim; ++i) vec[i] = g(rng);
+  auto features = ItemSimilarity::cosine(vec.data(), n, dim);
+  auto rows = ItemSimilarity::cosine(vec.data(), n + 1, dim);
+  ASSERT_FALSE(features.has_zero_vectors());
+  ASSERT_TRUE(rows.has_zero_vectors());
+  auto t1 = testutil::make_table(std::vector<int32_t>(n, 0), {}, 1, 0);
+  auto t2 = testutil::make_table(std::vector<int32_t>(n + 1, 0), {}, 1, 0);
+  std::uniform_int_distribution<int> item(0, n - 1);
+  int equal = 0;
+  for (int l = 0; l < 20; ++l) {
+    std::vector<int32_t> items(100);
+    std::vector<float> scores(100);
+    for (int i = 0; i < 100; ++i) {
+      items[i] = item(rng);
+      scores[i] = 1.0f - 0.007f * i;
+    }
+    Workspace ws;
+    auto a = DppReranker(features, t1, 1.0, 0)
+                 .rerank(Candidates(items, scores), UserContext(), 25, Constraints(), ws);
+    auto b = DppReranker(rows, t2, 1.0, 0)
+                 .rerank(Candidates(items, scores), UserContext(), 25, Constraints(), ws);
+    equal += a.items == b.items;
+  }
+  EXPECT_GE(equal, 19);  // float near-ties may swap at most one list
+}
+
 TEST(Dpp, WindowChangesTheListOnlyOnceItIsFull) {
   // With window >= k the window never drops an item: identical to the plain greedy.
   std::mt19937 rng(5);

@@ -11,13 +11,14 @@
 #include <unordered_map>
 
 #include "common/fake_comm.h"
+#include "core/check.h"
 #include "core/fs.h"
-#include "eval/evaluator.h"
 #include "eval/eval_config.h"
+#include "eval/evaluator.h"
+#include "eval/evaluator_fixture.h"
 #include "eval/model_loader.h"
 #include "eval/run_eval.h"
 #include "eval/sweep.h"
-#include "eval/eval_fixture.h"
 #include "trainer/validation.h"
 
 using namespace divrec;
@@ -136,16 +137,16 @@ TEST_F(EvaluatorTest, SameMetricsAndListsOnOneTwoThreeRanksAndAnyThreads) {
   EXPECT_EQ(one.result.users, expected_users);
   EXPECT_EQ(static_cast<int64_t>(one.lines.size()), expected_users);
   ASSERT_EQ(one.result.settings.size(), 5u);
-  for (const char* k : {"ndcg@10", "hr@10", "ild@10", "category_coverage@10",
-                        "catalog_coverage@10", "gini@10", "users", "infeasible_users"}) {
+  for (const char* k : {"ndcg@10", "hr@10", "ild@10", "category_coverage@10", "catalog_coverage@10",
+                        "gini@10", "users", "infeasible_users"}) {
     EXPECT_TRUE(one.result.settings[0].metrics.count(k)) << k;
   }
   EXPECT_EQ(one.result.settings[0].metrics.at("users"), static_cast<double>(expected_users));
 
   for (auto [world, threads] : {std::pair{2, 3}, std::pair{3, 2}, std::pair{1, 4}}) {
     auto other = run_world(*dir_, world, threads, c);
-    const std::string what = "world " + std::to_string(world) + ", threads " +
-                             std::to_string(threads);
+    const std::string what =
+        "world " + std::to_string(world) + ", threads " + std::to_string(threads);
     EXPECT_EQ(other.result.ranks, world);
     EXPECT_EQ(other.result.users, one.result.users) << what;
     ASSERT_EQ(other.result.settings.size(), one.result.settings.size());
@@ -225,13 +226,16 @@ TEST_F(EvaluatorTest, MinCategoriesHoldsInEveryDumpedList) {
     }
     EXPECT_EQ(violating, r.settings[0].infeasible_users);
     EXPECT_EQ(violating, 0) << "8 categories in 60 candidates: every user is feasible";
-    if (m == 5) EXPECT_GT(constraint_reasons, 0) << "relevance alone rarely spans 5 categories";
+    if (m == 5) {
+      EXPECT_GT(constraint_reasons, 0) << "relevance alone rarely spans 5 categories";
+    }
     EXPECT_GE(r.settings[0].metrics.at("categories@5"), m);
   }
 }
 
 TEST_F(EvaluatorTest, ReportSweepCsvAndPlot) {
-  auto none = eval::run_eval(base_config(*dir_, "plain"), *std::make_shared<core::LocalCommunicator>());
+  auto none =
+      eval::run_eval(base_config(*dir_, "plain"), *std::make_shared<core::LocalCommunicator>());
   auto c = base_config(*dir_, "sweep");
   c.rerank.method = eval::RerankMethod::kMmr;
   c.sweep = "lambda=0,0.5,...,1";
@@ -245,8 +249,8 @@ TEST_F(EvaluatorTest, ReportSweepCsvAndPlot) {
   EXPECT_DOUBLE_EQ(r.settings[4].setting.rerank.theta, 0.5);  // dpp: (1 - 0.5) / (2 * 0.5)
 
   auto j = nlohmann::json::parse(core::read_file(c.report));
-  for (const char* k : {"ndcg@10", "hr@10", "ild@10", "category_coverage@10",
-                        "catalog_coverage@10", "gini@10", "ndcg@5", "ndcg@20"}) {
+  for (const char* k : {"ndcg@10", "hr@10", "ild@10", "category_coverage@10", "catalog_coverage@10",
+                        "gini@10", "ndcg@5", "ndcg@20"}) {
     EXPECT_TRUE(j.at("metrics").contains(k)) << k;
   }
   EXPECT_EQ(j.at("users").get<int64_t>(), r.users);
@@ -281,7 +285,7 @@ TEST_F(EvaluatorTest, CheckpointOfAnotherCatalogIsRejected) {
   try {
     eval::load_model_for_eval(*dir_ + "/model.pt", items);
     FAIL() << "expected an error";
-  } catch (const Error& e) {
+  } catch (const divrec::Error& e) {
     EXPECT_NE(std::string(e.what()).find("model.pt"), std::string::npos) << e.what();
   }
 }
@@ -291,9 +295,10 @@ TEST(Sweep, ValuesAndSettings) {
   ASSERT_EQ(v.size(), 11u);
   EXPECT_EQ(v[3], 0.3);  // a + j*step rounded, not repeated addition
   EXPECT_EQ(v.back(), 1.0);
-  EXPECT_EQ(eval::parse_sweep_values("1,2,...,7,10"), (std::vector<double>{1, 2, 3, 4, 5, 6, 7, 10}));
-  EXPECT_THROW(eval::parse_sweep_values("0,...,1"), Error);
-  EXPECT_THROW(eval::parse_sweep_values("0,x"), Error);
+  EXPECT_EQ(eval::parse_sweep_values("1,2,...,7,10"),
+            (std::vector<double>{1, 2, 3, 4, 5, 6, 7, 10}));
+  EXPECT_THROW(eval::parse_sweep_values("0,...,1"), divrec::Error);
+  EXPECT_THROW(eval::parse_sweep_values("0,x"), divrec::Error);
 
   eval::RerankConfig base;
   base.method = eval::RerankMethod::kMmr;
@@ -305,15 +310,15 @@ TEST(Sweep, ValuesAndSettings) {
   auto d = eval::make_settings("lambda=0,1", {"dpp"}, base);
   EXPECT_EQ(d[0].rerank.theta, 40.0);  // lambda 0 = relevance: the largest theta
   EXPECT_EQ(d[1].rerank.theta, 0.0);
-  EXPECT_THROW(eval::make_settings("window=2", {"mmr"}, base), Error);
-  EXPECT_THROW(eval::make_settings("gamma=1", {}, base), Error);
-  EXPECT_THROW(eval::make_settings("lambda=0.5", {"mmr", "mmr"}, base), Error);
+  EXPECT_THROW(eval::make_settings("window=2", {"mmr"}, base), divrec::Error);
+  EXPECT_THROW(eval::make_settings("gamma=1", {}, base), divrec::Error);
+  EXPECT_THROW(eval::make_settings("lambda=0.5", {"mmr", "mmr"}, base), divrec::Error);
   EXPECT_EQ(eval::make_settings("", {}, base).size(), 1u);
 }
 
 TEST(Report, MetricTableHasMetricsAsRowsAndKAsColumns) {
-  std::map<std::string, double> m = {{"ndcg@5", 0.1}, {"ndcg@10", 0.25}, {"hr@10", 0.5},
-                                     {"users", 42}};
+  std::map<std::string, double> m = {
+      {"ndcg@5", 0.1}, {"ndcg@10", 0.25}, {"hr@10", 0.5}, {"users", 42}};
   auto t = eval::format_metric_table(m, {10, 5});
   EXPECT_NE(t.find("@5"), std::string::npos);
   EXPECT_LT(t.find("@5"), t.find("@10"));
@@ -334,11 +339,12 @@ TEST(ConfigIo, RoundTripAndTrainConfigKeys) {
   EXPECT_EQ(model::to_ini(back), model::to_ini(c));
   EXPECT_EQ(back.dropout, c.dropout);
   // divrec train's saved config (other keys ignored, comments skipped).
-  auto t = model::from_ini("# divrec train ...\nbatch-size = 64\ndim = 16\nmax-len = 7\n"
-                           "use-category = false\n[model]\nheads = 4\n");
+  auto t = model::from_ini(
+      "# divrec train ...\nbatch-size = 64\ndim = 16\nmax-len = 7\n"
+      "use-category = false\n[model]\nheads = 4\n");
   EXPECT_EQ(t.dim, 16);
   EXPECT_EQ(t.max_len, 7);
   EXPECT_EQ(t.heads, 4);
   EXPECT_FALSE(t.use_category);
-  EXPECT_THROW(model::from_ini("dim = sixteen\n"), Error);
+  EXPECT_THROW(model::from_ini("dim = sixteen\n"), divrec::Error);
 }

@@ -9,7 +9,7 @@
 #include "core/comm/mpi_comm.h"
 #include "core/comm/typed.h"
 #include "core/fs.h"
-#include "eval/eval_fixture.h"
+#include "eval/evaluator_fixture.h"
 #include "eval/run_eval.h"
 
 using namespace divrec;

@@ -19,8 +19,8 @@ RerankResult run_mmr(double lambda, int k) {
   std::vector<int32_t> items = {0, 1, 2, 3};
   std::vector<float> scores = {1.0f, 0.9f, 0.5f, 0.0f};
   Workspace ws;
-  return MmrReranker(sim, table, lambda).rerank(Candidates(items, scores), UserContext(), k,
-                                                Constraints(), ws);
+  return MmrReranker(sim, table, lambda)
+      .rerank(Candidates(items, scores), UserContext(), k, Constraints(), ws);
 }
 
 TEST(Mmr, HandComputationLambdaHalf) {
@@ -55,8 +55,8 @@ TEST(Mmr, CosineMatchesReferenceScript) {
   auto items = testutil::reference_items();
   auto scores = testutil::reference_scores();
   Workspace ws;
-  auto r = MmrReranker(sim, table, 0.6).rerank(Candidates(items, scores), UserContext(), 6,
-                                               Constraints(), ws);
+  auto r = MmrReranker(sim, table, 0.6)
+               .rerank(Candidates(items, scores), UserContext(), 6, Constraints(), ws);
   EXPECT_EQ(r.items, (std::vector<int32_t>{0, 8, 7, 4, 1, 6}));
 }
 

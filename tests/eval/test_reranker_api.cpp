@@ -24,12 +24,13 @@ std::string error_of(const std::function<void()>& f) {
 TEST(RerankerApi, ParseMethodAndValidate) {
   EXPECT_EQ(parse_rerank_method("dpp"), RerankMethod::kDpp);
   EXPECT_EQ(parse_rerank_method("calibrated"), RerankMethod::kCalibrated);
-  for (auto m : {RerankMethod::kNone, RerankMethod::kMmr, RerankMethod::kDpp,
-                 RerankMethod::kXquad, RerankMethod::kCalibrated}) {
+  for (auto m : {RerankMethod::kNone, RerankMethod::kMmr, RerankMethod::kDpp, RerankMethod::kXquad,
+                 RerankMethod::kCalibrated}) {
     EXPECT_EQ(parse_rerank_method(rerank_method_name(m)), m);
   }
-  EXPECT_NE(error_of([] { parse_rerank_method("MMR2"); })
-                .find("unknown method 'MMR2'; valid: none, mmr, dpp, xquad, calibrated"),
+  EXPECT_NE(error_of([] {
+              parse_rerank_method("MMR2");
+            }).find("unknown method 'MMR2'; valid: none, mmr, dpp, xquad, calibrated"),
             std::string::npos);
   RerankConfig c;
   c.lambda = 1.5;
@@ -74,8 +75,8 @@ TEST(RerankerApi, InputChecksAndLengths) {
   EXPECT_EQ(r.items, (std::vector<int32_t>{2, 3, 1}));  // ties keep candidate order
   EXPECT_EQ(r.positions, (std::vector<int32_t>{2, 0, 1}));
   for (Reason x : r.reasons) EXPECT_EQ(x, Reason::kRelevance);
-  EXPECT_TRUE(none->rerank(Candidates(items, scores), UserContext(), 0, Constraints(), ws)
-                  .items.empty());
+  EXPECT_TRUE(
+      none->rerank(Candidates(items, scores), UserContext(), 0, Constraints(), ws).items.empty());
   EXPECT_TRUE(none->rerank(Candidates(), UserContext(), 5, Constraints(), ws).items.empty());
   std::vector<int32_t> bad = {3, 12, 2};
   EXPECT_NE(error_of([&] {
@@ -182,8 +183,9 @@ TEST(RerankerApi, WorkspaceReuseNeitherReallocatesNorLeaksState) {
   };
   const size_t largest = b.items.size() - 1;
   run(largest, ws, out);  // warm up on the largest request
-  const void* before[] = {ws.rel.data(), ws.gain.data(), ws.chol.data(), ws.resid.data(),
-                          ws.sim_row.data(), ws.near_maxsim.data(), out.items.data()};
+  const void* before[] = {ws.rel.data(),   ws.gain.data(),    ws.chol.data(),
+                          ws.resid.data(), ws.sim_row.data(), ws.near_maxsim.data(),
+                          out.items.data()};
   for (size_t u = 0; u < b.items.size(); ++u) {
     run(u, ws, out);
     Workspace fresh;
@@ -192,7 +194,7 @@ TEST(RerankerApi, WorkspaceReuseNeitherReallocatesNorLeaksState) {
     EXPECT_EQ(out.items, want.items) << "request " << u;
     EXPECT_EQ(out.reasons, want.reasons) << "request " << u;
   }
-  const void* after[] = {ws.rel.data(), ws.gain.data(), ws.chol.data(), ws.resid.data(),
+  const void* after[] = {ws.rel.data(),     ws.gain.data(),        ws.chol.data(),  ws.resid.data(),
                          ws.sim_row.data(), ws.near_maxsim.data(), out.items.data()};
   for (size_t i = 0; i < std::size(before); ++i) EXPECT_EQ(before[i], after[i]) << "buffer " << i;
 }

@@ -64,9 +64,9 @@ TEST(Similarity, JaccardHandComputed) {
   auto sim = ItemSimilarity::jaccard(table);
   EXPECT_FLOAT_EQ(sim(0, 1), 3.0f / 5.0f);  // {c0, 2, 3} / {c0, 1, 2, 3, 4}
   EXPECT_FLOAT_EQ(sim(0, 2), 0.0f);
-  EXPECT_FLOAT_EQ(sim(2, 3), 0.0f);         // {c1} vs {}: 0 / 1
+  EXPECT_FLOAT_EQ(sim(2, 3), 0.0f);  // {c1} vs {}: 0 / 1
   EXPECT_FLOAT_EQ(sim(3, 3), 1.0f);
-  EXPECT_FLOAT_EQ(sim(2, 4), 0.5f);         // {c1} / {c1, 1}
+  EXPECT_FLOAT_EQ(sim(2, 4), 0.5f);  // {c1} / {c1, 1}
   EXPECT_FLOAT_EQ(sim(0, 4), 0.2f);  // {1} / {c0, 1, 2, 3, c1}
   std::vector<int32_t> cand = {0, 1, 2, 3, 4};
   std::vector<float> m(25);
@@ -116,18 +116,43 @@ TEST(Kernels, DispatchedMatchPortable) {
       xp.push_back(x[r].data());
       coef[r] = g(rng);
     }
-    std::vector<float> y0(n), y1, y2;
-    for (auto& v : y0) v = g(rng);
-    y1 = y0;
-    y2 = y0;
-    kernels::sub_combination(xp.data(), coef.data(), 7, y1.data(), n);
-    kernels::portable::sub_combination(xp.data(), coef.data(), 7, y2.data(), n);
-    for (int i = 0; i < n; ++i) {
-      double want = y0[i];
-      for (int r = 0; r < 7; ++r) want -= double(coef[r]) * x[r][i];
-      EXPECT_NEAR(y1[i], want, 1e-5);
-      EXPECT_NEAR(y2[i], want, 1e-5);
+    std::vector<float> s0(n), y1(n), y2(n);
+    for (auto& v : s0) v = g(rng);
+    for (int m : {0, 3, 7}) {
+      kernels::project_out(s0.data(), 0.5f, 0.25f, xp.data(), coef.data(), m, y1.data(), n);
+      kernels::portable::project_out(s0.data(), 0.5f, 0.25f, xp.data(), coef.data(), m, y2.data(),
+                                     n);
+      for (int i = 0; i < n; ++i) {
+        double want = 0.5 + 0.25 * double(s0[i]);
+        for (int r = 0; r < m; ++r) want -= double(coef[r]) * x[r][i];
+        EXPECT_NEAR(y1[i], want, 1e-5);
+        EXPECT_NEAR(y2[i], want, 1e-5);
+      }
     }
+    // DPP gains, max, argmax (first maximum), set_where_equal.
+    std::vector<float> q2(n), res(n), rel(n), gd(n), gp(n);
+    for (int i = 0; i < n; ++i) {
+      q2[i] = std::fabs(g(rng));
+      res[i] = i % 5 == 0 ? 0.f : std::fabs(g(rng));
+      rel[i] = std::fabs(g(rng));
+    }
+    kernels::dpp_gains(q2.data(), res.data(), rel.data(), 1e-5f, gd.data(), n);
+    kernels::portable::dpp_gains(q2.data(), res.data(), rel.data(), 1e-5f, gp.data(), n);
+    EXPECT_EQ(gd, gp);
+    for (int i = 0; i < n; ++i) EXPECT_EQ(gd[i], res[i] > 1e-5f ? q2[i] * res[i] : rel[i] - 2.f);
+    gd[n / 2] = 1e9f;
+    gd[n - 1] = 1e9f;  // a tie: the first one wins
+    EXPECT_EQ(kernels::argmax(gd.data(), n), n / 2);
+    EXPECT_EQ(kernels::portable::argmax(gd.data(), n), n / 2);
+    EXPECT_EQ(kernels::max_value(gd.data(), n), 1e9f);
+    EXPECT_EQ(kernels::portable::max_value(gd.data(), n), 1e9f);
+    std::vector<float> ninf(n, -INFINITY);
+    EXPECT_EQ(kernels::argmax(ninf.data(), n), -1);
+    std::vector<int32_t> ids(n);
+    for (int i = 0; i < n; ++i) ids[i] = i % 4;
+    std::vector<float> out(n, 0.f);
+    kernels::set_where_equal(ids.data(), 3, 1.f, out.data(), n);
+    for (int i = 0; i < n; ++i) EXPECT_EQ(out[i], i % 4 == 3 ? 1.f : 0.f);
     std::vector<float> r1 = x[0], s1 = x[1], r2 = x[0], s2 = x[1];
     kernels::rotate(0.6f, 0.8f, r1.data(), s1.data(), n);
     kernels::portable::rotate(0.6f, 0.8f, r2.data(), s2.data(), n);

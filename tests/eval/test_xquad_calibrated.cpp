@@ -35,8 +35,7 @@ TEST(Xquad, HandComputation) {
   EXPECT_EQ(r.reasons, (std::vector<Reason>{Reason::kRelevance, Reason::kDiversity,
                                             Reason::kDiversity, Reason::kRelevance}));
   // lambda = 0.5: step 2: item 1: 0.4 > item 2: 0.2 + 0.125 -> relevance order.
-  EXPECT_EQ(t.run(XquadReranker(t.sim, t.table, 0.5), 4).items,
-            (std::vector<int32_t>{0, 1, 2, 3}));
+  EXPECT_EQ(t.run(XquadReranker(t.sim, t.table, 0.5), 4).items, (std::vector<int32_t>{0, 1, 2, 3}));
 }
 
 TEST(Xquad, EmptyHistoryUsesUniformAspects) {

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 make_data "$WORK/data"
 RUN=$WORK/run
-ARGS=(train --data "$WORK/data" --output "$RUN" "${TRAIN_SMALL[@]}" --epochs 1000 --max-steps 400
+ARGS=(train --data "$WORK/data" --output "$RUN" "${TRAIN_SMALL[@]}" --epochs 1000 --max-steps 500
   --checkpoint-every 20 --collective-timeout 30 --resume auto)
 
 start_bg "$WORK/run1.log" "${MPIRUN[@]}" "$DIVREC_BIN" "${ARGS[@]}"
@@ -19,7 +19,8 @@ cat "$WORK/run1.log" | tail -15
 ((EXIT_RC != 124)) || fail "the job was still running 60 s after rank 1 died (hang)"
 ((EXIT_RC != 0)) || fail "mpirun exited 0 although rank 1 was killed"
 note "job ended with status $EXIT_RC ${EXIT_AFTER}s after the kill"
-[ -f "$RUN/checkpoints/ckpt-000000400.pt" ] && fail "training had already finished before the kill"
+killed_rc=$EXIT_RC
+[ -f "$RUN/checkpoints/ckpt-000000500.pt" ] && fail "training had already finished before the kill"
 
 note "rerun with --resume auto"
 start_bg "$WORK/run2.log" "${MPIRUN[@]}" "$DIVREC_BIN" "${ARGS[@]}"
@@ -28,5 +29,5 @@ tail -5 "$WORK/run2.log"
 ((EXIT_RC == 0)) || { cat "$WORK/run2.log"; fail "the resumed run exited $EXIT_RC"; }
 grep -E "resume: from .*ckpt-[0-9]{9}\.pt" "$WORK/run2.log" || fail "no 'resume: from' line"
 grep -q "resume: from .*ckpt-000000000" "$WORK/run2.log" && fail "resumed from step 0"
-[ -f "$RUN/checkpoints/ckpt-000000400.pt" ] || fail "no final checkpoint at step 400"
-echo "PASS: killed rank -> exit $EXIT_RC, resumed run finished"
+[ -f "$RUN/checkpoints/ckpt-000000500.pt" ] || fail "no final checkpoint at step 500"
+echo "PASS: killed rank -> exit $killed_rc, resumed run finished"

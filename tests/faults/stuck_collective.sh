@@ -3,11 +3,11 @@
 # --collective-timeout 5 the waiting rank's watchdog must abort the whole job, with a message
 # naming the collective and the step, instead of hanging.
 source "$(dirname "$0")/lib.sh"
-make_data "$WORK/data" 1500
+make_data "$WORK/data"
 RUN=$WORK/run
-# No checkpoints or log lines inside the window (per-epoch checkpoint only, 1 long epoch).
+# Runs far longer than the test; the stop lands in a step (or a checkpoint, also watched).
 start_bg "$WORK/run.log" "${MPIRUN[@]}" "$DIVREC_BIN" train --data "$WORK/data" --output "$RUN" \
-  "${TRAIN_SMALL[@]}" --log-every 100000 --epochs 1 --collective-timeout 5
+  "${TRAIN_SMALL[@]}" --log-every 100000 --epochs 100000 --collective-timeout 5
 job=$BG_PID
 wait_for 120 "the model line" grep -q "^model:" "$WORK/run.log"
 sleep 3  # into the step loop

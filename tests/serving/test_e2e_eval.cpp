@@ -49,7 +49,7 @@ struct Case {
 
 void run_case(const Case& c) {
   SCOPED_TRACE(c.name);
-  auto f = testing::make_serving_fixture("e2e_" + c.name, c.objective, 31);
+  auto f = divrec::testing::make_serving_fixture("e2e_" + c.name, c.objective, 31);
   const std::string d = f.dir;
   // eval: lists of 10 (the largest K), candidates 40.
   ASSERT_EQ(divrec("eval --data " + f.data_dir + " --checkpoint " + f.checkpoint + " --report " +

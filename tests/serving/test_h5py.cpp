@@ -48,7 +48,7 @@ TEST(ArtifactH5py, ReferenceReaderAgreesWithCheckpoint) {
   const std::string script = "tools/read_artifact.py";  // tests run from the repository root
   ASSERT_TRUE(std::filesystem::exists(script)) << "run from the repository root";
   for (const std::string objective : {"next-item", "masked-item"}) {
-    auto f = testing::make_serving_fixture("h5py_" + objective, objective, 23);
+    auto f = divrec::testing::make_serving_fixture("h5py_" + objective, objective, 23);
     auto items = data::read_item_table(f.data_dir);
     auto loaded = eval::load_model_for_eval(f.checkpoint, items);
     json expect;
@@ -86,7 +86,7 @@ TEST(ArtifactH5py, ReferenceReaderAgreesWithCheckpoint) {
 
 TEST(ArtifactH5py, ReferenceReaderDetectsTampering) {
   if (!python_has_h5py()) GTEST_SKIP() << kPython << " with h5py + numpy not found";
-  auto f = testing::make_serving_fixture("h5py_tamper");
+  auto f = divrec::testing::make_serving_fixture("h5py_tamper");
   std::string p = f.dir + "/tampered.h5";
   std::filesystem::copy_file(f.artifact, p);
   auto [st0, out0] = run(std::string(kPython) + " -c \"import h5py; f = h5py.File('" + p +
@@ -96,7 +96,7 @@ TEST(ArtifactH5py, ReferenceReaderDetectsTampering) {
   EXPECT_EQ(status, 1) << out;
   EXPECT_NE(out.find("checksum mismatch"), std::string::npos) << out;
   // And the C++ reader agrees.
-  EXPECT_THROW(serving::read_artifact(p), Error);
+  EXPECT_THROW(serving::read_artifact(p), divrec::Error);
 }
 
 }  // namespace

@@ -28,7 +28,7 @@ namespace {
 struct Loaded {
   ServingFixture fixture;
   std::shared_ptr<const serving::Recommender> rec;
-  eval::LoadedModel model;
+  mutable eval::LoadedModel model;  // forward passes are not const in torch
   data::ItemTable items;
 };
 
@@ -164,12 +164,16 @@ TEST(Recommender, ConstraintsHoldAndReasonsNameThem) {
     ++per_cat[it.category];
     list.push_back(it.index);
     EXPECT_EQ(it.category, l.items.category[it.index]);
-    if (it.category >= 0) EXPECT_EQ(it.category_name, l.items.category_names[it.category]);
+    if (it.category >= 0) {
+      EXPECT_EQ(it.category_name, l.items.category_names[it.category]);
+    }
     constraint_reason |= it.reason == eval::Reason::kMaxPerCategory ||
                          it.reason == eval::Reason::kMinCategories;
   }
   for (const auto& [c, n] : per_cat) {
-    if (c >= 0) EXPECT_LE(n, 2) << "category " << c;
+    if (c >= 0) {
+      EXPECT_LE(n, 2) << "category " << c;
+    }
   }
   EXPECT_GE(per_cat.size() - per_cat.count(-1), 5u);
   // The unconstrained top 10 breaks the cap here, so some pick must name a constraint.
@@ -177,7 +181,9 @@ TEST(Recommender, ConstraintsHoldAndReasonsNameThem) {
   std::map<int32_t, int> plain_cat;
   int worst = 0;
   for (auto& [i, s] : plain) worst = std::max(worst, ++plain_cat[l.items.category[i]]);
-  if (worst > 2) EXPECT_TRUE(constraint_reason);
+  if (worst > 2) {
+    EXPECT_TRUE(constraint_reason);
+  }
   auto sim = eval::ItemSimilarity::cosine(l.rec->artifact().item_vectors.data_ptr<float>(),
                                           l.items.num_items, l.fixture.config.dim);
   EXPECT_TRUE(eval::violated_constraints(list, req.settings.constraints, l.items, sim).empty());

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Times the fast greedy DPP MAP algorithm (Chen, Zhang & Zhou, NeurIPS 2018, Algorithm 1) in
 vectorised numpy on one core, with the same shapes as bench/bench_rerank.cpp, and prints
-microseconds per list so the C++ speed-up can be reported as a ratio measured on this machine:
+CPU microseconds per list (process CPU time, so a busy machine does not inflate it; Google
+Benchmark's CPU column is the matching C++ number) so the C++ speed-up can be reported as a ratio measured on this machine:
   kernel_given: the N x N kernel is precomputed outside the timing (the greedy alone; compare
                 with BM_DppKernelGiven);
   end_to_end:   gather the candidates' 64-d vectors, normalise, one GEMM for the kernel
@@ -64,10 +65,10 @@ def bench(n, k, rng, vectors):
             fn(l)
         reps = []
         for _ in range(5):
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             for l in range(LISTS):
                 fn(l)
-            reps.append((time.perf_counter() - t0) / LISTS * 1e6)
+            reps.append((time.process_time() - t0) / LISTS * 1e6)
         out[name] = min(reps)
     return out
 

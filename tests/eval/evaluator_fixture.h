@@ -65,7 +65,8 @@ inline model::ModelConfig make_eval_fixture(const std::string& dir, int64_t user
   model::SeqModel m(mc, model::ItemFeatures::from_table(table));
   trainer::TrainState state;
   state.config_ini = "# test fixture\nobjective = next-item\n" + model::to_ini(mc);
-  trainer::write_checkpoint_file(dir + "/model.pt", trainer::serialize_checkpoint(*m, nullptr, state));
+  trainer::write_checkpoint_file(dir + "/model.pt",
+                                 trainer::serialize_checkpoint(*m, nullptr, state));
   return mc;
 }
 

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Training throughput of `divrec train` (next-item, BCE, one negative) against an eager PyTorch
+# SASRec on the same data, shapes and BLAS, with the GEMM peak and MFU. Builds nothing: uses
+# $BUILD_DIR/launcher/divrec and $BUILD_DIR/bench/bench_train (BUILD_DIR defaults to build).
+# Runs: divrec 1 rank x 2 threads, 2 ranks x 1 thread (batch 128 per rank), 1 rank x 1 thread
+# (the 1-rank compute time at equal per-rank batch), eager PyTorch with 2 and 1 threads.
+# Prints every measurement as a JSON line, then one {"kind":"summary"} line. Data: Amazon Beauty
+# from ../shared/data (or $DIVREC_SHARED_DATA) when present, else a synthetic set of the same
+# size and mean length. Env: WARMUP (16) and STEPS (32) steps per run, BATCH (128), WORK_DIR.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${BUILD_DIR:-build}
+DIVREC=${DIVREC:-$BUILD_DIR/launcher/divrec}
+BENCH=${BENCH_TRAIN:-$BUILD_DIR/bench/bench_train}
+PY=/usr/bin/python3
+WARMUP=${WARMUP:-16}
+STEPS=${STEPS:-32}
+BATCH=${BATCH:-128}
+LOG_EVERY=${LOG_EVERY:-16}  # must divide WARMUP and STEPS (bench_train checks)
+SHARED=${DIVREC_SHARED_DATA:-../shared/data}
+WORK=${WORK_DIR:-$(mktemp -d /tmp/divrec_train_bench.XXXXXX)}
+for f in "$DIVREC" "$BENCH"; do
+  [[ -x $f ]] || { echo "run_train_bench: $f is not built (set BUILD_DIR)" >&2; exit 1; }
+done
+source scripts/mpi_env.sh
+MPIRUN=(mpirun --bind-to none)
+# SASRec's model as divrec runs it: item ids only (the eager script has no side features).
+MODEL=(--max-len 50 --dim 64 --layers 2 --heads 2 --use-category false --use-attributes false
+       --use-content false)
+OUT=$WORK/results.jsonl
+: > "$OUT"
+emit() { tee -a "$OUT"; }
+loadavg() { echo "{\"bench\":\"train\",\"kind\":\"loadavg\",\"when\":\"$1\",\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}" | emit; }
+
+DATA=$WORK/data
+if [[ -f $SHARED/amazon-beauty/Beauty.txt ]]; then
+  DATA_NAME=amazon-beauty
+  "$DIVREC" shard convert --format amazon-s3rec --input "$SHARED/amazon-beauty" --output "$DATA" \
+    --num-shards 4 > "$WORK/convert.log" 2>&1
+else
+  DATA_NAME=synthetic-beauty-like
+  echo "run_train_bench: $SHARED/amazon-beauty absent: synthetic data of the same size" >&2
+  "$DIVREC" shard convert --format synthetic --output "$DATA" --num-shards 4 --users 22363 \
+    --items 12101 --mean-length 8.9 --content-dim 0 > "$WORK/convert.log" 2>&1
+fi
+
+# run_divrec LABEL RANKS THREADS: divrec train for WARMUP+STEPS steps, then bench_train on its
+# metrics.jsonl (same ranks and threads: the GEMM peak of the same configuration).
+run_divrec() {
+  local label=$1 ranks=$2 threads=$3 run=$WORK/run-$1
+  rm -rf "$run"
+  loadavg "before $label"
+  "${MPIRUN[@]}" -n "$ranks" "$DIVREC" train --data "$DATA" --output "$run" --objective next-item \
+    --loss bce --batch-size "$BATCH" --max-steps $((WARMUP + STEPS)) --log-every "$LOG_EVERY" \
+    --eval-every 0 --final-test false --threads "$threads" "${MODEL[@]}" > "$run.log" 2>&1 ||
+    { echo "run_train_bench: divrec train ($label) failed, see $run.log" >&2; tail -5 "$run.log" >&2; exit 1; }
+  "${MPIRUN[@]}" -n "$ranks" "$BENCH" --data "$DATA" --metrics "$run/metrics.jsonl" \
+    --threads "$threads" --batch-size "$BATCH" --warmup "$WARMUP" --steps "$STEPS" \
+    --label "$label" | emit
+}
+
+run_eager() {
+  local label=$1 threads=$2
+  loadavg "before $label"
+  "$PY" tools/reference/sasrec_eager.py --data "$DATA" --threads "$threads" --batch-size "$BATCH" \
+    --max-len 50 --dim 64 --layers 2 --heads 2 --warmup "$WARMUP" --steps "$STEPS" \
+    --label "$label" | emit
+}
+
+T0=$(date +%s)
+run_divrec divrec-1x2 1 2
+run_eager eager-1x2 2
+run_divrec divrec-2x1 2 1
+run_divrec divrec-1x1 1 1
+run_eager eager-1x1 1
+loadavg "end"
+
+"$PY" - "$OUT" "$DATA_NAME" "$(( $(date +%s) - T0 ))" <<'EOF' | tee -a "$OUT"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+def get(kind, label):
+    return next(r for r in rows if r.get("kind") == kind and r.get("label") == label)
+flops = get("model_flops", "divrec-1x2")
+per_seq = flops["dataset_mflops_per_seq"] * 1e6
+s = {"bench": "train", "kind": "summary", "data": sys.argv[2], "seconds": int(sys.argv[3]),
+     "real_fraction_of_max_len": round(flops["dataset_real_fraction_of_max_len"], 3),
+     "loadavg": [r["loadavg"] for r in rows if r.get("kind") == "loadavg"]}
+for label in ("divrec-1x2", "divrec-2x1", "divrec-1x1"):
+    t = get("train", label)
+    s[label] = {k: round(t[k], 4) for k in ("seq_per_s", "ms_per_step", "compute_ms_per_step",
+                "comm_ms_per_step", "wait_ms_per_step", "mfu", "gemm_peak_gflops")}
+for label, peak_from in (("eager-1x2", "divrec-1x2"), ("eager-1x1", "divrec-1x1")):
+    e = get("eager", label)
+    peak = get("train", peak_from)["gemm_peak_gflops"] * 1e9
+    s[label] = {"seq_per_s": round(e["seq_per_s"], 2), "ms_per_step": round(e["ms_per_step"], 2),
+                "mfu": round(e["seq_per_s"] * per_seq / peak, 4)}
+s["ratio_divrec_over_eager_2threads"] = round(
+    s["divrec-1x2"]["seq_per_s"] / s["eager-1x2"]["seq_per_s"], 3)
+s["ratio_divrec_over_eager_1thread"] = round(
+    s["divrec-1x1"]["seq_per_s"] / s["eager-1x1"]["seq_per_s"], 3)
+s["step_2rank_over_compute_1rank"] = round(
+    s["divrec-2x1"]["ms_per_step"] / s["divrec-1x1"]["compute_ms_per_step"], 3)
+s["target_2x_eager_met"] = s["ratio_divrec_over_eager_2threads"] >= 2.0
+s["target_overlap_1.1_met"] = s["step_2rank_over_compute_1rank"] <= 1.1
+print(json.dumps(s))
+EOF
+echo "run_train_bench: results in $OUT" >&2
