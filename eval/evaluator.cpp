@@ -30,13 +30,21 @@ struct Slot {
   std::vector<std::unique_ptr<MetricAccumulator>> acc;  // per setting, made on first use
 };
 
-// Left-pads [B, L] input ids to [B, max_len]. Every batch then has the same sequence length, so a
-// user's scores do not depend on which users share its batch (attention reductions over a longer
-// padded row add the same zeros in a different lane order), and 1, 2 or 3 ranks agree exactly.
-torch::Tensor pad_to_max_len(const torch::Tensor& inputs, int64_t max_len) {
-  const int64_t L = inputs.size(1);
-  if (L == max_len) return inputs;
-  return torch::constant_pad_nd(inputs, {max_len - L, 0}, 0);
+// Rows of every model call are a multiple of this. BLAS kernels compute rows in tiles of a few
+// rows; a row that falls in a partial tail tile (or the M = 1 gemv path) gets different rounding.
+// With whole tiles a user's scores are bit-identical wherever it sits in whichever batch.
+constexpr int64_t kRowMultiple = 32;
+
+// [B, L] input ids -> [R, max_len]: left-padded to max_len (the same sequence length in every
+// batch, so attention reductions see the same row length), and R = B rounded up to kRowMultiple
+// with copies of row 0 (discarded). A user's scores then do not depend on which users share its
+// batch, and 1, 2 or 3 ranks give identical lists.
+torch::Tensor fixed_shape_inputs(const torch::Tensor& inputs, int64_t max_len) {
+  const int64_t B = inputs.size(0), L = inputs.size(1);
+  auto x = L == max_len ? inputs : torch::constant_pad_nd(inputs, {max_len - L, 0}, 0);
+  const int64_t R = (B + kRowMultiple - 1) / kRowMultiple * kRowMultiple;
+  if (R == B) return x;
+  return torch::cat({x, x.narrow(0, 0, 1).expand({R - B, max_len})}, 0);
 }
 
 }  // namespace
@@ -129,9 +137,10 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
     const int64_t B = static_cast<int64_t>(batch.size());
 
     // Score the full catalog, mask each user's history, keep the top N.
-    auto inputs = pad_to_max_len(
+    auto inputs = fixed_shape_inputs(
         trainer::make_history_batch(seqs, batch, max_len, opt.split).inputs, max_len);
-    auto scores = model->score_all(model->user_vectors(inputs, in.causal)).contiguous();
+    auto scores =
+        model->score_all(model->user_vectors(inputs, in.causal)).narrow(0, 0, B).contiguous();
     float* s = scores.data_ptr<float>();
     for (int64_t b = 0; b < B; ++b) {
       const int32_t* seq = seqs.seq(batch[b]);

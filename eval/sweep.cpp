@@ -161,7 +161,8 @@ std::vector<RerankSetting> make_settings(const std::string& sweep,
         s.rerank.theta = v > 0.0 ? std::min(kMaxTheta, (1.0 - v) / (2.0 * v)) : kMaxTheta;
       } else if (param == "theta" && m != RerankMethod::kDpp) {
         DIVREC_CHECK(v >= 0.0, "--sweep theta: ", v, " is negative");
-        s.rerank.lambda = 1.0 / (1.0 + 2.0 * v);
+        const double diversity = 1.0 / (1.0 + 2.0 * v);
+        s.rerank.lambda = m == RerankMethod::kMmr ? 1.0 - diversity : diversity;
       } else if (param == "lambda") {
         s.rerank.lambda = v;
       } else if (param == "theta") {

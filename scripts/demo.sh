@@ -22,13 +22,11 @@ echo "== 2. train on 2 MPI ranks (next-item, full softmax)"
 $MPIRUN $DIVREC train --data "$OUT/data" --output "$OUT/run" --epochs 4 --batch-size 64 \
   --dim 48 --layers 2 --heads 2 --max-len 30 --lr 2e-3 --log-every 20 --threads 1
 
-if [ -x build/launcher/divrec ] && $DIVREC eval --help >/dev/null 2>&1; then
-  echo "== 3. evaluate on 2 ranks with MMR re-ranking and a category constraint"
-  $MPIRUN $DIVREC eval --data "$OUT/data" --checkpoint "$OUT/run" --split test --k 5,10,20 \
-    --candidates 200 --rerank mmr --lambda 0.7 --min-categories 3 --report "$OUT/report.json"
-  echo "== 4. export the serving artifact"
-  $DIVREC export --checkpoint "$OUT/run" --data "$OUT/data" --output "$OUT/model.h5"
-  echo "== 5. one recommendation"
-  $DIVREC recommend --model "$OUT/model.h5" --history 1,2,3,4 --k 10 --rerank dpp --theta 0.5
-fi
+echo "== 3. evaluate on 2 ranks with MMR re-ranking and a category constraint"
+$MPIRUN $DIVREC eval --data "$OUT/data" --checkpoint "$OUT/run" --split test --k 5,10,20 \
+  --candidates 200 --rerank mmr --lambda 0.7 --min-categories 3 --report "$OUT/report.json"
+echo "== 4. export the serving artifact"
+$DIVREC export --checkpoint "$OUT/run" --data "$OUT/data" --output "$OUT/model.h5"
+echo "== 5. one recommendation (DPP re-ranking)"
+$DIVREC recommend --model "$OUT/model.h5" --history 1,2,3,4 --k 10 --rerank dpp --theta 0.5
 echo "demo finished: outputs in $OUT"
