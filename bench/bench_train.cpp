@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -215,7 +216,10 @@ nlohmann::json reduce_metrics(const Options& o, int world, double window_flops, 
     auto r = j["rank_ms_per_step"].get<std::vector<double>>();
     DIVREC_CHECK(static_cast<int>(r.size()) == world, "bench_train: '", o.metrics, "' comes from ",
                  r.size(), " ranks, this bench runs with ", world);
-    for (int k = 0; k < world; ++k) rank_ms[k] += n * r[k];
+    // trainer.cpp logs seconds under this key at the time of writing; rank 0's entry is the
+    // ms_per_step of the same window, so the unit is recognisable either way.
+    const double unit = std::abs(r[0] * 1000 - ms) < std::abs(r[0] - ms) ? 1000.0 : 1.0;
+    for (int k = 0; k < world; ++k) rank_ms[k] += n * r[k] * unit;
     steps += n;
     last_step = step;
   }

@@ -30,23 +30,51 @@ struct Slot {
   std::vector<std::unique_ptr<MetricAccumulator>> acc;  // per setting, made on first use
 };
 
-// Rows of every model call are a multiple of this. BLAS kernels compute rows in tiles of a few
-// rows; a row that falls in a partial tail tile (or the M = 1 gemv path) gets different rounding.
-// With whole tiles a user's scores are bit-identical wherever it sits in whichever batch.
-constexpr int64_t kRowMultiple = 32;
+// Batch-invariant scoring. The model runs its linear layers on the batch's real tokens only
+// (packed), and BLAS computes rows in tiles of a few rows: a row in a partial tail tile, or a
+// different row count, can round differently. So a user's scores would depend on which users
+// share its batch, and 1, 2 and 3 ranks would differ in the last bits (and, at near-ties, in
+// the lists). Every model call therefore gets whole tiles: a row count and a real-token count
+// that are multiples of kTile, and one sequence length (max_len, so attention rows have the
+// same length), reached by appending filler rows whose outputs are discarded.
+constexpr int64_t kTile = 32;
 
-// [B, L] input ids -> [R, max_len]: left-padded to max_len (the same sequence length in every
-// batch, so attention reductions see the same row length), and R = B rounded up to kRowMultiple
-// with copies of row 0 (discarded). A user's scores then do not depend on which users share its
-// batch, and 1, 2 or 3 ranks give identical lists.
-torch::Tensor fixed_shape_inputs(const torch::Tensor& inputs, int64_t max_len) {
-  const int64_t B = inputs.size(0), L = inputs.size(1);
-  auto x = L == max_len ? inputs : torch::constant_pad_nd(inputs, {max_len - L, 0}, 0);
-  const int64_t R = (B + kRowMultiple - 1) / kRowMultiple * kRowMultiple;
-  if (R == B) return x;
-  return torch::cat({x, x.narrow(0, 0, 1).expand({R - B, max_len})}, 0);
+// Real tokens the model processes for a row with n history items (user_vectors: a masked-item
+// model drops the oldest column of a full row and appends [MASK]).
+int64_t model_tokens(int64_t n, int64_t max_len, bool causal) {
+  return causal ? n : std::min(n, max_len - 1) + 1;
 }
 
+// [B, L] left-padded input ids -> [R, max_len] with filler rows (item 0 repeated) after the B
+// real ones, R and the real-token count multiples of kTile.
+torch::Tensor batch_invariant_inputs(const torch::Tensor& inputs, int64_t max_len, bool causal) {
+  const int64_t B = inputs.size(0), L = inputs.size(1);
+  auto x = L == max_len ? inputs : torch::constant_pad_nd(inputs, {max_len - L, 0}, 0);
+  auto lens = (x != 0).sum(1).to(torch::kInt64).contiguous();
+  const int64_t* len = lens.data_ptr<int64_t>();
+  int64_t tokens = 0;
+  for (int64_t b = 0; b < B; ++b) tokens += model_tokens(len[b], max_len, causal);
+  // F filler rows carrying T tokens, 1 <= per row <= max_len, T = -tokens (mod kTile).
+  const int64_t need = (kTile - tokens % kTile) % kTile;
+  int64_t F = (B + kTile - 1) / kTile * kTile - B, T = 0;
+  for (;; F += kTile) {
+    if (F == 0) {
+      if (need == 0) break;
+      continue;
+    }
+    T = F + ((need - F) % kTile + kTile) % kTile;
+    if (T <= F * max_len) break;
+  }
+  if (F == 0) return x;
+  auto filler = torch::zeros({F, max_len}, x.options());
+  auto* f = filler.data_ptr<int64_t>();
+  for (int64_t r = 0; r < F; ++r) {
+    const int64_t t = T / F + (r < T % F ? 1 : 0);           // model tokens of this row
+    const int64_t items = causal ? t : t - 1;                 // [MASK] is the model's
+    for (int64_t c = max_len - items; c < max_len; ++c) f[r * max_len + c] = 1;  // item 0
+  }
+  return torch::cat({x, filler}, 0);
+}
 }  // namespace
 
 data::Split parse_eval_split(const std::string& name) {
@@ -137,8 +165,8 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
     const int64_t B = static_cast<int64_t>(batch.size());
 
     // Score the full catalog, mask each user's history, keep the top N.
-    auto inputs = fixed_shape_inputs(
-        trainer::make_history_batch(seqs, batch, max_len, opt.split).inputs, max_len);
+    auto inputs = batch_invariant_inputs(
+        trainer::make_history_batch(seqs, batch, max_len, opt.split).inputs, max_len, in.causal);
     auto scores =
         model->score_all(model->user_vectors(inputs, in.causal)).narrow(0, 0, B).contiguous();
     float* s = scores.data_ptr<float>();

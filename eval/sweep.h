@@ -25,12 +25,15 @@ struct RerankSetting {
 std::vector<double> parse_sweep_values(const std::string& text);
 
 // The settings of `--sweep PARAM=VALUES` over `methods` (empty: base.method only), each other
-// parameter taken from base. PARAM is lambda | theta | window | alpha. lambda and theta are two
-// scales of one trade-off, so a method that has the other one gets it mapped: DPP under a lambda
-// sweep uses theta = min(40, (1 - lambda) / (2 lambda)) (Chen et al.'s fast greedy MAP), MMR /
-// xQuAD / calibrated under a theta sweep use lambda = 1 / (1 + 2 theta). window (DPP) and alpha
-// (calibrated) apply to their method only; other methods are rejected with a clear error, as is
-// an empty sweep (sweep == "" returns {base}).
+// parameter taken from base. PARAM is lambda | theta | window | alpha. Each method reads the
+// value in its own convention (docs/diversity.md): MMR's lambda weighs relevance (Carbonell &
+// Goldstein), xQuAD's and calibrated's weigh diversity. lambda and theta are two scales of one
+// trade-off, so a method that has the other one gets it mapped through the diversity weight
+// w = 1 / (1 + 2 theta), i.e. theta = (1 - w) / (2 w) (Chen et al.'s alpha for relevance weight
+// 1 - w): DPP under a lambda sweep uses theta = min(40, (1 - lambda) / (2 lambda)); under a theta
+// sweep xQuAD / calibrated use lambda = w and MMR lambda = 1 - w. window (DPP) and alpha
+// (calibrated) apply to their method only; other methods are rejected with a clear error.
+// sweep == "" returns {base}.
 std::vector<RerankSetting> make_settings(const std::string& sweep,
                                          const std::vector<std::string>& methods,
                                          const RerankConfig& base);

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the slurm/*.sbatch scripts: run directory, the divrec executable, launching a step
 # with preemption signals forwarded to its ranks, and requeueing a preempted training job.
 # Every knob is an environment variable (sbatch exports the submitter's environment), so the same

@@ -39,7 +39,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export DIVREC_HOME=${DIVREC_HOME:-$(cd "$here/.." && pwd)}
 RUN_ROOT=${RUN_ROOT:-$PWD/runs}
 mkdir -p "$RUN_ROOT"
-export RUN_ROOT=$(cd "$RUN_ROOT" && pwd)
+RUN_ROOT=$(cd "$RUN_ROOT" && pwd)
+export RUN_ROOT
 unset RUN_DIR  # each stage derives it from RUN_ROOT and the first job's id
 if ((gpu)); then
   export GPUS_PER_RANK=${GPUS_PER_RANK:-1} COMM=${COMM:-nccl}
@@ -88,7 +89,8 @@ submit() {
 # The first job is submitted held: its id names the run directory, and its log must point there
 # before it starts.
 if [ -n "${DATA:-}" ]; then
-  export DATA=$(cd "$DATA" && pwd)
+  DATA=$(cd "$DATA" && pwd)
+  export DATA
   first_stage=train
   submit train "$train_script" --hold "${par[@]}" ${TIME_LIMIT:+--time=$TIME_LIMIT}
   first=$job_id

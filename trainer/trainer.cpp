@@ -183,7 +183,8 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
       core::log0("resume: from {} (epoch {}, step {}, batch {} of the epoch)", path, state.epoch,
                  state.step, state.batch_in_epoch);
     } else {
-      core::log0("resume: no valid checkpoint under {}, starting fresh", cfg.resume);
+      core::log0("resume: no valid checkpoint under {}, starting fresh",
+                 cfg.resume == "auto" ? cfg.run_dir : cfg.resume);
     }
   } else if (!cfg.init_from.empty()) {
     TrainState ignored;
@@ -197,13 +198,16 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
                report.loaded.size(), path, report.missing.size(), report.unexpected.size(),
                report.shape_mismatch.size());
   }
-  broadcast_module(*model, comm, 0);
-
   core::Watchdog watchdog(cfg.collective_timeout, [&](const std::string& what, double waited) {
     core::log_error("collective '{}' stuck for {:.0f} s (timeout {} s): aborting the job", what,
                     waited, cfg.collective_timeout);
     comm.abort(3);
   });
+  {
+    core::WatchdogScope w(&watchdog, "initial parameter broadcast");
+    broadcast_module(*model, comm, 0);
+  }
+
   GradSync sync(model->parameters(), [&] {
     std::vector<std::string> names;
     for (auto& kv : model->named_parameters()) names.push_back(kv.key());
@@ -227,7 +231,10 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
   rc.causal = causal;
   rc.seed = cfg.seed;
 
+  int64_t last_saved_step = -1;
   auto save = [&](bool best) {
+    if (state.step == last_saved_step && !best) return;  // already on disk (e.g. epoch end)
+    last_saved_step = state.step;
     core::WatchdogScope w(&watchdog, fmt::format("checkpoint at step {}", state.step));
     auto path = checkpoints.save(comm, *model, optimizer.get(), state, best);
     core::log0("checkpoint: {}{}", path, best ? " (+ best.pt)" : "");
@@ -283,6 +290,7 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
 
   auto validate = [&](int64_t epoch) {
     auto t = Clock::now();
+    core::WatchdogScope w(&watchdog, fmt::format("validation after epoch {}", epoch));
     auto m = evaluate_ranking(model, seqs, valid_users, data::Split::kValid, rc, comm);
     core::log0("valid epoch {}: ndcg@10 {:.4f} hr@10 {:.4f} ndcg@20 {:.4f} hr@20 {:.4f} mrr {:.4f} "
                "({} users, {:.1f} s)", epoch, m["ndcg@10"], m["hr@10"], m["ndcg@20"], m["hr@20"],
@@ -357,7 +365,11 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
       ++window_steps;
       if (state.step % cfg.log_every == 0 || b + 1 == static_cast<int64_t>(plan.size())) {
         std::vector<double> times = {window_time / window_steps};
-        auto all_times = core::allgatherv(comm, times);
+        std::vector<double> all_times;
+        {
+          core::WatchdogScope w(&watchdog, fmt::format("log all-gather, step {}", state.step));
+          all_times = core::allgatherv(comm, times);
+        }
         auto st = sync.stats();
         double comm_s = (st.comm_seconds - stats0.comm_seconds) / window_steps;
         double wait_s = (st.wait_seconds - stats0.wait_seconds) / window_steps;
@@ -424,6 +436,7 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
       digest += (f * torch::arange(1, f.numel() + 1, torch::kFloat64).remainder(97)).sum().item<double>();
     }
     result.param_digest = digest;
+    core::WatchdogScope w(&watchdog, "final parameter check");
     double lo = core::allreduce_scalar(comm, digest, core::ReduceOp::kMin);
     double hi = core::allreduce_scalar(comm, digest, core::ReduceOp::kMax);
     DIVREC_CHECK(lo == hi, "ranks hold different parameters after training (digest ", lo, " vs ",
@@ -441,6 +454,7 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
     }
     std::vector<int64_t> test_users;
     for (int64_t u = comm.rank(); u < seqs.num_users(); u += comm.world()) test_users.push_back(u);
+    core::WatchdogScope w(&watchdog, "final test evaluation");
     result.test = evaluate_ranking(model, seqs, test_users, data::Split::kTest, rc, comm);
     core::log0("test (best.pt): ndcg@10 {:.4f} hr@10 {:.4f} ndcg@20 {:.4f} hr@20 {:.4f} | "
                "99 sampled negatives: ndcg@10 {:.4f} hr@10 {:.4f}", result.test["ndcg@10"],

@@ -43,6 +43,10 @@ MetricAccumulator MetricSuite::make_accumulator() const {
 void MetricSuite::add_user(MetricAccumulator& acc, const int32_t* list, int len,
                            const int32_t* targets, int num_targets,
                            const CategoryDistribution& history, MetricScratch& s) const {
+  for (int p = 0; p < len; ++p) {
+    DIVREC_CHECK(list[p] >= 0 && list[p] < items_.num_items, "metrics: listed item ", list[p],
+                 " at rank ", p + 1, " is outside [0, ", items_.num_items, ")");
+  }
   for (size_t j = 0; j < options_.ks.size(); ++j) {
     const int k = options_.ks[j];
     const Names& n = names_[j];

@@ -32,7 +32,7 @@ inline std::string eval_scratch_dir(const std::string& name) {
 }
 
 // DIR/data: synthetic users/items (leave-one-out, 3 shards); DIR/model.pt: a random next-item
-// model (seeded) over that catalog. Returns the model config used.
+// model (seeded) over that catalog; DIR/masked.pt: the same weights as a masked-item model. Returns the model config used.
 inline model::ModelConfig make_eval_fixture(const std::string& dir, int64_t users = 240,
                                             int64_t items = 150, uint64_t seed = 7) {
   data::SyntheticOptions so;
@@ -63,9 +63,13 @@ inline model::ModelConfig make_eval_fixture(const std::string& dir, int64_t user
   mc.attn_dropout = 0.1;
   torch::manual_seed(seed);
   model::SeqModel m(mc, model::ItemFeatures::from_table(table));
+  // The same weights as a next-item model (model.pt) and as a masked-item one (masked.pt).
   trainer::TrainState state;
   state.config_ini = "# test fixture\nobjective = next-item\n" + model::to_ini(mc);
   trainer::write_checkpoint_file(dir + "/model.pt",
+                                 trainer::serialize_checkpoint(*m, nullptr, state));
+  state.config_ini = "# test fixture\nobjective = masked-item\n" + model::to_ini(mc);
+  trainer::write_checkpoint_file(dir + "/masked.pt",
                                  trainer::serialize_checkpoint(*m, nullptr, state));
   return mc;
 }

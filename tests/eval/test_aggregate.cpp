@@ -128,6 +128,16 @@ TEST(Aggregate, RejectsBadValuesAndMismatchedLayouts) {
   EXPECT_EQ(failures, 2);  // every rank fails, none hangs in a mismatched all-reduce
 }
 
+TEST(Aggregate, SuiteRejectsBadLists) {
+  testutil::Workload w;
+  auto acc = w.suite->make_accumulator();
+  MetricScratch s;
+  CategoryDistribution none;
+  const std::vector<int32_t> bad = {3, 500}, target = {3};
+  EXPECT_THROW(w.suite->add_user(acc, bad.data(), 2, target.data(), 1, none, s), divrec::Error);
+  EXPECT_THROW(w.suite->add_user(acc, bad.data(), 1, target.data(), 0, none, s), divrec::Error);
+}
+
 TEST(Aggregate, FixedPointKeepsSmallValuesExact) {
   // 1e5 values with tiny parts: the fixed-point mean is independent of the order of adding and
   // exact to double precision (compared with a long double sum).

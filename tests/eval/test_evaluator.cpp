@@ -46,14 +46,15 @@ struct WorldResult {
 
 // Runs the pass on `world` fake ranks, each reading only its own users and loading its own model.
 WorldResult run_world(const std::string& dir, int world, int threads,
-                      const eval::Constraints& constraints) {
+                      const eval::Constraints& constraints,
+                      const std::string& checkpoint = "model.pt") {
   WorldResult out;
   std::mutex m;
   divrec::testing::run_ranks(world, [&](divrec::testing::FakeCommunicator& comm) {
     auto manifest = data::read_manifest(dir + "/data");
     auto items = data::read_item_table(dir + "/data");
     auto users = data::read_users_for_rank(dir + "/data", comm.rank(), comm.world());
-    auto loaded = eval::load_model_for_eval(dir + "/model.pt", items);
+    auto loaded = eval::load_model_for_eval(dir + "/" + checkpoint, items);
     torch::Tensor vec;
     {
       torch::NoGradGuard ng;
@@ -162,6 +163,23 @@ TEST_F(EvaluatorTest, SameMetricsAndListsOnOneTwoThreeRanksAndAnyThreads) {
   }
 }
 
+TEST_F(EvaluatorTest, MaskedItemModelIsBatchInvariantToo) {
+  auto items = data::read_item_table(*dir_ + "/data");
+  EXPECT_FALSE(eval::load_model_for_eval(*dir_ + "/masked.pt", items).causal);
+  eval::Constraints none;
+  auto one = run_world(*dir_, 1, 1, none, "masked.pt");
+  auto three = run_world(*dir_, 3, 2, none, "masked.pt");
+  auto next_item = run_world(*dir_, 1, 1, none, "model.pt");
+  ASSERT_EQ(one.lines.size(), three.lines.size());
+  for (size_t i = 0; i < one.lines.size(); ++i) EXPECT_EQ(one.lines[i].json, three.lines[i].json);
+  for (size_t s = 0; s < one.result.settings.size(); ++s) {
+    expect_same_metrics(one.result.settings[s].metrics, three.result.settings[s].metrics,
+                        "masked-item, " + one.result.settings[s].setting.describe());
+  }
+  // The [MASK] read-out is a different user vector from the last-position one.
+  EXPECT_NE(one.lines[0].json, next_item.lines[0].json);
+}
+
 TEST_F(EvaluatorTest, NoRerankMatchesTrainerRankingEvaluation) {
   auto c = base_config(*dir_, "none");
   c.ks = {10, 20};
@@ -242,10 +260,13 @@ TEST_F(EvaluatorTest, ReportSweepCsvAndPlot) {
   c.sweep_methods = {"mmr", "dpp", "xquad"};
   auto r = eval::run_eval(c, *std::make_shared<core::LocalCommunicator>());
   ASSERT_EQ(r.settings.size(), 9u);
-  // MMR with lambda = 0 is relevance order: the same lists as no re-ranking.
-  expect_same_metrics(r.settings[0].metrics, none.settings[0].metrics, "mmr lambda=0 vs none");
-  // More diversity weight, more diverse lists (ILD of MMR's own similarity).
-  EXPECT_GT(r.settings[2].metrics.at("ild@10"), r.settings[0].metrics.at("ild@10"));
+  // MMR's lambda weighs relevance: lambda = 1 is relevance order, the same lists as no
+  // re-ranking; xQuAD's weighs diversity: lambda = 0 is relevance order.
+  expect_same_metrics(r.settings[2].metrics, none.settings[0].metrics, "mmr lambda=1 vs none");
+  expect_same_metrics(r.settings[6].metrics, none.settings[0].metrics, "xquad lambda=0 vs none");
+  // More diversity weight, more diverse lists (ILD over the similarity MMR diversifies).
+  EXPECT_GT(r.settings[0].metrics.at("ild@10"), r.settings[1].metrics.at("ild@10"));
+  EXPECT_GT(r.settings[1].metrics.at("ild@10"), r.settings[2].metrics.at("ild@10"));
   EXPECT_DOUBLE_EQ(r.settings[4].setting.rerank.theta, 0.5);  // dpp: (1 - 0.5) / (2 * 0.5)
 
   auto j = nlohmann::json::parse(core::read_file(c.report));
@@ -306,7 +327,11 @@ TEST(Sweep, ValuesAndSettings) {
   ASSERT_EQ(s.size(), 4u);
   EXPECT_EQ(s[1].rerank.method, eval::RerankMethod::kDpp);
   EXPECT_EQ(s[1].rerank.theta, 1.0);
-  EXPECT_DOUBLE_EQ(s[3].rerank.lambda, 1.0 / 3.0);  // mmr under a theta sweep: 1 / (1 + 2 theta)
+  // Under a theta sweep the diversity weight is w = 1 / (1 + 2 theta); MMR's lambda weighs
+  // relevance (1 - w), xQuAD's weighs diversity (w).
+  EXPECT_DOUBLE_EQ(s[3].rerank.lambda, 2.0 / 3.0);
+  auto x = eval::make_settings("theta=1", {"xquad"}, base);
+  EXPECT_DOUBLE_EQ(x[0].rerank.lambda, 1.0 / 3.0);
   auto d = eval::make_settings("lambda=0,1", {"dpp"}, base);
   EXPECT_EQ(d[0].rerank.theta, 40.0);  // lambda 0 = relevance: the largest theta
   EXPECT_EQ(d[1].rerank.theta, 0.0);

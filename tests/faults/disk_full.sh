@@ -28,7 +28,7 @@ if [ "${DIVREC_FAULT_NO_MOUNT:-0}" != 1 ] &&
   note "tmpfs of ${fs_kb} KiB on $WORK/small"
   limit() { "$@"; }
 else
-  mode=ulimit
+  mode="ulimit"
   note "mount not permitted: RLIMIT_FSIZE instead"
   # Only the ranks get the limit (mpirun's own PMIx files are larger than it).
   printf '#!/bin/sh\ntrap "" XFSZ\nulimit -f %d\nexec "%s" "$@"\n' $(((ckpt_size / 2) / 512)) \

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Sourced by the fault-injection tests (tests/faults/*.sh): the divrec binary, a scratch dir
 # that is removed afterwards, a small synthetic dataset, and helpers to start/observe/stop a
 # 2-rank mpirun job without ever leaving a process behind.
@@ -38,7 +39,7 @@ make_data() {
 }
 
 # Small model, many short steps: long enough to interrupt mid-epoch, seconds in total.
-TRAIN_SMALL=(--batch-size 8 --dim 16 --layers 1 --heads 2 --max-len 16 --lr 2e-3 --log-every 10
+TRAIN_SMALL=(--batch-size 8 --dim 16 --layers 1 --heads 2 --max-len 16 --lr 2e-3
   --eval-every 0 --final-test false --warmup-steps 5)
 
 # start_bg LOG CMD...: runs CMD in the background (own output file), sets BG_PID.

@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 make_data "$WORK/data"
 cp -r "$WORK/data" "$WORK/bad"
-shard=$(ls "$WORK/bad"/*.h5 | grep -v -i item | sort | tail -1)
+shard=$(printf "%s\n" "$WORK/bad"/shard-*.h5 | sort | tail -1)
 [ -n "$shard" ] || fail "no shard file in $WORK/bad"
 truncate -s $(($(stat -c %s "$shard") / 2)) "$shard"
 note "truncated $shard to half its size"

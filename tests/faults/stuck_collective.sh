@@ -9,7 +9,11 @@ RUN=$WORK/run
 start_bg "$WORK/run.log" "${MPIRUN[@]}" "$DIVREC_BIN" train --data "$WORK/data" --output "$RUN" \
   "${TRAIN_SMALL[@]}" --log-every 100000 --epochs 100000 --collective-timeout 5
 job=$BG_PID
-wait_for 120 "the model line" grep -q "^model:" "$WORK/run.log"
+started() {
+  kill -0 "$job" 2>/dev/null || { cat "$WORK/run.log"; fail "training ended before the stop"; }
+  grep -q "^model:" "$WORK/run.log"
+}
+wait_for 120 "the model line" started
 sleep 3  # into the step loop
 victim=$(rank_pid "$job" 1) || { cat "$WORK/run.log"; fail "rank 1 already gone: training too short?"; }
 kill -STOP "$victim"

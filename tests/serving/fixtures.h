@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "core/log.h"
 #include "data_shards/convert/converters.h"
@@ -30,12 +31,22 @@ struct ServingFixture {
   std::string objective;
 };
 
+// A fresh directory under the system temp dir, removed when the test process exits.
 inline std::string serving_scratch(const std::string& name) {
+  struct Cleanup {
+    std::vector<std::string> dirs;
+    ~Cleanup() {
+      std::error_code ec;
+      for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
+    }
+  };
+  static Cleanup cleanup;
   core::set_log_quiet(true);
   auto p = std::filesystem::temp_directory_path() /
            ("divrec_test_serving_" + name + "_" + std::to_string(::getpid()));
   std::filesystem::remove_all(p);
   std::filesystem::create_directories(p);
+  cleanup.dirs.push_back(p.string());
   return p.string();
 }
 

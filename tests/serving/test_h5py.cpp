@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "core/check.h"
 #include "core/fs.h"
 #include "eval/model_loader.h"
 #include "serving/artifact.h"

@@ -188,7 +188,7 @@ TEST_F(HttpTest, ConcurrentClients) {
     ts.emplace_back([&, t] {
       auto c = client();
       for (int i = 0; i < 25; ++i) {
-        json req = {{"history", {raw((t * 25 + i) % 100), raw(7)}},
+        json req = {{"history", {raw(static_cast<int>((t * 25 + i) % model_->num_items())), raw(7)}},
                     {"rerank", {{"method", i % 2 ? "dpp" : "none"}}}};
         auto res = c.Post("/v1/recommend", req.dump(), "application/json");
         (res && res->status == 200 && json::parse(res->body)["items"].size() == 10 ? ok : bad)++;

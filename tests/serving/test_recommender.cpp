@@ -240,7 +240,7 @@ TEST(Recommender, ConcurrentRequestsMatchSequential) {
   std::vector<serving::RecommendRequest> reqs;
   for (int u = 0; u < 24; ++u) {
     serving::RecommendRequest r;
-    for (int j = 0; j <= u % 11; ++j) r.history.push_back(l.items.raw_ids[(u * 7 + j * 13) % 120]);
+    for (int j = 0; j <= u % 11; ++j) r.history.push_back(l.items.raw_ids[(u * 7 + j * 13) % l.items.num_items]);
     r.settings.rerank.method = u % 2 ? eval::RerankMethod::kDpp : eval::RerankMethod::kMmr;
     r.settings.constraints.max_per_category = u % 3;
     reqs.push_back(r);

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the slurm tests: the local cluster's config (slurm/local-cluster, started by the
 # ctest fixture), a scratch dir, and helpers that read job state with scontrol (this cluster has
 # no accounting database, so no sacct; MinJobAge keeps finished jobs visible for an hour).
@@ -27,18 +28,18 @@ job_field() {
 
 # wait_jobs TIMEOUT_S JOB...: until every job is in a final state (a requeued job is not).
 wait_jobs() {
-  local timeout=$1 t0=$SECONDS j s done
+  local timeout=$1 t0=$SECONDS j s all_done
   shift
   while :; do
-    done=1
+    all_done=1
     for j in "$@"; do
       s=$(job_field "$j" JobState)
       case "$s" in
         COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY | BOOT_FAIL | DEADLINE) ;;
-        *) done=0 ;;
+        *) all_done=0 ;;
       esac
     done
-    ((done)) && return 0
+    ((all_done)) && return 0
     if ((SECONDS - t0 >= timeout)); then
       for j in "$@"; do echo "job $j: $(job_field "$j" JobState) $(job_field "$j" Reason)"; done
       squeue

@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 "$DIVREC_BIN" shard convert --format synthetic --users 300 --items "$ITEMS" --categories \
   "$CATEGORIES" --seed 3 --output "$WORK/data" --num-shards 2 >"$WORK/shard.log" 2>&1 ||
   { cat "$WORK/shard.log"; fail "shard convert"; }
-export DATA=$WORK/data RUN_ROOT=$WORK/runs EPOCHS=1000 MAX_STEPS=${PREEMPT_MAX_STEPS:-240}
+export DATA=$WORK/data RUN_ROOT=$WORK/runs EPOCHS=1000 MAX_STEPS=${PREEMPT_MAX_STEPS:-600}
 export CHECKPOINT_EVERY=20 TRAIN_ARGS="--eval-every 0 --final-test false --warmup-steps 5"
 mkdir -p "$RUN_ROOT"
 final=ckpt-$(printf %09d "$MAX_STEPS").pt

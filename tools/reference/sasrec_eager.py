@@ -157,14 +157,16 @@ def main():
     for _ in range(args.warmup):
         step()
     tokens = 0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(args.steps):
         tokens += step()
     seconds = time.perf_counter() - t0
+    cpu_seconds = time.process_time() - c0  # all threads; = wall on an idle core at 1 thread
     out = {"bench": "train", "kind": "eager", "impl": "eager-pytorch", "torch": torch.__version__,
            "threads": args.threads, "batch": args.batch_size, "max_len": args.max_len,
            "dim": args.dim, "layers": args.layers, "heads": args.heads, "steps": args.steps,
            "ms_per_step": 1000 * seconds / args.steps,
+           "cpu_ms_per_step": 1000 * cpu_seconds / args.steps,
            "seq_per_s": args.steps * args.batch_size / seconds,
            "real_fraction": tokens / (args.steps * args.batch_size * args.max_len),
            "parameters": sum(p.numel() for p in model.parameters())}
