@@ -45,7 +45,7 @@ int cmd_eval(const Args& args) {
     ("k", po::value(&ks)->default_value(ks), "cut-offs, e.g. 5,10,20 (lists have max K items)")
     ("candidates", po::value(&c.candidates)->default_value(c.candidates), "top-N scored items handed to the re-ranker")
     ("rerank", po::value(&method)->default_value(method), "none | mmr | dpp | xquad | calibrated")
-    ("lambda", po::value(&r.lambda)->default_value(r.lambda), "mmr/xquad/calibrated: diversity weight in [0, 1]")
+    ("lambda", po::value(&r.lambda)->default_value(r.lambda), "[0, 1]; mmr: relevance weight, xquad/calibrated: diversity weight")
     ("theta", po::value(&r.theta)->default_value(r.theta), "dpp: quality exponent in [0, 40]")
     ("window", po::value(&r.window)->default_value(r.window), "dpp: sliding window (0 = off)")
     ("alpha", po::value(&r.alpha)->default_value(r.alpha), "calibrated: smoothing in (0, 1]")

@@ -134,7 +134,8 @@ uint32_t artifact_checksum(const Artifact& a) {
   crc = crc_strings(it.raw_ids, crc);
   crc = crc_strings(it.category_names, crc);
   crc = crc_strings(it.attribute_names, crc);
-  return crc;
+  // The attributes that change answers (not the provenance ones), as they are stored.
+  return crc_strings({model::to_ini(a.config), a.objective, to_json(a.defaults).dump()}, crc);
 }
 
 void write_artifact(const std::string& path, Artifact& a) {

@@ -38,7 +38,8 @@ struct Artifact {
 };
 
 // CRC-32 (zlib) over every dataset's bytes in the documented fixed order: item_vectors, weights by
-// name (byte order), then the item arrays and the string arrays (each string + a NUL byte).
+// name (byte order), the item arrays, the string arrays (each string + a NUL byte), then the
+// attributes that change answers (model_config, objective, defaults) as stored.
 uint32_t artifact_checksum(const Artifact& a);
 
 // Checks shapes and consistency, computes the checksum (stored into a.checksum), and writes the

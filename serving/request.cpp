@@ -48,9 +48,11 @@ RecommendRequest parse_request(const json& j, const RecommendSettings& defaults,
   auto& s = req.settings;
   DIVREC_CHECK_HINT(s.k >= 1 && s.k <= limits.max_k, "ask for fewer items",
                     "request: 'k' = ", s.k, " must be in [1, ", limits.max_k, "] (--max-k)");
-  DIVREC_CHECK_HINT(s.candidates <= limits.max_candidates, "ask for fewer candidates",
-                    "request: 'candidates' = ", s.candidates, " exceeds this server's limit of ",
-                    limits.max_candidates, " (--max-candidates)");
+  // The cap bounds what clients ask for; the artifact's default (the operator's choice) is trusted.
+  DIVREC_CHECK_HINT(!j.contains("candidates") || s.candidates <= limits.max_candidates,
+                    "ask for fewer candidates", "request: 'candidates' = ", s.candidates,
+                    " exceeds this server's limit of ", limits.max_candidates,
+                    " (--max-candidates)");
   if (s.candidates < s.k) {
     // A request may raise k above the default candidate count without naming candidates.
     DIVREC_CHECK_HINT(!j.contains("candidates"), "raise candidates or lower k",

@@ -16,7 +16,7 @@ namespace divrec::serving {
 struct RequestLimits {
   int max_k = 100;            // --max-k
   int max_history = 200;      // --max-history: history entries, known or not
-  int max_candidates = 1000;  // --max-candidates: bounds the re-ranker's work per request
+  int max_candidates = 1000;  // --max-candidates: caps a request's own "candidates"
 };
 
 // {"history": ["raw id" | integer, ...], "k": .., "candidates": .., "rerank": {..},

@@ -8,6 +8,7 @@ python3-matplotlib); divrec keeps the CSV and warns when this script fails.
 """
 import argparse
 import csv
+import os
 import sys
 from collections import OrderedDict
 
@@ -55,7 +56,14 @@ def main():
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(f"Accuracy vs diversity ({len(rows)} settings, {args.csv.split('/')[-1]})")
-    fig.savefig(args.png, dpi=120)
+    # Temp file + rename, like every divrec output: no half-written PNG on failure.
+    tmp = f"{args.png}.tmp.{os.getpid()}.png"
+    try:
+        fig.savefig(tmp, dpi=120)
+        os.replace(tmp, args.png)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ def checksum(f):
     for name in ("raw_ids", "category_names", "attribute_names"):
         for s in strings(items[name]):
             crc = zlib.crc32(s.encode("utf-8") + b"\0", crc)
+    for name in ("model_config", "objective", "defaults"):
+        crc = zlib.crc32(str(f.attrs[name]).encode("utf-8") + b"\0", crc)
     return crc
 
 

@@ -364,7 +364,7 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
       window_gnorm += gnorm;
       ++window_steps;
       if (state.step % cfg.log_every == 0 || b + 1 == static_cast<int64_t>(plan.size())) {
-        std::vector<double> times = {window_time / window_steps};
+        std::vector<double> times = {1000.0 * window_time / window_steps};
         std::vector<double> all_times;
         {
           core::WatchdogScope w(&watchdog, fmt::format("log all-gather, step {}", state.step));

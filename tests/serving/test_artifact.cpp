@@ -116,6 +116,10 @@ TEST(Artifact, ChecksumCoversEveryPart) {
   EXPECT_TRUE(changed([](serving::Artifact& b) { b.items.popularity[5] += 1; }));
   EXPECT_TRUE(changed([](serving::Artifact& b) { b.items.raw_ids[0] += "x"; }));
   EXPECT_TRUE(changed([](serving::Artifact& b) { b.items.attribute_names[1] = "?"; }));
+  EXPECT_TRUE(changed([](serving::Artifact& b) { b.defaults.k = 3; }));
+  EXPECT_TRUE(changed([](serving::Artifact& b) { b.config.layer_norm_eps = 1e-5; }));
+  EXPECT_TRUE(changed([](serving::Artifact& b) { b.objective = "masked-item"; }));
+  EXPECT_FALSE(changed([](serving::Artifact& b) { b.export_command = "other"; }));
   // The order of the weight list is not part of the checksum (it is defined by name order).
   EXPECT_FALSE(changed([](serving::Artifact& b) {
     std::swap(b.weight_names[0], b.weight_names[1]);
