@@ -50,12 +50,18 @@ Args parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--seconds") a.seconds = std::atof(v.c_str());
-    else if (k == "--requests") a.requests = std::atoll(v.c_str());
-    else if (k == "--connections") a.connections = std::atoi(v.c_str());
-    else if (k == "--server-threads") a.server_threads = std::atoi(v.c_str());
-    else if (k == "--candidates") a.candidates = std::atoi(v.c_str());
-    else if (k == "--data") a.data = v;
+    if (k == "--seconds")
+      a.seconds = std::atof(v.c_str());
+    else if (k == "--requests")
+      a.requests = std::atoll(v.c_str());
+    else if (k == "--connections")
+      a.connections = std::atoi(v.c_str());
+    else if (k == "--server-threads")
+      a.server_threads = std::atoi(v.c_str());
+    else if (k == "--candidates")
+      a.candidates = std::atoi(v.c_str());
+    else if (k == "--data")
+      a.data = v;
     else {
       std::cerr << "bench_serving: unknown option " << k << "\n";
       std::exit(2);
@@ -155,15 +161,20 @@ int main(int argc, char** argv) {
   Args args = parse(argc, argv);
   core::set_log_quiet(true);
   core::configure_threads(1);
-  const std::string dir = (fs::temp_directory_path() / ("divrec_bench_serving_" +
-                                                        std::to_string(::getpid()))).string();
+  const std::string dir =
+      (fs::temp_directory_path() / ("divrec_bench_serving_" + std::to_string(::getpid()))).string();
   fs::create_directories(dir);
   const std::string source = make_dataset(args, dir + "/data");
   const std::string model_path = make_artifact(dir + "/data", dir + "/model.h5");
   auto rec = serving::Recommender::load(model_path);
   auto hist = histories(dir + "/data", rec->items());
-  const json base = {{"bench", "serving"}, {"catalog", rec->num_items()}, {"source", source},
-                     {"k", 10}, {"candidates", args.candidates}, {"dim", 64}, {"layers", 2},
+  const json base = {{"bench", "serving"},
+                     {"catalog", rec->num_items()},
+                     {"source", source},
+                     {"k", 10},
+                     {"candidates", args.candidates},
+                     {"dim", 64},
+                     {"layers", 2},
                      {"max_len", 50}};
 
   // In-process, one thread = one core.
@@ -185,8 +196,12 @@ int main(int argc, char** argv) {
       if (std::chrono::duration<double>(Clock::now() - t0).count() > args.seconds) break;
     }
     json j = base;
-    j.update({{"mode", "in-process"}, {"method", method}, {"threads", 1},
-              {"requests", ms.size()}, {"p50_ms", pct(ms, 0.5)}, {"p99_ms", pct(ms, 0.99)},
+    j.update({{"mode", "in-process"},
+              {"method", method},
+              {"threads", 1},
+              {"requests", ms.size()},
+              {"p50_ms", pct(ms, 0.5)},
+              {"p99_ms", pct(ms, 0.99)},
               {"max_ms", pct(ms, 1.0)}});
     std::cout << j.dump() << std::endl;
   }
@@ -201,7 +216,9 @@ int main(int argc, char** argv) {
   for (const std::string method : {"none", "mmr", "dpp"}) {
     std::vector<std::string> bodies;
     for (size_t i = 0; i < std::min<size_t>(hist.size(), 4096); ++i) {
-      json b = {{"history", hist[i]}, {"k", 10}, {"candidates", args.candidates},
+      json b = {{"history", hist[i]},
+                {"k", 10},
+                {"candidates", args.candidates},
                 {"rerank", {{"method", method}, {"lambda", 0.5}, {"theta", 1.0}}}};
       bodies.push_back(b.dump());
     }
@@ -227,11 +244,16 @@ int main(int argc, char** argv) {
     std::vector<double> all;
     for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
     json j = base;
-    j.update({{"mode", "http"}, {"method", method}, {"connections", args.connections},
-              {"server_threads", args.server_threads}, {"requests", all.size()},
-              {"failed", failed.load()}, {"seconds", secs},
+    j.update({{"mode", "http"},
+              {"method", method},
+              {"connections", args.connections},
+              {"server_threads", args.server_threads},
+              {"requests", all.size()},
+              {"failed", failed.load()},
+              {"seconds", secs},
               {"requests_per_s", static_cast<double>(all.size()) / secs},
-              {"p50_ms", pct(all, 0.5)}, {"p99_ms", pct(all, 0.99)}});
+              {"p50_ms", pct(all, 0.5)},
+              {"p99_ms", pct(all, 0.99)}});
     std::cout << j.dump() << std::endl;
   }
   server.stop();

@@ -15,11 +15,13 @@ int cmd_export(const Args& args) {
   serving::ExportOptions o;
   int threads = 0;
   po::options_description d;
+  // clang-format off
   d.add_options()
     ("checkpoint", po::value(&o.checkpoint)->required(), "checkpoint file or run directory (best.pt)")
     ("data", po::value(&o.data_dir)->required(), "the dataset the model was trained on")
     ("output", po::value(&o.output)->required(), "the artifact to write (MODEL.h5)")
     ("threads", po::value(&threads)->default_value(threads), "threads (0 = auto)");
+  // clang-format on
   add_settings_options(d);
   po::variables_map vm;
   if (!parse_options("export", args, d, vm)) return 0;
@@ -29,10 +31,11 @@ int cmd_export(const Args& args) {
   core::log0("{}", format_config_table("divrec export", vm));
 
   auto s = serving::export_artifact(o);
-  core::log0("export: wrote '{}' ({:.1f} MiB): {} items, {} weight tensors ({} parameters), "
-             "checksum {:#010x}, from '{}'",
-             o.output, static_cast<double>(s.bytes) / (1 << 20), s.items, s.weights, s.parameters,
-             s.checksum, s.checkpoint);
+  core::log0(
+      "export: wrote '{}' ({:.1f} MiB): {} items, {} weight tensors ({} parameters), "
+      "checksum {:#010x}, from '{}'",
+      o.output, static_cast<double>(s.bytes) / (1 << 20), s.items, s.weights, s.parameters,
+      s.checksum, s.checkpoint);
   return 0;
 }
 

@@ -72,8 +72,8 @@ int64_t run_batch(const serving::Recommender& model, const serving::RecommendSet
           results[i] = dump(serving::to_json(model.recommend(req)));
         } catch (const std::exception& e) {
           ++errors;
-          results[i] = dump(json{{"error", fmt::format("line {}: {}", line_numbers[i],
-                                                       serving::message_of(e))}});
+          results[i] = dump(
+              json{{"error", fmt::format("line {}: {}", line_numbers[i], serving::message_of(e))}});
         }
       }
     };
@@ -96,12 +96,14 @@ int cmd_recommend(const Args& args) {
   std::string model_path, history, input, output;
   int threads = 0;
   po::options_description d;
+  // clang-format off
   d.add_options()
     ("model", po::value(&model_path)->required(), "serving artifact (divrec export)")
     ("history", po::value(&history), "one request: raw item ids, oldest first, comma-separated")
     ("input", po::value(&input), "batch: JSON request lines ({\"history\": [...], \"k\": 10, ...})")
     ("output", po::value(&output), "batch: JSON response lines, in input order")
     ("threads", po::value(&threads)->default_value(threads), "batch threads (0 = all cores)");
+  // clang-format on
   add_settings_options(d);
   po::variables_map vm;
   if (!parse_options("recommend", args, d, vm)) return 0;
@@ -130,8 +132,8 @@ int cmd_recommend(const Args& args) {
   }
 
   std::ifstream in(input);
-  DIVREC_CHECK_HINT(in.good(), "pass an existing JSON-lines file", "recommend: cannot open --input '",
-                    input, "'");
+  DIVREC_CHECK_HINT(in.good(), "pass an existing JSON-lines file",
+                    "recommend: cannot open --input '", input, "'");
   const int t = core::resolve_threads(threads);
   int64_t total = 0;  // for the progress line: one cheap pass over the file
   for (std::string line; std::getline(in, line);) {

@@ -22,6 +22,7 @@ int cmd_serve(const Args& args) {
   serving::LifecycleOptions lo;
   int max_body = static_cast<int>(so.max_body_bytes);
   po::options_description d;
+  // clang-format off
   d.add_options()
     ("model", po::value(&model_path)->required(), "serving artifact (divrec export)")
     ("host", po::value(&so.host)->default_value(so.host), "address to listen on")
@@ -33,6 +34,7 @@ int cmd_serve(const Args& args) {
     ("max-body-bytes", po::value(&max_body)->default_value(max_body), "larger request bodies get 413")
     ("reload", po::bool_switch(&lo.poll_reload), "reload when the artifact file changes (mtime/size)")
     ("reload-interval", po::value(&lo.poll_interval_s)->default_value(lo.poll_interval_s), "seconds between --reload checks");
+  // clang-format on
   po::variables_map vm;
   if (!parse_options("serve", args, d, vm)) return 0;
   DIVREC_CHECK(max_body >= 64, "--max-body-bytes must be >= 64, got ", max_body);
@@ -43,9 +45,10 @@ int cmd_serve(const Args& args) {
   auto model = serving::Recommender::load(model_path);
   serving::HttpServer server(model, model_path, so);
   int port = server.start();
-  core::log0("serve: '{}' ({} items, checksum {:#010x}) on http://{}:{} with {} threads; "
-             "POST /v1/recommend, GET /healthz, GET /v1/model",
-             model_path, model->num_items(), model->artifact().checksum, so.host, port, so.threads);
+  core::log0(
+      "serve: '{}' ({} items, checksum {:#010x}) on http://{}:{} with {} threads; "
+      "POST /v1/recommend, GET /healthz, GET /v1/model",
+      model_path, model->num_items(), model->artifact().checksum, so.host, port, so.threads);
   serving::run_until_signal(server, lo);
   return 0;
 }

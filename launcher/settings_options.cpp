@@ -10,10 +10,10 @@ namespace divrec::launcher {
 namespace {
 
 struct Opt {
-  const char* option;   // long option
-  const char* group;    // "" (top level), "rerank" or "constraints"
-  const char* key;      // JSON key
-  char type;            // i = int, d = double, s = string, b = switch
+  const char* option;  // long option
+  const char* group;   // "" (top level), "rerank" or "constraints"
+  const char* key;     // JSON key
+  char type;           // i = int, d = double, s = string, b = switch
   const char* help;
 };
 
@@ -46,10 +46,18 @@ const Opt kOpts[] = {
 void add_settings_options(po::options_description& d) {
   for (const auto& o : kOpts) {
     switch (o.type) {
-      case 'i': d.add_options()(o.option, po::value<int>(), o.help); break;
-      case 'd': d.add_options()(o.option, po::value<double>(), o.help); break;
-      case 's': d.add_options()(o.option, po::value<std::string>(), o.help); break;
-      case 'b': d.add_options()(o.option, po::bool_switch(), o.help); break;
+      case 'i':
+        d.add_options()(o.option, po::value<int>(), o.help);
+        break;
+      case 'd':
+        d.add_options()(o.option, po::value<double>(), o.help);
+        break;
+      case 's':
+        d.add_options()(o.option, po::value<std::string>(), o.help);
+        break;
+      case 'b':
+        d.add_options()(o.option, po::bool_switch(), o.help);
+        break;
     }
   }
 }
@@ -61,9 +69,15 @@ nlohmann::json settings_overrides(const po::variables_map& vm) {
     const auto& v = vm[o.option];
     nlohmann::json value;
     switch (o.type) {
-      case 'i': value = v.as<int>(); break;
-      case 'd': value = v.as<double>(); break;
-      case 's': value = v.as<std::string>(); break;
+      case 'i':
+        value = v.as<int>();
+        break;
+      case 'd':
+        value = v.as<double>();
+        break;
+      case 's':
+        value = v.as<std::string>();
+        break;
       case 'b':
         if (!v.as<bool>()) continue;  // a switch that was not given
         value = true;

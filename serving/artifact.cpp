@@ -29,7 +29,9 @@ std::vector<hsize_t> dims_of(const torch::Tensor& t) {
   return d;
 }
 
-std::string shape_str(const std::vector<hsize_t>& d) { return fmt::format("[{}]", fmt::join(d, ", ")); }
+std::string shape_str(const std::vector<hsize_t>& d) {
+  return fmt::format("[{}]", fmt::join(d, ", "));
+}
 
 // Indices of weight_names in byte-wise name order (the checksum order).
 std::vector<size_t> weight_order(const Artifact& a) {
@@ -59,8 +61,8 @@ void check_consistent(const Artifact& a, const std::string& where) {
   const auto& it = a.items;
   const int64_t n = it.num_items;
   auto fail_if = [&](bool bad, const std::string& what) {
-    DIVREC_CHECK_HINT(!bad, "re-export the model with `divrec export`", "serving artifact '",
-                      where, "': ", what);
+    DIVREC_CHECK_HINT(!bad, "re-export the model with `divrec export`", "serving artifact '", where,
+                      "': ", what);
   };
   fail_if(n <= 0, fmt::format("the item table has {} items", n));
   fail_if(a.config.num_items != n,
@@ -68,8 +70,8 @@ void check_consistent(const Artifact& a, const std::string& where) {
                       a.config.num_items, n));
   fail_if(a.objective != "next-item" && a.objective != "masked-item",
           fmt::format("objective '{}' is neither next-item nor masked-item", a.objective));
-  fail_if(!a.item_vectors.defined() || a.item_vectors.dim() != 2 ||
-              a.item_vectors.size(0) != n || a.item_vectors.size(1) != a.config.dim ||
+  fail_if(!a.item_vectors.defined() || a.item_vectors.dim() != 2 || a.item_vectors.size(0) != n ||
+              a.item_vectors.size(1) != a.config.dim ||
               a.item_vectors.scalar_type() != torch::kFloat32,
           fmt::format("item_vectors must be float32 [{}, {}]", n, a.config.dim));
   fail_if(a.weight_names.empty() || a.weight_names.size() != a.weights.size(),
@@ -198,7 +200,8 @@ Artifact read_artifact(const std::string& path) {
   const std::string hint = "export the model with this build's `divrec export`";
   auto f = h5::File::open(path);  // clear errors for missing / truncated / non-HDF5 files
   DIVREC_CHECK_HINT(f.has_attr("divrec_kind") && f.has_attr("divrec_format_version"), hint, "'",
-                    path, "' is an HDF5 file but not a divrec serving artifact (no divrec_kind / "
+                    path,
+                    "' is an HDF5 file but not a divrec serving artifact (no divrec_kind / "
                     "divrec_format_version attributes)");
   const std::string kind = f.attr_string("divrec_kind");
   DIVREC_CHECK_HINT(kind == kArtifactKind, hint, "'", path, "' is a divrec '", kind,
@@ -229,9 +232,9 @@ Artifact read_artifact(const std::string& path) {
   t.num_attributes = g.attr_int("num_attributes");
   t.content_dim = g.attr_int("content_dim");
   t.content_model = g.attr_string("content_model");
-  DIVREC_CHECK_HINT(t.num_items > 0 && t.num_categories >= 0 && t.num_attributes >= 0 &&
-                        t.content_dim >= 0,
-                    hint, "serving artifact '", path, "': bad catalog sizes in /items");
+  DIVREC_CHECK_HINT(
+      t.num_items > 0 && t.num_categories >= 0 && t.num_attributes >= 0 && t.content_dim >= 0, hint,
+      "serving artifact '", path, "': bad catalog sizes in /items");
   const auto n = static_cast<size_t>(t.num_items);
   t.category = read_1d<int32_t>(g, "category", n);
   t.attr_offsets = read_1d<int64_t>(g, "attr_offsets", n + 1);
@@ -252,9 +255,10 @@ Artifact read_artifact(const std::string& path) {
   auto iv = f.read_array<float>("item_vectors", &d);
   DIVREC_CHECK_HINT(d.size() == 2, hint, f.where("item_vectors"), " has shape ", shape_str(d),
                     ", expected [items, dim]");
-  a.item_vectors = torch::from_blob(iv.data(), {static_cast<int64_t>(d[0]), static_cast<int64_t>(d[1])},
-                                    torch::kFloat32)
-                       .clone();
+  a.item_vectors =
+      torch::from_blob(iv.data(), {static_cast<int64_t>(d[0]), static_cast<int64_t>(d[1])},
+                       torch::kFloat32)
+          .clone();
 
   auto w = f.open_group("weights");
   std::string names = w.attr_string("names");
@@ -273,11 +277,10 @@ Artifact read_artifact(const std::string& path) {
 
   check_consistent(a, path);
   const uint32_t computed = artifact_checksum(a);
-  DIVREC_CHECK_HINT(computed == stored,
-                    "the file was corrupted or modified after export; re-export it",
-                    "serving artifact '", path, "': checksum mismatch (stored ",
-                    fmt::format("{:#010x}", stored), ", computed ",
-                    fmt::format("{:#010x}", computed), ")");
+  DIVREC_CHECK_HINT(
+      computed == stored, "the file was corrupted or modified after export; re-export it",
+      "serving artifact '", path, "': checksum mismatch (stored ", fmt::format("{:#010x}", stored),
+      ", computed ", fmt::format("{:#010x}", computed), ")");
   a.checksum = stored;
   return a;
 }

@@ -21,18 +21,18 @@ inline constexpr char kArtifactKind[] = "serving-model";
 
 struct Artifact {
   int64_t format_version = kArtifactFormatVersion;
-  model::ModelConfig config;         // catalog sizes included
-  std::string objective = "next-item";  // next-item (causal) | masked-item ([MASK] appended)
+  model::ModelConfig config;              // catalog sizes included
+  std::string objective = "next-item";    // next-item (causal) | masked-item ([MASK] appended)
   std::vector<std::string> weight_names;  // the model's named_parameters keys, in model order
   std::vector<torch::Tensor> weights;     // float32, CPU, contiguous; same order
-  data::ItemTable items;             // raw ids, categories, attribute CSR, names, popularity, content
-  torch::Tensor item_vectors;        // [I, D] float32: the model's tied output item vectors
-  RecommendSettings defaults;        // what a request that says nothing gets
+  data::ItemTable items;       // raw ids, categories, attribute CSR, names, popularity, content
+  torch::Tensor item_vectors;  // [I, D] float32: the model's tied output item vectors
+  RecommendSettings defaults;  // what a request that says nothing gets
   // Provenance, informational only.
-  std::string train_config;          // the checkpoint's resolved training config (INI text)
+  std::string train_config;  // the checkpoint's resolved training config (INI text)
   std::string source_checkpoint;
   std::string export_command;
-  uint32_t checksum = 0;             // set by write_artifact / read_artifact
+  uint32_t checksum = 0;  // set by write_artifact / read_artifact
 
   bool causal() const { return objective == "next-item"; }
 };

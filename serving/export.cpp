@@ -14,8 +14,8 @@ namespace divrec::serving {
 Artifact build_artifact(const std::string& checkpoint, const std::string& data_dir) {
   auto manifest = data::read_manifest(data_dir);  // checks the directory is a divrec dataset
   auto items = data::read_item_table(data_dir);
-  DIVREC_CHECK_HINT(manifest.num_items == items.num_items, "re-convert the dataset",
-                    "dataset '", data_dir, "': manifest lists ", manifest.num_items,
+  DIVREC_CHECK_HINT(manifest.num_items == items.num_items, "re-convert the dataset", "dataset '",
+                    data_dir, "': manifest lists ", manifest.num_items,
                     " items, the item table has ", items.num_items);
   auto loaded = eval::load_model_for_eval(checkpoint, items);  // strict, eval mode
   auto& m = loaded.model;

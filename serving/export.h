@@ -17,7 +17,7 @@ struct ExportOptions {
   std::string data_dir;    // the dataset the model was trained on (item table + manifest only)
   std::string output;      // MODEL.h5
   RecommendSettings defaults;
-  std::string command;     // the export command line, for provenance
+  std::string command;  // the export command line, for provenance
 };
 
 // The artifact in memory (not yet written; checksum unset).

@@ -98,36 +98,39 @@ void HttpServer::install_routes() {
   });
 
   // Every 4xx/5xx without a body (unknown route, 413 from the body limit, ...) gets a JSON one.
-  s.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
-                                                                  httplib::Response& res) {
-    if (res.status >= 400 && res.status < 500) ++bad_requests_;
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    std::string msg;
-    switch (res.status) {
-      case 404: msg = "no such endpoint: " + req.method + " " + req.path +
-                      " (POST /v1/recommend, GET /healthz, GET /v1/model)";
-                break;
-      case 413: msg = fmt::format("request body exceeds {} bytes (--max-body-bytes)",
-                                  options_.max_body_bytes);
-                break;
-      default: msg = fmt::format("HTTP {}", res.status);
-    }
-    res.set_content(error_body(msg), kJson);
-    return httplib::Server::HandlerResponse::Handled;
-  }));
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res,
-                             std::exception_ptr ep) {
-    std::string msg = "unknown error";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      msg = message_of(e);
-    } catch (...) {
-    }
-    core::log_error("request failed: {}", msg);
-    res.status = 500;
-    res.set_content(error_body("internal error: " + msg), kJson);
-  });
+  s.set_error_handler(httplib::Server::HandlerWithResponse(
+      [this](const httplib::Request& req, httplib::Response& res) {
+        if (res.status >= 400 && res.status < 500) ++bad_requests_;
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        std::string msg;
+        switch (res.status) {
+          case 404:
+            msg = "no such endpoint: " + req.method + " " + req.path +
+                  " (POST /v1/recommend, GET /healthz, GET /v1/model)";
+            break;
+          case 413:
+            msg = fmt::format("request body exceeds {} bytes (--max-body-bytes)",
+                              options_.max_body_bytes);
+            break;
+          default:
+            msg = fmt::format("HTTP {}", res.status);
+        }
+        res.set_content(error_body(msg), kJson);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  s.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string msg = "unknown error";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          msg = message_of(e);
+        } catch (...) {
+        }
+        core::log_error("request failed: {}", msg);
+        res.status = 500;
+        res.set_content(error_body("internal error: " + msg), kJson);
+      });
 }
 
 int HttpServer::start() {

@@ -23,10 +23,10 @@ namespace divrec::serving {
 
 struct ServerOptions {
   std::string host = "0.0.0.0";
-  int port = 8080;                 // 0 = an ephemeral port (see HttpServer::port())
-  int threads = 4;                 // worker threads (each holds one connection at a time)
-  size_t max_body_bytes = 65536;   // larger bodies get 413
-  RequestLimits limits;            // k, history length, candidates
+  int port = 8080;                // 0 = an ephemeral port (see HttpServer::port())
+  int threads = 4;                // worker threads (each holds one connection at a time)
+  size_t max_body_bytes = 65536;  // larger bodies get 413
+  RequestLimits limits;           // k, history length, candidates
 };
 
 class HttpServer {
@@ -52,9 +52,9 @@ class HttpServer {
   std::shared_ptr<const Recommender> model() const;
   const std::string& model_path() const { return model_path_; }
 
-  uint64_t requests() const { return requests_.load(); }    // answered recommend requests
+  uint64_t requests() const { return requests_.load(); }          // answered recommend requests
   uint64_t bad_requests() const { return bad_requests_.load(); }  // 4xx answers
-  uint64_t reloads() const { return reloads_.load(); }       // successful swaps
+  uint64_t reloads() const { return reloads_.load(); }            // successful swaps
 
  private:
   void install_routes();

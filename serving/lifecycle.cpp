@@ -68,8 +68,8 @@ int run_until_signal(HttpServer& server, const LifecycleOptions& options,
     int sig = sigtimedwait(&set, &info, &ts);
     if (sig == SIGTERM || sig == SIGINT) {
       ended_by = sig;
-      core::log0("serve: {} received, draining in-flight requests", sig == SIGTERM ? "SIGTERM"
-                                                                                     : "SIGINT");
+      core::log0("serve: {} received, draining in-flight requests",
+                 sig == SIGTERM ? "SIGTERM" : "SIGINT");
       break;
     }
     if (sig == SIGHUP) {
@@ -78,8 +78,8 @@ int run_until_signal(HttpServer& server, const LifecycleOptions& options,
       last = stamp_of(server.model_path());
       continue;
     }
-    DIVREC_CHECK(sig < 0 && (errno == EAGAIN || errno == EINTR), "sigtimedwait failed: ",
-                 std::strerror(errno));
+    DIVREC_CHECK(sig < 0 && (errno == EAGAIN || errno == EINTR),
+                 "sigtimedwait failed: ", std::strerror(errno));
     if (options.poll_reload) {
       FileStamp now = stamp_of(server.model_path());
       if (now.exists && now != last) {

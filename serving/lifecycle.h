@@ -10,8 +10,8 @@
 namespace divrec::serving {
 
 struct LifecycleOptions {
-  bool poll_reload = false;       // --reload: reload when the artifact's mtime or size changes
-  double poll_interval_s = 1.0;   // how often to look (also the signal wait slice)
+  bool poll_reload = false;      // --reload: reload when the artifact's mtime or size changes
+  double poll_interval_s = 1.0;  // how often to look (also the signal wait slice)
 };
 
 // Blocks SIGTERM, SIGINT and SIGHUP in the calling thread. Call it first thing in main's thread,

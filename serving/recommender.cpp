@@ -84,9 +84,8 @@ Recommender::Recommender(Artifact artifact) : artifact_(std::move(artifact)) {
   }
   by_popularity_.resize(static_cast<size_t>(t.num_items));
   for (int64_t i = 0; i < t.num_items; ++i) by_popularity_[i] = static_cast<int32_t>(i);
-  std::stable_sort(by_popularity_.begin(), by_popularity_.end(), [&](int32_t x, int32_t y) {
-    return t.popularity[x] > t.popularity[y];
-  });
+  std::stable_sort(by_popularity_.begin(), by_popularity_.end(),
+                   [&](int32_t x, int32_t y) { return t.popularity[x] > t.popularity[y]; });
   cosine_ = eval::ItemSimilarity::cosine(artifact_.item_vectors.data_ptr<float>(), t.num_items,
                                          artifact_.config.dim);
   jaccard_ = eval::ItemSimilarity::jaccard(artifact_.items);
@@ -183,7 +182,8 @@ Recommendation Recommender::recommend_dense(const std::vector<int32_t>& history,
     const size_t m = std::min<size_t>(static_cast<size_t>(settings.candidates), I);
     s.cand_items.assign(by_popularity_.begin(), by_popularity_.begin() + m);
     s.cand_scores.resize(m);
-    for (size_t i = 0; i < m; ++i) s.cand_scores[i] = static_cast<float>(t.popularity[s.cand_items[i]]);
+    for (size_t i = 0; i < m; ++i)
+      s.cand_scores[i] = static_cast<float>(t.popularity[s.cand_items[i]]);
   } else {
     s.scores.resize(static_cast<size_t>(I));
     score_all(history.data(), static_cast<int64_t>(history.size()), s.scores.data());
@@ -224,11 +224,18 @@ nlohmann::json Recommender::describe() const {
       {"attributes", a.items.num_attributes},
       {"objective", a.objective},
       {"config",
-       {{"dim", c.dim}, {"layers", c.layers}, {"heads", c.heads}, {"max_len", c.max_len},
-        {"ffn_dim", c.ffn_size()}, {"num_items", c.num_items},
-        {"num_categories", c.num_categories}, {"num_attributes", c.num_attributes},
-        {"content_dim", c.content_dim}, {"use_item_id", c.use_item_id},
-        {"use_category", c.has_category()}, {"use_attributes", c.has_attributes()},
+       {{"dim", c.dim},
+        {"layers", c.layers},
+        {"heads", c.heads},
+        {"max_len", c.max_len},
+        {"ffn_dim", c.ffn_size()},
+        {"num_items", c.num_items},
+        {"num_categories", c.num_categories},
+        {"num_attributes", c.num_attributes},
+        {"content_dim", c.content_dim},
+        {"use_item_id", c.use_item_id},
+        {"use_category", c.has_category()},
+        {"use_attributes", c.has_attributes()},
         {"use_content", c.has_content()}}},
       {"defaults", to_json(a.defaults)},
       {"source_checkpoint", a.source_checkpoint},

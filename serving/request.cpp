@@ -46,8 +46,8 @@ RecommendRequest parse_request(const json& j, const RecommendSettings& defaults,
                     "request: 'history' is missing");
   apply_json(rest, req.settings, "request");
   auto& s = req.settings;
-  DIVREC_CHECK_HINT(s.k >= 1 && s.k <= limits.max_k, "ask for fewer items",
-                    "request: 'k' = ", s.k, " must be in [1, ", limits.max_k, "] (--max-k)");
+  DIVREC_CHECK_HINT(s.k >= 1 && s.k <= limits.max_k, "ask for fewer items", "request: 'k' = ", s.k,
+                    " must be in [1, ", limits.max_k, "] (--max-k)");
   // The cap bounds what clients ask for; the artifact's default (the operator's choice) is trusted.
   DIVREC_CHECK_HINT(!j.contains("candidates") || s.candidates <= limits.max_candidates,
                     "ask for fewer candidates", "request: 'candidates' = ", s.candidates,

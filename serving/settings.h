@@ -3,9 +3,8 @@
 // shared by the artifact's defaults, `divrec recommend` request lines and `POST /v1/recommend`.
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
-
 #include <exception>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 #include "eval/rerank/constraints.h"
@@ -19,9 +18,9 @@ namespace divrec::serving {
 inline constexpr int kDefaultCandidates = 200;
 
 struct RecommendSettings {
-  int k = 10;                               // list length
-  int candidates = kDefaultCandidates;      // N most relevant items handed to the re-ranker
-  eval::RerankConfig rerank;                // method + its parameters
+  int k = 10;                           // list length
+  int candidates = kDefaultCandidates;  // N most relevant items handed to the re-ranker
+  eval::RerankConfig rerank;            // method + its parameters
   eval::SimilarityKind similarity = eval::SimilarityKind::kCosine;  // for mmr/dpp/xquad/...
   eval::Constraints constraints;
 };

@@ -140,7 +140,7 @@ TEST(Aggregate, SuiteRejectsBadLists) {
 
 TEST(Aggregate, FixedPointKeepsSmallValuesExact) {
   // 1e5 values with tiny parts: the fixed-point mean is independent of the order of adding and
-  // exact to double precision (compared with a long double sum).
+  // exact to double precision (compared with a compensated sum).
   auto t = testutil::make_table({0}, {}, 1, 0);
   auto ctx = ExposureContext::make(t);
   MetricAccumulator fwd(ctx, {1}), rev(ctx, {1});
@@ -151,9 +151,13 @@ TEST(Aggregate, FixedPointKeepsSmallValuesExact) {
   core::LocalCommunicator local;
   const double a = fwd.finalize(local).at("m"), b = rev.finalize(local).at("m");
   EXPECT_EQ(a, b);
-  long double exact = 0;
-  for (double v : vals) exact += v;
-  EXPECT_NEAR(a, static_cast<double>(exact / vals.size()), 1e-15);
+  double sum = 0, comp = 0;  // Neumaier-compensated reference sum
+  for (double v : vals) {
+    const double t = sum + v;
+    comp += std::fabs(sum) >= std::fabs(v) ? (sum - t) + v : (v - t) + sum;
+    sum = t;
+  }
+  EXPECT_NEAR(a, (sum + comp) / static_cast<double>(vals.size()), 1e-15);
 }
 
 }  // namespace

@@ -93,7 +93,8 @@ inline ServingFixture make_serving_fixture(const std::string& name,
     // Non-trivial norms (init leaves them at 1/0), so every weight matters to the outputs.
     torch::NoGradGuard ng;
     for (auto& p : m->named_parameters()) {
-      if (p.key().find("norm") != std::string::npos) p.value().add_(torch::randn_like(p.value()) * 0.3);
+      if (p.key().find("norm") != std::string::npos)
+        p.value().add_(torch::randn_like(p.value()) * 0.3);
     }
   }
   trainer::TrainState st;

@@ -53,7 +53,8 @@ void run_case(const Case& c) {
   const std::string d = f.dir;
   // eval: lists of 10 (the largest K), candidates 40.
   ASSERT_EQ(divrec("eval --data " + f.data_dir + " --checkpoint " + f.checkpoint + " --report " +
-                       d + "/report.json --dump-lists " + d + "/lists.jsonl --k 5,10 "
+                       d + "/report.json --dump-lists " + d +
+                       "/lists.jsonl --k 5,10 "
                        "--candidates 40 --comm local --threads 2 --batch-size " +
                        std::to_string(c.batch_size) + " " + c.settings,
                    d + "/eval.log"),
@@ -105,8 +106,8 @@ TEST(ServingMatchesEval, NoRerankSmallBatches) {
 }
 
 TEST(ServingMatchesEval, MmrWithConstraints) {
-  run_case({"mmr", "next-item",
-            "--rerank mmr --lambda 0.4 --max-per-category 3 --min-categories 4", 256});
+  run_case({"mmr", "next-item", "--rerank mmr --lambda 0.4 --max-per-category 3 --min-categories 4",
+            256});
 }
 
 TEST(ServingMatchesEval, DppJaccardSmallBatches) {

@@ -45,7 +45,8 @@ bool python_has_h5py() {
 }
 
 TEST(ArtifactH5py, ReferenceReaderAgreesWithCheckpoint) {
-  if (!python_has_h5py()) GTEST_SKIP() << kPython << " with h5py + numpy not found (Debian: python3-h5py)";
+  if (!python_has_h5py())
+    GTEST_SKIP() << kPython << " with h5py + numpy not found (Debian: python3-h5py)";
   const std::string script = "tools/read_artifact.py";  // tests run from the repository root
   ASSERT_TRUE(std::filesystem::exists(script)) << "run from the repository root";
   for (const std::string objective : {"next-item", "masked-item"}) {
@@ -68,8 +69,8 @@ TEST(ArtifactH5py, ReferenceReaderAgreesWithCheckpoint) {
     std::string expect_path = f.dir + "/expect.json";
     core::write_file_atomic(expect_path, expect.dump());
 
-    auto [status, out] = run(std::string(kPython) + " " + script + " " + f.artifact +
-                             " --expect " + expect_path);
+    auto [status, out] =
+        run(std::string(kPython) + " " + script + " " + f.artifact + " --expect " + expect_path);
     ASSERT_EQ(status, 0) << out;
     auto j = json::parse(out);
     auto a = serving::read_artifact(f.artifact);

@@ -20,9 +20,9 @@
 #include "serving/request.h"
 
 using namespace divrec;
-using nlohmann::json;
 using divrec::testing::make_serving_fixture;
 using divrec::testing::ServingFixture;
+using nlohmann::json;
 
 namespace {
 
@@ -140,8 +140,7 @@ TEST_F(HttpTest, BadRequestsGetJsonErrorsAndServerStaysUp) {
   expect_bad("{\"history\": [], \"rerank\": {\"method\": \"magic\"}}", 400, "unknown method");
   expect_bad("{\"history\": [], \"rerank\": {\"lambda\": 3}}", 400, "lambda");
   expect_bad("{\"history\": [], \"rerank\": 5}", 400, "'rerank' must be a JSON object");
-  expect_bad("{\"history\": [], \"constraints\": {\"min_categories\": -1}}", 400,
-             "min-categories");
+  expect_bad("{\"history\": [], \"constraints\": {\"min_categories\": -1}}", 400, "min-categories");
   expect_bad("{\"history\": [], \"constraints\": {\"max_similarity\": \"x\"}}", 400,
              "'constraints.max_similarity' must be a number");
   json long_history = {{"history", std::vector<std::string>(31, raw(1))}};
@@ -188,8 +187,9 @@ TEST_F(HttpTest, ConcurrentClients) {
     ts.emplace_back([&, t] {
       auto c = client();
       for (int i = 0; i < 25; ++i) {
-        json req = {{"history", {raw(static_cast<int>((t * 25 + i) % model_->num_items())), raw(7)}},
-                    {"rerank", {{"method", i % 2 ? "dpp" : "none"}}}};
+        json req = {
+            {"history", {raw(static_cast<int>((t * 25 + i) % model_->num_items())), raw(7)}},
+            {"rerank", {{"method", i % 2 ? "dpp" : "none"}}}};
         auto res = c.Post("/v1/recommend", req.dump(), "application/json");
         (res && res->status == 200 && json::parse(res->body)["items"].size() == 10 ? ok : bad)++;
       }
@@ -256,7 +256,8 @@ TEST_F(HttpTest, SignalLoopReloadsOnHupAndPollAndStopsOnTerm) {
   });
   while (!blocked) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   auto wait_for = [&](auto cond) {
-    for (int i = 0; i < 400 && !cond(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 400 && !cond(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     return cond();
   };
   // SIGHUP, directed at the loop's thread (which has it blocked and waits for it).
@@ -297,7 +298,8 @@ TEST_F(HttpTest, StopDrainsInFlightRequests) {
       }
     });
   }
-  for (int i = 0; i < 5000 && ok < 20; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  for (int i = 0; i < 5000 && ok < 20; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   EXPECT_GE(ok.load(), 20);
   server_->stop();
   go = false;

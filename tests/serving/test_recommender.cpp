@@ -64,7 +64,8 @@ std::vector<std::pair<int32_t, float>> direct_top(const Loaded& l, const std::ve
   std::sort(order.begin(), order.end(),
             [&](int32_t a, int32_t b) { return s[a] > s[b] || (s[a] == s[b] && a < b); });
   std::vector<std::pair<int32_t, float>> out;
-  for (int i = 0; i < k && i < static_cast<int>(order.size()); ++i) out.emplace_back(order[i], s[order[i]]);
+  for (int i = 0; i < k && i < static_cast<int>(order.size()); ++i)
+    out.emplace_back(order[i], s[order[i]]);
   return out;
 }
 
@@ -167,8 +168,8 @@ TEST(Recommender, ConstraintsHoldAndReasonsNameThem) {
     if (it.category >= 0) {
       EXPECT_EQ(it.category_name, l.items.category_names[it.category]);
     }
-    constraint_reason |= it.reason == eval::Reason::kMaxPerCategory ||
-                         it.reason == eval::Reason::kMinCategories;
+    constraint_reason |=
+        it.reason == eval::Reason::kMaxPerCategory || it.reason == eval::Reason::kMinCategories;
   }
   for (const auto& [c, n] : per_cat) {
     if (c >= 0) {
@@ -240,7 +241,8 @@ TEST(Recommender, ConcurrentRequestsMatchSequential) {
   std::vector<serving::RecommendRequest> reqs;
   for (int u = 0; u < 24; ++u) {
     serving::RecommendRequest r;
-    for (int j = 0; j <= u % 11; ++j) r.history.push_back(l.items.raw_ids[(u * 7 + j * 13) % l.items.num_items]);
+    for (int j = 0; j <= u % 11; ++j)
+      r.history.push_back(l.items.raw_ids[(u * 7 + j * 13) % l.items.num_items]);
     r.settings.rerank.method = u % 2 ? eval::RerankMethod::kDpp : eval::RerankMethod::kMmr;
     r.settings.constraints.max_per_category = u % 3;
     reqs.push_back(r);
