@@ -11,9 +11,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/comm/factory.h"
 #include "core/comm/typed.h"
@@ -33,13 +32,20 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     int64_t v = std::atoll(argv[i + 1]);
-    if (a == "--users") users = v;
-    else if (a == "--items") items = v;
-    else if (a == "--dim") dim = v;
-    else if (a == "--candidates") candidates = static_cast<int>(v);
-    else if (a == "--k") k = static_cast<int>(v);
-    else if (a == "--threads") threads = static_cast<int>(v);
-    else if (a == "--batch") batch = v;
+    if (a == "--users")
+      users = v;
+    else if (a == "--items")
+      items = v;
+    else if (a == "--dim")
+      dim = v;
+    else if (a == "--candidates")
+      candidates = static_cast<int>(v);
+    else if (a == "--k")
+      k = static_cast<int>(v);
+    else if (a == "--threads")
+      threads = static_cast<int>(v);
+    else if (a == "--batch")
+      batch = v;
     else {
       std::fprintf(stderr, "bench_eval: unknown option %s\n", argv[i]);
       return 1;

@@ -230,6 +230,7 @@ int main(int argc, char** argv) {
       clients.emplace_back([&, c] {
         httplib::Client cli("127.0.0.1", port);
         cli.set_keep_alive(true);
+        cli.set_tcp_nodelay(true);
         for (int64_t i; (i = issued++) < args.requests;) {
           if (std::chrono::duration<double>(Clock::now() - t0).count() > args.seconds) break;
           auto a = Clock::now();

@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "core/check.h"
@@ -42,17 +42,26 @@ void write_dump_lists(const std::string& path, std::vector<DumpLine> mine, int64
   std::sort(mine.begin(), mine.end(),
             [](const DumpLine& a, const DumpLine& b) { return a.user < b.user; });
   const bool root = comm.rank() == 0;
+  // Rank 0's temp file; removed unless committed (an exception mid-way leaves no litter).
   std::string tmp;
-  FILE* f = nullptr;
+  std::unique_ptr<FILE, int (*)(FILE*)> file(nullptr, &std::fclose);
+  bool committed = false;
+  struct Cleanup {
+    const std::string& tmp;
+    const bool& committed;
+    ~Cleanup() {
+      if (!tmp.empty() && !committed) std::remove(tmp.c_str());
+    }
+  } cleanup{tmp, committed};
   if (root) {
     tmp = core::temp_path_for(path);
-    f = std::fopen(tmp.c_str(), "wb");
-    DIVREC_CHECK(f != nullptr, "--dump-lists: cannot create '", tmp, "': ", std::strerror(errno));
+    file.reset(std::fopen(tmp.c_str(), "wb"));
+    DIVREC_CHECK(file != nullptr, "--dump-lists: cannot create '", tmp,
+                 "': ", std::strerror(errno));
   }
-  // Every rank must run the same rounds, so they are decided by num_users, not by the data.
-  // Rank 0 also owns the file handle: any local failure there is raised only after the loop
-  // would be reached by all (a throw mid-loop would leave the other ranks in a collective; the
-  // job's error handler aborts them, which is the behaviour every collective failure has).
+  FILE* f = file.get();
+  // Every rank runs the same rounds (decided by num_users, not by the data). A failure on one
+  // rank leaves the others in a collective; the job's error handler aborts them all.
   size_t next = 0;
   bool write_ok = true;
   for (int64_t lo = 0; lo < num_users; lo += users_per_round) {
@@ -61,8 +70,8 @@ void write_dump_lists(const std::string& path, std::vector<DumpLine> mine, int64
     std::vector<int64_t> lens;
     std::vector<uint8_t> bytes;
     for (; next < mine.size() && mine[next].user < hi; ++next) {
-      DIVREC_CHECK(mine[next].user >= lo, "dump lists: user ", mine[next].user,
-                   " is outside [0, ", num_users, ")");
+      DIVREC_CHECK(mine[next].user >= lo, "dump lists: user ", mine[next].user, " is outside [0, ",
+                   num_users, ")");
       ids.push_back(mine[next].user);
       lens.push_back(static_cast<int64_t>(mine[next].json.size()));
       bytes.insert(bytes.end(), mine[next].json.begin(), mine[next].json.end());
@@ -91,13 +100,11 @@ void write_dump_lists(const std::string& path, std::vector<DumpLine> mine, int64
   DIVREC_CHECK(next == mine.size(), "dump lists: user ids beyond num_users ", num_users);
   if (!root) return;
   write_ok = write_ok && std::fflush(f) == 0;
-  int err = errno;
-  write_ok = (std::fclose(f) == 0) && write_ok;
-  if (!write_ok) {
-    std::remove(tmp.c_str());
-    DIVREC_FAIL("--dump-lists: writing '", tmp, "' failed: ", std::strerror(err));
-  }
+  const int err = errno;
+  write_ok = std::fclose(file.release()) == 0 && write_ok;
+  DIVREC_CHECK(write_ok, "--dump-lists: writing '", tmp, "' failed: ", std::strerror(err));
   core::commit_file(tmp, path);
+  committed = true;
 }
 
 }  // namespace divrec::eval

@@ -15,21 +15,21 @@ namespace divrec::eval {
 
 struct EvalConfig {
   std::string data_dir;
-  std::string checkpoint;             // a checkpoint file or a run directory (its best.pt)
+  std::string checkpoint;  // a checkpoint file or a run directory (its best.pt)
   data::Split split = data::Split::kTest;
   std::vector<int> ks = {5, 10, 20};  // cut-offs; the final lists have max(ks) items
   int candidates = 200;               // top-N of the full-catalog scores handed to the re-ranker
   RerankConfig rerank;                // the evaluated method (or the base of a sweep)
   SimilarityKind similarity = SimilarityKind::kCosine;
   Constraints constraints;
-  std::string report;                 // OUT.json (sweeps also write OUT.csv and OUT.png)
-  std::string sweep;                  // "lambda=0,0.1,...,1" | "theta=..." | "" (no sweep)
+  std::string report;                      // OUT.json (sweeps also write OUT.csv and OUT.png)
+  std::string sweep;                       // "lambda=0,0.1,...,1" | "theta=..." | "" (no sweep)
   std::vector<std::string> sweep_methods;  // empty: the --rerank method only
-  std::string dump_lists;             // FILE.jsonl of every user's final list ("" = off)
-  int64_t batch_size = 256;           // users scored per model call
-  int threads = 0;                    // per rank, scoring and re-ranking (0 = auto)
-  int64_t max_users = 0;              // evaluate the first N users by dense id (0 = all)
-  bool plot = true;                   // sweeps: make OUT.png with tools/plot_sweep.py
+  std::string dump_lists;                  // FILE.jsonl of every user's final list ("" = off)
+  int64_t batch_size = 256;                // users scored per model call
+  int threads = 0;                         // per rank, scoring and re-ranking (0 = auto)
+  int64_t max_users = 0;                   // evaluate the first N users by dense id (0 = all)
+  bool plot = true;                        // sweeps: make OUT.png with tools/plot_sweep.py
 };
 
 // "test" | "valid"; throws naming --split otherwise.

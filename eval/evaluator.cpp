@@ -16,6 +16,7 @@
 #include "core/check.h"
 #include "core/comm/typed.h"
 #include "core/log.h"
+#include "eval/user_blocks.h"
 #include "trainer/batch.h"
 
 namespace divrec::eval {
@@ -30,51 +31,6 @@ struct Slot {
   std::vector<std::unique_ptr<MetricAccumulator>> acc;  // per setting, made on first use
 };
 
-// Batch-invariant scoring. The model runs its linear layers on the batch's real tokens only
-// (packed), and BLAS computes rows in tiles of a few rows: a row in a partial tail tile, or a
-// different row count, can round differently. So a user's scores would depend on which users
-// share its batch, and 1, 2 and 3 ranks would differ in the last bits (and, at near-ties, in
-// the lists). Every model call therefore gets whole tiles: a row count and a real-token count
-// that are multiples of kTile, and one sequence length (max_len, so attention rows have the
-// same length), reached by appending filler rows whose outputs are discarded.
-constexpr int64_t kTile = 32;
-
-// Real tokens the model processes for a row with n history items (user_vectors: a masked-item
-// model drops the oldest column of a full row and appends [MASK]).
-int64_t model_tokens(int64_t n, int64_t max_len, bool causal) {
-  return causal ? n : std::min(n, max_len - 1) + 1;
-}
-
-// [B, L] left-padded input ids -> [R, max_len] with filler rows (item 0 repeated) after the B
-// real ones, R and the real-token count multiples of kTile.
-torch::Tensor batch_invariant_inputs(const torch::Tensor& inputs, int64_t max_len, bool causal) {
-  const int64_t B = inputs.size(0), L = inputs.size(1);
-  auto x = L == max_len ? inputs : torch::constant_pad_nd(inputs, {max_len - L, 0}, 0);
-  auto lens = (x != 0).sum(1).to(torch::kInt64).contiguous();
-  const int64_t* len = lens.data_ptr<int64_t>();
-  int64_t tokens = 0;
-  for (int64_t b = 0; b < B; ++b) tokens += model_tokens(len[b], max_len, causal);
-  // F filler rows carrying T tokens, 1 <= per row <= max_len, T = -tokens (mod kTile).
-  const int64_t need = (kTile - tokens % kTile) % kTile;
-  int64_t F = (B + kTile - 1) / kTile * kTile - B, T = 0;
-  for (;; F += kTile) {
-    if (F == 0) {
-      if (need == 0) break;
-      continue;
-    }
-    T = F + ((need - F) % kTile + kTile) % kTile;
-    if (T <= F * max_len) break;
-  }
-  if (F == 0) return x;
-  auto filler = torch::zeros({F, max_len}, x.options());
-  auto* f = filler.data_ptr<int64_t>();
-  for (int64_t r = 0; r < F; ++r) {
-    const int64_t t = T / F + (r < T % F ? 1 : 0);           // model tokens of this row
-    const int64_t items = causal ? t : t - 1;                 // [MASK] is the model's
-    for (int64_t c = max_len - items; c < max_len; ++c) f[r * max_len + c] = 1;  // item 0
-  }
-  return torch::cat({x, filler}, 0);
-}
 }  // namespace
 
 data::Split parse_eval_split(const std::string& name) {
@@ -85,9 +41,12 @@ data::Split parse_eval_split(const std::string& name) {
 
 const char* split_name(data::Split split) {
   switch (split) {
-    case data::Split::kTrain: return "train";
-    case data::Split::kValid: return "valid";
-    case data::Split::kTest: return "test";
+    case data::Split::kTrain:
+      return "train";
+    case data::Split::kValid:
+      return "valid";
+    case data::Split::kTest:
+      return "test";
   }
   return "?";
 }
@@ -116,8 +75,8 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
   const data::UserSequences& seqs = *in.users;
   const int max_k = *std::max_element(opt.ks.begin(), opt.ks.end());
   DIVREC_CHECK(*std::min_element(opt.ks.begin(), opt.ks.end()) > 0, "--k: cut-offs must be > 0");
-  DIVREC_CHECK_HINT(opt.candidates >= max_k, "raise --candidates or lower --k",
-                    "--candidates ", opt.candidates, " is below the largest K ", max_k);
+  DIVREC_CHECK_HINT(opt.candidates >= max_k, "raise --candidates or lower --k", "--candidates ",
+                    opt.candidates, " is below the largest K ", max_k);
   const int64_t I = model->config().num_items;
   DIVREC_CHECK(I == items.num_items, "evaluate: the model scores ", I,
                " items but the item table has ", items.num_items);
@@ -138,8 +97,8 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
   for (auto& slot : slots) slot.acc.resize(static_cast<size_t>(S));
 
   const std::vector<int64_t> rows = evaluable_users(seqs, opt.split, opt.max_users);
-  const int64_t total_users =
-      core::allreduce_scalar<int64_t>(comm, static_cast<int64_t>(rows.size()), core::ReduceOp::kSum);
+  const int64_t total_users = core::allreduce_scalar<int64_t>(
+      comm, static_cast<int64_t>(rows.size()), core::ReduceOp::kSum);
   core::log0("eval: {} users on {} rank(s), {} setting(s), top-{} candidates, lists of {}",
              total_users, comm.world(), S, N, max_k);
   std::unique_ptr<core::Progress> progress;
@@ -158,17 +117,20 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
   std::vector<int> cand_n;
   std::vector<CategoryDistribution> dists;
   std::vector<DumpLine> batch_lines;
-  for (size_t start = 0; start < rows.size(); start += static_cast<size_t>(opt.batch_size)) {
+  for (size_t start = 0, end = 0; start < rows.size(); start = end) {
+    // One batch = this rank's users of one block of batch_size dense ids (see user_blocks.h).
+    const int64_t block = user_block(seqs.user_ids[rows[start]], opt.batch_size);
+    end = start;
+    while (end < rows.size() && user_block(seqs.user_ids[rows[end]], opt.batch_size) == block) {
+      ++end;
+    }
     batch.assign(rows.begin() + static_cast<std::ptrdiff_t>(start),
-                 rows.begin() + static_cast<std::ptrdiff_t>(
-                                    std::min(rows.size(), start + opt.batch_size)));
+                 rows.begin() + static_cast<std::ptrdiff_t>(end));
     const int64_t B = static_cast<int64_t>(batch.size());
 
     // Score the full catalog, mask each user's history, keep the top N.
-    auto inputs = batch_invariant_inputs(
-        trainer::make_history_batch(seqs, batch, max_len, opt.split).inputs, max_len, in.causal);
-    auto scores =
-        model->score_all(model->user_vectors(inputs, in.causal)).narrow(0, 0, B).contiguous();
+    auto inputs = trainer::make_history_batch(seqs, batch, max_len, opt.split).inputs;
+    auto scores = model->score_all(model->user_vectors(inputs, in.causal)).contiguous();
     float* s = scores.data_ptr<float>();
     for (int64_t b = 0; b < B; ++b) {
       const int32_t* seq = seqs.seq(batch[b]);
@@ -221,8 +183,8 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
           suite.add_rerank_outcome(*acc, slot.result, opt.constraints);
           if (si == 0 && opt.collect_lists) {
             const int64_t id = seqs.user_ids[u];
-            batch_lines[b] = DumpLine{
-                id, list_json_line((*in.user_raw_ids)[id], seq, hend, slot.result, items)};
+            batch_lines[b] =
+                DumpLine{id, list_json_line((*in.user_raw_ids)[id], seq, hend, slot.result, items)};
           }
         }
       }

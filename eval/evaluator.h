@@ -22,30 +22,34 @@ namespace divrec::eval {
 struct EvalOptions {
   data::Split split = data::Split::kTest;
   std::vector<int> ks = {5, 10, 20};
-  int candidates = 200;                  // top-N handed to the re-ranker (>= max K)
-  std::vector<RerankSetting> settings;   // at least one
+  int candidates = 200;                 // top-N handed to the re-ranker (>= max K)
+  std::vector<RerankSetting> settings;  // at least one
   Constraints constraints;
+  // Users per model call, and the block size of user ownership: a batch is this rank's users
+  // among dense ids [g * batch_size, (g + 1) * batch_size). When each rank holds whole blocks
+  // (read_user_blocks with the same size), batches are the same for any number of ranks and so
+  // are the scores, bit for bit.
   int64_t batch_size = 256;
-  int threads = 1;                       // re-ranking slots (torch's pool runs them)
-  int64_t max_users = 0;                 // only users with dense id < max_users (0 = all)
-  bool collect_lists = false;            // DumpLines of settings[0] (needs user_raw_ids)
-  bool progress = true;                  // core::Progress line with ETA on rank 0
+  int threads = 1;             // re-ranking slots (torch's pool runs them)
+  int64_t max_users = 0;       // only users with dense id < max_users (0 = all)
+  bool collect_lists = false;  // DumpLines of settings[0] (needs user_raw_ids)
+  bool progress = true;        // core::Progress line with ETA on rank 0
 };
 
 // What a pass needs besides the options. The pointers must stay valid during evaluate().
 struct EvalInputs {
   model::SeqModel model{nullptr};
-  bool causal = true;                        // next-item model (else [MASK] appended)
+  bool causal = true;  // next-item model (else [MASK] appended)
   const data::ItemTable* items = nullptr;
-  const ItemSimilarity* rerank_similarity = nullptr;  // what the re-rankers diversify over
-  const ItemSimilarity* ild_similarity = nullptr;     // ild@k (null: not reported)
-  const data::UserSequences* users = nullptr;         // this rank's users
+  const ItemSimilarity* rerank_similarity = nullptr;       // what the re-rankers diversify over
+  const ItemSimilarity* ild_similarity = nullptr;          // ild@k (null: not reported)
+  const data::UserSequences* users = nullptr;              // this rank's users (read_user_blocks)
   const std::vector<std::string>* user_raw_ids = nullptr;  // by dense id, for dumped lists
 };
 
 struct EvalPass {
-  EvalResult result;             // global: identical on every rank
-  std::vector<DumpLine> lines;   // this rank's lists of settings[0] when collect_lists
+  EvalResult result;            // global: identical on every rank
+  std::vector<DumpLine> lines;  // this rank's lists of settings[0] when collect_lists
 };
 
 // Users of `seqs` that the split can evaluate: a non-empty target range and a non-empty history

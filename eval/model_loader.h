@@ -12,9 +12,9 @@ namespace divrec::eval {
 
 struct LoadedModel {
   model::SeqModel model{nullptr};
-  bool causal = true;       // next-item model; false = masked-item ([MASK] appended to histories)
-  std::string path;         // the checkpoint file actually read
-  std::string config_ini;   // as stored in the checkpoint
+  bool causal = true;      // next-item model; false = masked-item ([MASK] appended to histories)
+  std::string path;        // the checkpoint file actually read
+  std::string config_ini;  // as stored in the checkpoint
 };
 
 // The config text stored in a checkpoint file (checksum verified first).

@@ -19,9 +19,12 @@ nlohmann::json rerank_json(const RerankSetting& s, SimilarityKind sim) {
   j["method"] = rerank_method_name(r.method);
   j["similarity"] = similarity_kind_name(sim);
   switch (r.method) {  // only the parameters the method uses
-    case RerankMethod::kNone: break;
+    case RerankMethod::kNone:
+      break;
     case RerankMethod::kMmr:
-    case RerankMethod::kXquad: j["lambda"] = r.lambda; break;
+    case RerankMethod::kXquad:
+      j["lambda"] = r.lambda;
+      break;
     case RerankMethod::kDpp:
       j["theta"] = r.theta;
       j["window"] = r.window;
@@ -42,8 +45,8 @@ nlohmann::json constraints_json(const Constraints& c) {
   j["min_attrs_per_item"] = c.min_attrs_per_item;
   j["attrs_per_item_average"] = c.attrs_per_item_average;
   // JSON has no infinity: an unset similarity cap is null.
-  j["max_similarity"] = std::isfinite(c.max_similarity) ? nlohmann::json(c.max_similarity)
-                                                        : nlohmann::json(nullptr);
+  j["max_similarity"] =
+      std::isfinite(c.max_similarity) ? nlohmann::json(c.max_similarity) : nlohmann::json(nullptr);
   j["min_distinct"] = c.min_distinct;
   return j;
 }
@@ -51,7 +54,8 @@ nlohmann::json constraints_json(const Constraints& c) {
 // JSON has no NaN/inf either; such a metric (no user had a target, say) is written as null.
 nlohmann::json metrics_json(const std::map<std::string, double>& m) {
   nlohmann::json j = nlohmann::json::object();
-  for (const auto& [k, v] : m) j[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+  for (const auto& [k, v] : m)
+    j[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
   return j;
 }
 

@@ -5,10 +5,9 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "eval/eval_config.h"
 #include "eval/sweep.h"
@@ -26,8 +25,8 @@ struct EvalResult {
   std::vector<SettingResult> settings;  // in make_settings order
   int64_t users = 0;                    // evaluated users, all ranks
   int ranks = 1;
-  double seconds = 0;                   // wall time of the evaluation pass
-  std::string checkpoint;               // the file evaluated
+  double seconds = 0;      // wall time of the evaluation pass
+  std::string checkpoint;  // the file evaluated
 };
 
 // The JSON document. Top level describes settings[0]; a sweep adds "sweep": one object per

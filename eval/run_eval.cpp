@@ -12,6 +12,7 @@
 #include "eval/evaluator.h"
 #include "eval/model_loader.h"
 #include "eval/sweep.h"
+#include "eval/user_blocks.h"
 
 namespace divrec::eval {
 
@@ -26,17 +27,25 @@ std::string report_stem(const std::string& report_path) {
 
 EvalResult run_eval(const EvalConfig& config, core::Communicator& comm) {
   DIVREC_CHECK_HINT(!config.report.empty(), "pass --report OUT.json", "--report is required");
-  // Bad sweep text fails before any data is read.
+  // Bad options fail before any data is read.
   const auto settings = make_settings(config.sweep, config.sweep_methods, config.rerank);
+  validate(config.constraints);
+  DIVREC_CHECK_HINT(!config.ks.empty(), "pass e.g. --k 5,10,20", "--k is empty");
+  const int max_k = *std::max_element(config.ks.begin(), config.ks.end());
+  DIVREC_CHECK(*std::min_element(config.ks.begin(), config.ks.end()) > 0,
+               "--k: cut-offs must be > 0");
+  DIVREC_CHECK_HINT(config.candidates >= max_k, "raise --candidates or lower --k", "--candidates ",
+                    config.candidates, " is below the largest K ", max_k);
   const bool root = comm.rank() == 0;
-  if (root) {
-    std::string dir = core::parent_dir(config.report);
-    if (!dir.empty()) core::make_dirs(dir);
+  if (root) {  // output directories first: a bad path fails before the evaluation runs
+    core::make_dirs(core::parent_dir(config.report));
+    if (!config.dump_lists.empty()) core::make_dirs(core::parent_dir(config.dump_lists));
   }
 
   auto manifest = data::read_manifest(config.data_dir);
   auto items = data::read_item_table(config.data_dir);
-  auto users = data::read_users_for_rank(config.data_dir, comm.rank(), comm.world());
+  DIVREC_CHECK(config.batch_size > 0, "--batch-size must be positive, got ", config.batch_size);
+  auto users = read_user_blocks(config.data_dir, comm.rank(), comm.world(), config.batch_size);
   core::log0("data: {} users, {} items, {} categories, {} attributes ({})", manifest.num_users,
              items.num_items, items.num_categories, items.num_attributes, config.data_dir);
   auto loaded = load_model_for_eval(config.checkpoint, items);

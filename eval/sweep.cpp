@@ -44,6 +44,9 @@ std::string trim(const std::string& s) {
   return s.substr(b, s.find_last_not_of(" \t") - b + 1);
 }
 
+// 12 significant digits: mapped parameters read 0.75, not 0.7499999999999999.
+double round12(double x) { return std::stod(fmt::format("{:.12g}", x)); }
+
 bool method_has(RerankMethod m, const std::string& param) {
   if (param == "lambda") {
     return m == RerankMethod::kMmr || m == RerankMethod::kXquad || m == RerankMethod::kCalibrated;
@@ -78,11 +81,14 @@ std::string csv_field(const std::string& s) {
 
 std::string RerankSetting::describe() const {
   switch (rerank.method) {
-    case RerankMethod::kNone: return "none";
-    case RerankMethod::kMmr: return fmt::format("mmr lambda={}", rerank.lambda);
+    case RerankMethod::kNone:
+      return "none";
+    case RerankMethod::kMmr:
+      return fmt::format("mmr lambda={}", rerank.lambda);
     case RerankMethod::kDpp:
       return fmt::format("dpp theta={} window={}", rerank.theta, rerank.window);
-    case RerankMethod::kXquad: return fmt::format("xquad lambda={}", rerank.lambda);
+    case RerankMethod::kXquad:
+      return fmt::format("xquad lambda={}", rerank.lambda);
     case RerankMethod::kCalibrated:
       return fmt::format("calibrated lambda={} alpha={}", rerank.lambda, rerank.alpha);
   }
@@ -105,15 +111,14 @@ std::vector<double> parse_sweep_values(const std::string& text) {
                       "': '...' needs two values before it and one after it");
     double a = out[out.size() - 2], b = out.back(), end = parse_number(toks[i + 1]);
     double step = b - a;
-    DIVREC_CHECK(step != 0.0 && (end - b) / step >= 0.0, "--sweep '", text, "': the run ", a,
-                 ",", b, ",...,", end, " does not reach ", end);
+    DIVREC_CHECK(step != 0.0 && (end - b) / step >= 0.0, "--sweep '", text, "': the run ", a, ",",
+                 b, ",...,", end, " does not reach ", end);
     // Values as a + j*step (not repeated addition) so 0,0.1,...,1 gives exactly 0.3, not
     // 0.30000000000000004; rounded to 12 digits for the same reason.
     const auto count = static_cast<int64_t>(std::floor((end - a) / step + 1e-9));
     DIVREC_CHECK(count <= 10000, "--sweep '", text, "' expands to more than 10000 values");
     for (int64_t j = 2; j <= count; ++j) {
-      double v = std::stod(fmt::format("{:.12g}", a + static_cast<double>(j) * step));
-      out.push_back(v);
+      out.push_back(round12(a + static_cast<double>(j) * step));
     }
     if (std::fabs(out.back() - end) > 1e-9 * std::max(1.0, std::fabs(end))) out.push_back(end);
     ++i;  // the end value was consumed
@@ -126,8 +131,7 @@ std::vector<RerankSetting> make_settings(const std::string& sweep,
                                          const std::vector<std::string>& methods,
                                          const RerankConfig& base) {
   if (sweep.empty()) {
-    DIVREC_CHECK_HINT(methods.empty(), "add --sweep PARAM=VALUES",
-                      "--sweep-methods needs --sweep");
+    DIVREC_CHECK_HINT(methods.empty(), "add --sweep PARAM=VALUES", "--sweep-methods needs --sweep");
     return {RerankSetting{base, "", 0.0}};
   }
   auto eq = sweep.find('=');
@@ -158,11 +162,11 @@ std::vector<RerankSetting> make_settings(const std::string& sweep,
       s.rerank.method = m;
       if (param == "lambda" && m == RerankMethod::kDpp) {
         DIVREC_CHECK(v >= 0.0 && v <= 1.0, "--sweep lambda: ", v, " is outside [0, 1]");
-        s.rerank.theta = v > 0.0 ? std::min(kMaxTheta, (1.0 - v) / (2.0 * v)) : kMaxTheta;
+        s.rerank.theta = v > 0.0 ? std::min(kMaxTheta, round12((1.0 - v) / (2.0 * v))) : kMaxTheta;
       } else if (param == "theta" && m != RerankMethod::kDpp) {
         DIVREC_CHECK(v >= 0.0, "--sweep theta: ", v, " is negative");
         const double diversity = 1.0 / (1.0 + 2.0 * v);
-        s.rerank.lambda = m == RerankMethod::kMmr ? 1.0 - diversity : diversity;
+        s.rerank.lambda = round12(m == RerankMethod::kMmr ? 1.0 - diversity : diversity);
       } else if (param == "lambda") {
         s.rerank.lambda = v;
       } else if (param == "theta") {
@@ -227,8 +231,10 @@ bool plot_sweep(const std::string& csv, const std::string& png, int k) {
   const std::string python = "/usr/bin/python3";
   std::string script = find_plot_script();
   if (script.empty()) {
-    core::log0("WARNING: tools/plot_sweep.py not found (set DIVREC_PLOT_SCRIPT); no plot, the "
-               "sweep results are in {}", csv);
+    core::log0(
+        "WARNING: tools/plot_sweep.py not found (set DIVREC_PLOT_SCRIPT); no plot, the "
+        "sweep results are in {}",
+        csv);
     return false;
   }
   if (access(python.c_str(), X_OK) != 0) {
@@ -236,8 +242,10 @@ bool plot_sweep(const std::string& csv, const std::string& png, int k) {
     return false;
   }
   if (run_process({python, "-c", "import matplotlib"}) != 0) {
-    core::log0("WARNING: matplotlib is not importable by {} (Debian: apt-get install "
-               "python3-matplotlib); no plot, the sweep results are in {}", python, csv);
+    core::log0(
+        "WARNING: matplotlib is not importable by {} (Debian: apt-get install "
+        "python3-matplotlib); no plot, the sweep results are in {}",
+        python, csv);
     return false;
   }
   int rc = run_process({python, script, csv, png, "--k", std::to_string(k)});

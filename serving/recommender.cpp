@@ -175,6 +175,9 @@ Recommendation Recommender::recommend_dense(const std::vector<int32_t>& history,
   Scratch& s = scratch();
   const int64_t I = num_items();
   const auto& t = artifact_.items;
+  for (int32_t h : history) {
+    DIVREC_CHECK(h >= 0 && h < I, "history item ", h, " is outside the catalog [0, ", I, ")");
+  }
   Recommendation rec;
   rec.history_used = static_cast<int64_t>(history.size());
   if (history.empty()) {

@@ -32,7 +32,8 @@ inline std::string eval_scratch_dir(const std::string& name) {
 }
 
 // DIR/data: synthetic users/items (leave-one-out, 3 shards); DIR/model.pt: a random next-item
-// model (seeded) over that catalog; DIR/masked.pt: the same weights as a masked-item model. Returns the model config used.
+// model (seeded) over that catalog; DIR/masked.pt: the same weights as a masked-item model. Returns
+// the model config used.
 inline model::ModelConfig make_eval_fixture(const std::string& dir, int64_t users = 240,
                                             int64_t items = 150, uint64_t seed = 7) {
   data::SyntheticOptions so;

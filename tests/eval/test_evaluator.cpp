@@ -19,6 +19,7 @@
 #include "eval/model_loader.h"
 #include "eval/run_eval.h"
 #include "eval/sweep.h"
+#include "eval/user_blocks.h"
 #include "trainer/validation.h"
 
 using namespace divrec;
@@ -39,6 +40,8 @@ std::vector<eval::RerankSetting> all_methods() {
   return out;
 }
 
+constexpr int64_t kBatch = 16;
+
 struct WorldResult {
   eval::EvalResult result;
   std::vector<eval::DumpLine> lines;  // all ranks', sorted by user
@@ -53,7 +56,7 @@ WorldResult run_world(const std::string& dir, int world, int threads,
   divrec::testing::run_ranks(world, [&](divrec::testing::FakeCommunicator& comm) {
     auto manifest = data::read_manifest(dir + "/data");
     auto items = data::read_item_table(dir + "/data");
-    auto users = data::read_users_for_rank(dir + "/data", comm.rank(), comm.world());
+    auto users = eval::read_user_blocks(dir + "/data", comm.rank(), comm.world(), kBatch);
     auto loaded = eval::load_model_for_eval(dir + "/" + checkpoint, items);
     torch::Tensor vec;
     {
@@ -74,7 +77,7 @@ WorldResult run_world(const std::string& dir, int world, int threads,
     opt.candidates = 60;
     opt.settings = all_methods();
     opt.constraints = constraints;
-    opt.batch_size = 16;  // several batches of unequal composition per rank
+    opt.batch_size = kBatch;  // several blocks per rank
     opt.threads = threads;
     opt.collect_lists = true;
     opt.progress = false;
@@ -160,6 +163,32 @@ TEST_F(EvaluatorTest, SameMetricsAndListsOnOneTwoThreeRanksAndAnyThreads) {
       EXPECT_EQ(other.lines[i].user, one.lines[i].user);
       EXPECT_EQ(other.lines[i].json, one.lines[i].json) << what;
     }
+  }
+}
+
+TEST_F(EvaluatorTest, UserBlocksPartitionTheUsers) {
+  auto all = data::read_all_users(*dir_ + "/data");
+  for (int world : {1, 2, 3}) {
+    std::vector<int64_t> ids;
+    for (int r = 0; r < world; ++r) {
+      auto mine = eval::read_user_blocks(*dir_ + "/data", r, world, 7);
+      for (int64_t u = 0; u < mine.num_users(); ++u) {
+        const int64_t id = mine.user_ids[u];
+        EXPECT_EQ((id / 7) % world, r);
+        if (u > 0) {
+          EXPECT_LT(mine.user_ids[u - 1], id);
+        }
+        // Same events as the full read.
+        const int64_t g = id;  // read_all_users is indexed by dense id
+        ASSERT_EQ(all.user_ids[g], id);
+        ASSERT_EQ(mine.length(u), all.length(g));
+        EXPECT_TRUE(std::equal(mine.seq(u), mine.seq(u) + mine.length(u), all.seq(g)));
+        EXPECT_EQ(mine.test_start[u], all.test_start[g]);
+        ids.push_back(id);
+      }
+    }
+    std::sort(ids.begin(), ids.end());
+    EXPECT_EQ(ids, all.user_ids) << "world " << world;
   }
 }
 
@@ -328,10 +357,11 @@ TEST(Sweep, ValuesAndSettings) {
   EXPECT_EQ(s[1].rerank.method, eval::RerankMethod::kDpp);
   EXPECT_EQ(s[1].rerank.theta, 1.0);
   // Under a theta sweep the diversity weight is w = 1 / (1 + 2 theta); MMR's lambda weighs
-  // relevance (1 - w), xQuAD's weighs diversity (w).
-  EXPECT_DOUBLE_EQ(s[3].rerank.lambda, 2.0 / 3.0);
+  // relevance (1 - w), xQuAD's weighs diversity (w). Mapped values are kept to 12 digits.
+  EXPECT_NEAR(s[3].rerank.lambda, 2.0 / 3.0, 1e-11);
   auto x = eval::make_settings("theta=1", {"xquad"}, base);
-  EXPECT_DOUBLE_EQ(x[0].rerank.lambda, 1.0 / 3.0);
+  EXPECT_NEAR(x[0].rerank.lambda, 1.0 / 3.0, 1e-11);
+  EXPECT_EQ(eval::make_settings("lambda=0.4", {"dpp"}, base)[0].rerank.theta, 0.75);
   auto d = eval::make_settings("lambda=0,1", {"dpp"}, base);
   EXPECT_EQ(d[0].rerank.theta, 40.0);  // lambda 0 = relevance: the largest theta
   EXPECT_EQ(d[1].rerank.theta, 0.0);

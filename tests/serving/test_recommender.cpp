@@ -230,8 +230,14 @@ TEST(Recommender, ValidatesSettings) {
   req.settings.candidates = 100;
   req.settings.rerank.lambda = 2;
   EXPECT_THROW(l.rec->recommend(req), Error);
-  // More candidates than items: the whole unmasked catalog, k items out.
   req.settings.rerank.lambda = 0.5;
+  // Dense ids outside the catalog (anywhere in the history, not only the encoded window).
+  std::vector<int32_t> bad(20, 1);
+  bad[0] = static_cast<int32_t>(l.items.num_items);
+  EXPECT_THROW(l.rec->recommend_dense(bad, req.settings), Error);
+  EXPECT_THROW(l.rec->recommend_dense({-1, 2}, req.settings), Error);
+  EXPECT_EQ(l.rec->recommend_dense({1, 2}, req.settings).items.size(), 10u);
+  // More candidates than items: the whole unmasked catalog, k items out.
   req.settings.candidates = 100000;
   EXPECT_EQ(l.rec->recommend(req).items.size(), 10u);
 }
