@@ -83,20 +83,6 @@ void LineReader::fail(const std::string& message, std::string_view line) const {
   DIVREC_FAIL(path_, ":", line_no_, ": ", message, ": '", text, "'");
 }
 
-void split(std::string_view s, char delim, std::vector<std::string_view>* out) {
-  out->clear();
-  size_t start = 0;
-  while (true) {
-    size_t p = s.find(delim, start);
-    if (p == std::string_view::npos) {
-      out->push_back(s.substr(start));
-      return;
-    }
-    out->push_back(s.substr(start, p - start));
-    start = p + 1;
-  }
-}
-
 void split(std::string_view s, std::string_view delim, std::vector<std::string_view>* out) {
   out->clear();
   size_t start = 0;
@@ -109,6 +95,10 @@ void split(std::string_view s, std::string_view delim, std::vector<std::string_v
     out->push_back(s.substr(start, p - start));
     start = p + delim.size();
   }
+}
+
+void split(std::string_view s, char delim, std::vector<std::string_view>* out) {
+  split(s, std::string_view(&delim, 1), out);
 }
 
 void split_ws(std::string_view s, std::vector<std::string_view>* out) {

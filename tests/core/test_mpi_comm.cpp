@@ -2,6 +2,8 @@
 // allgather, allgatherv with unequal sizes, tensors. Golden values are closed forms in rank.
 #include <gtest/gtest.h>
 
+#include "common/mpi_gtest.h"
+
 #include "core/comm/mpi_comm.h"
 #include "core/comm/typed.h"
 
@@ -76,11 +78,6 @@ int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   MpiCommunicator comm(&argc, &argv);
   g_comm = &comm;
-  if (comm.rank() != 0) {
-    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-  }
-  int rc = RUN_ALL_TESTS();
-  int worst = allreduce_scalar<int32_t>(comm, rc, ReduceOp::kMax);
+  int worst = divrec::testing::run_all_tests_on_ranks(comm);
   return worst;
 }

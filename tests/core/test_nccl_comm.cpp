@@ -2,6 +2,8 @@
 // message when no GPU is visible: the backend still compiles and links everywhere.
 #include <gtest/gtest.h>
 
+#include "common/mpi_gtest.h"
+
 #include "core/comm/mpi_comm.h"
 #include "core/comm/nccl_comm.h"
 #include "core/comm/typed.h"
@@ -37,12 +39,7 @@ TEST(NcclComm, ReductionsBroadcastAllgather) {
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   g_mpi = std::make_shared<MpiCommunicator>(&argc, &argv);
-  if (g_mpi->rank() != 0) {
-    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-  }
-  int rc = RUN_ALL_TESTS();
-  int worst = allreduce_scalar<int32_t>(*g_mpi, rc, ReduceOp::kMax);
+  int worst = divrec::testing::run_all_tests_on_ranks(*g_mpi);
   g_mpi.reset();
   return worst;
 }

@@ -4,6 +4,8 @@
 // list file's bytes, 1e-9 for means).
 #include <gtest/gtest.h>
 
+#include "common/mpi_gtest.h"
+
 #include <filesystem>
 
 #include "core/comm/mpi_comm.h"
@@ -74,10 +76,5 @@ int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   core::MpiCommunicator comm(&argc, &argv);
   g_comm = &comm;
-  if (comm.rank() != 0) {
-    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-  }
-  int rc = RUN_ALL_TESTS();
-  return core::allreduce_scalar<int32_t>(comm, rc, core::ReduceOp::kMax);
+  return divrec::testing::run_all_tests_on_ranks(comm);
 }

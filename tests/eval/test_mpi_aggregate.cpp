@@ -3,6 +3,8 @@
 // locally over all users.
 #include <gtest/gtest.h>
 
+#include "common/mpi_gtest.h"
+
 #include "agg_workload.h"
 #include "core/comm/mpi_comm.h"
 #include "core/comm/typed.h"
@@ -50,10 +52,5 @@ int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   core::MpiCommunicator comm(&argc, &argv);
   g_comm = &comm;
-  if (comm.rank() != 0) {
-    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-  }
-  int rc = RUN_ALL_TESTS();
-  return core::allreduce_scalar<int32_t>(comm, rc, core::ReduceOp::kMax);
+  return divrec::testing::run_all_tests_on_ranks(comm);
 }

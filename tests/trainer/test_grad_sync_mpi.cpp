@@ -4,6 +4,8 @@
 // every rank's data. Overlap on and off, several AdamW steps.
 #include <gtest/gtest.h>
 
+#include "common/mpi_gtest.h"
+
 #include "core/comm/mpi_comm.h"
 #include "core/comm/typed.h"
 #include "trainer/grad_sync.h"
@@ -80,11 +82,6 @@ int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   core::MpiCommunicator comm(&argc, &argv);
   g_comm = &comm;
-  if (comm.rank() != 0) {
-    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-  }
-  int rc = RUN_ALL_TESTS();
-  int worst = core::allreduce_scalar<int32_t>(comm, rc, core::ReduceOp::kMax);
+  int worst = divrec::testing::run_all_tests_on_ranks(comm);
   return worst;
 }

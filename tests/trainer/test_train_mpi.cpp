@@ -3,6 +3,8 @@
 // identical parameters, and a run interrupted mid-epoch then resumed ends bit-identical to an
 // uninterrupted one.
 #include <gtest/gtest.h>
+
+#include "common/mpi_gtest.h"
 #include <unistd.h>
 
 #include <filesystem>
@@ -144,12 +146,7 @@ int main(int argc, char** argv) {
     data::write_dataset(data::convert_synthetic(so), wo);
   }
   core::broadcast_string(comm, g_dir, 0);
-  if (comm.rank() != 0) {
-    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-  }
-  int rc = RUN_ALL_TESTS();
-  int worst = core::allreduce_scalar<int32_t>(comm, rc, core::ReduceOp::kMax);
+  int worst = divrec::testing::run_all_tests_on_ranks(comm);
   comm.barrier();
   if (comm.rank() == 0) std::filesystem::remove_all(g_dir);
   return worst;
