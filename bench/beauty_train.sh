@@ -2,7 +2,7 @@
 # The Amazon Beauty recipe of docs/results.md: convert ../shared/data/amazon-beauty, train with
 # mpirun -n 2 (full-softmax next-item SASRec-style transformer with category/attribute
 # features), then report full-catalog and 99-sampled test metrics of best.pt.
-# Usage: bench/beauty_train.sh [OUT_DIR] [extra divrec train options]
+# Usage: [EPOCHS=30] [LOG_EVERY=100] bench/beauty_train.sh [OUT_DIR] [extra divrec train options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/mpi_env.sh
@@ -15,8 +15,8 @@ mkdir -p "$OUT"
   --output "$OUT/data" --num-shards 4
 start=$(date +%s)
 mpirun -n 2 --bind-to none -x OMP_NUM_THREADS=1 $DIVREC train --data "$OUT/data" \
-  --output "$OUT/run" --objective next-item --loss full-ce --epochs 30 --patience 5 \
+  --output "$OUT/run" --objective next-item --loss full-ce --epochs "${EPOCHS:-30}" --patience 5 \
   --batch-size 128 --max-len 50 --dim 64 --layers 2 --heads 2 --dropout 0.5 --attn-dropout 0.5 \
-  --lr 1e-3 --warmup-steps 100 --decay constant --threads 1 --log-every 100 "$@"
+  --lr 1e-3 --warmup-steps 100 --decay constant --threads 1 --log-every "${LOG_EVERY:-100}" "$@"
 echo "wall seconds: $(( $(date +%s) - start ))"
 cat "$OUT/run/test_metrics.json"

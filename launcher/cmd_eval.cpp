@@ -54,7 +54,7 @@ int cmd_eval(const Args& args) {
     ("max-per-category", po::value(&k.max_per_category)->default_value(k.max_per_category), "constraint: <= c items per category (0 = off)")
     ("min-attributes", po::value(&k.min_attributes)->default_value(k.min_attributes), "constraint: >= a distinct attributes per list (0 = off)")
     ("min-attrs-per-item", po::value(&k.min_attrs_per_item)->default_value(k.min_attrs_per_item), "constraint: every item carries >= m attributes (0 = off)")
-    ("attrs-per-item-average", po::value(&k.attrs_per_item_average)->default_value(k.attrs_per_item_average), "min-attrs-per-item on the list average instead")
+    ("attrs-per-item-average", po::bool_switch(&k.attrs_per_item_average), "min-attrs-per-item on the list average instead (a switch, as in recommend/serve)")
     ("max-similarity", po::value(&max_similarity)->default_value(max_similarity, "inf"), "constraint: no pair more similar than tau (inf = off)")
     ("min-distinct", po::value(&k.min_distinct)->default_value(k.min_distinct), "constraint: >= d distinct items (0 = off)")
     ("report", po::value(&c.report)->required(), "OUT.json (sweeps add OUT.csv, OUT.png)")

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/check.h"
@@ -20,12 +19,11 @@
 #include "trainer/batch.h"
 #include "trainer/checkpoint.h"
 #include "trainer/grad_sync.h"
-#include "trainer/losses.h"
-#include "trainer/masking.h"
 #include "trainer/model/config_io.h"
 #include "trainer/model/seq_model.h"
-#include "trainer/negatives.h"
 #include "trainer/optim.h"
+#include "trainer/step_log.h"
+#include "trainer/step_loss.h"
 #include "trainer/validation.h"
 
 namespace divrec::trainer {
@@ -33,27 +31,9 @@ namespace divrec::trainer {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-uint64_t mix(uint64_t a, uint64_t b) {
-  uint64_t s = a ^ (b + 0x9E3779B97F4A7C15ULL + (a << 6) + (a >> 2));
-  return data::splitmix64_next(&s);
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
 }
-
-// Appends one JSON object per line to RUN_DIR/metrics.jsonl (rank 0).
-class MetricsLog {
- public:
-  explicit MetricsLog(const std::string& path) : out_(path, std::ios::app) {
-    DIVREC_CHECK(out_.good(), "cannot open metrics log '", path, "'");
-  }
-  void write(const nlohmann::json& j) {
-    out_ << j.dump() << "\n";
-    out_.flush();
-  }
-
- private:
-  std::ofstream out_;
-};
 
 }  // namespace
 
@@ -81,11 +61,12 @@ std::vector<std::vector<int64_t>> epoch_plan(const std::vector<int64_t>& lengths
     // Chunks of kChunk global batches are pooled, sorted by length (stable), re-cut, and the
     // chunk's batches shuffled: similar lengths share a batch, so dynamic padding pays off.
     constexpr int64_t kChunk = 16;
-    uint64_t rng = mix(seed ^ 0x5eed, static_cast<uint64_t>(epoch));
+    uint64_t rng = mix_seeds(seed ^ 0x5eed, static_cast<uint64_t>(epoch));
     for (int64_t c0 = 0; c0 < nb; c0 += kChunk) {
       int64_t c1 = std::min(nb, c0 + kChunk);
       std::vector<int64_t> pool;
-      for (int64_t b = c0; b < c1; ++b) pool.insert(pool.end(), globals[b].begin(), globals[b].end());
+      for (int64_t b = c0; b < c1; ++b)
+        pool.insert(pool.end(), globals[b].begin(), globals[b].end());
       std::stable_sort(pool.begin(), pool.end(),
                        [&](int64_t a, int64_t b) { return lengths[a] < lengths[b]; });
       for (int64_t b = c0; b < c1; ++b) {
@@ -162,7 +143,8 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
   oc.clip_norm = cfg.clip_norm;
   auto optimizer = make_adamw(*model, oc);
   const int64_t steps_per_epoch =
-      epoch_plan(train_lengths, cfg.batch_size, comm.rank(), comm.world(), cfg.seed, 0, false).size();
+      epoch_plan(train_lengths, cfg.batch_size, comm.rank(), comm.world(), cfg.seed, 0, false)
+          .size();
   // The schedule spans all epochs; --max-steps only interrupts (a resumed run continues it).
   const int64_t total_steps = steps_per_epoch * cfg.epochs;
   LrSchedule schedule(oc, total_steps);
@@ -208,15 +190,15 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
     broadcast_module(*model, comm, 0);
   }
 
-  GradSync sync(model->parameters(), [&] {
-    std::vector<std::string> names;
-    for (auto& kv : model->named_parameters()) names.push_back(kv.key());
-    return names;
-  }(), comm, cfg.bucket_mb * (int64_t(1) << 20), cfg.overlap);
+  GradSync sync(
+      model->parameters(),
+      [&] {
+        std::vector<std::string> names;
+        for (auto& kv : model->named_parameters()) names.push_back(kv.key());
+        return names;
+      }(),
+      comm, cfg.bucket_mb * (int64_t(1) << 20), cfg.overlap);
 
-  NegativeSampler negatives(items.popularity, cfg.seed, cfg.loss == "bce" ? 0.0 : cfg.neg_power);
-  auto item_category = torch::tensor(std::vector<int64_t>(items.category.begin(), items.category.end()));
-  item_category = item_category.clamp_min(0);  // uncategorised items count in category 0 here
   std::unique_ptr<MetricsLog> mlog;
   if (root) mlog = std::make_unique<MetricsLog>(cfg.run_dir + "/metrics.jsonl");
 
@@ -240,61 +222,17 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
     core::log0("checkpoint: {}{}", path, best ? " (+ best.pt)" : "");
   };
 
-  // One step's forward pass and loss on this rank's batch. Returns the local mean loss and the
-  // number of predicted targets (so the global mean can be formed exactly).
-  auto forward_loss = [&](const std::vector<int64_t>& users, int64_t* n_targets) {
-    auto item_table = model->item_vectors();
-    torch::Tensor hidden, targets, last_hidden;
-    if (causal) {
-      auto batch = make_next_item_batch(seqs, users, mc.max_len);
-      if (cfg.calibration_weight > 0) {
-        auto h = model->encode(batch.inputs, true, item_table);
-        auto mask = batch.targets.ge(0).flatten();
-        hidden = h.reshape({-1, mc.dim}).index({mask});
-        targets = batch.targets.flatten().index({mask});
-        last_hidden = h.select(1, h.size(1) - 1);
-      } else {
-        // Packed: only real tokens (targets exist exactly at real input positions).
-        auto packed = model->encode_packed(batch.inputs, true, item_table);
-        hidden = packed.hidden;
-        targets = batch.targets.flatten().index_select(0, packed.real_index);
-      }
-    } else {
-      auto batch = make_history_batch(seqs, users, mc.max_len, data::Split::kTrain);
-      auto masked = mask_sequences(batch.inputs, cfg.mask_prob, model->mask_token(),
-                                   mix(cfg.seed + 2, state.step * 1024 + comm.rank()));
-      auto h = model->encode(masked.inputs, false, item_table);
-      hidden = h.reshape({-1, mc.dim}).index_select(0, masked.positions);
-      targets = masked.targets;
-    }
-    *n_targets = targets.numel();
-    if (*n_targets == 0) return item_table.sum() * 0.0;  // keeps every parameter in the graph
-    torch::Tensor loss;
-    if (cfg.loss == "bce") {
-      loss = bce_loss(hidden, targets, negatives.uniform_excluding(targets), item_table);
-    } else if (cfg.loss == "sampled-softmax") {
-      auto shared = negatives.popularity_shared(cfg.num_negatives);
-      loss = sampled_softmax_loss(hidden, targets, shared.items, negatives.log_q(targets),
-                                  shared.log_q, item_table);
-    } else {
-      loss = full_ce_loss(hidden, targets, item_table);
-    }
-    if (cfg.calibration_weight > 0 && causal) {
-      auto p = history_category_distribution(seqs, users, items, data::Split::kTrain);
-      auto logits = torch::matmul(last_hidden, item_table.t());
-      loss = loss + cfg.calibration_weight * calibration_kl(logits, item_category, p) *
-                        (static_cast<double>(*n_targets) / users.size());
-    }
-    return loss;
-  };
+  StepLoss step_loss(cfg, mc, seqs, items);
 
   auto validate = [&](int64_t epoch) {
     auto t = Clock::now();
     core::WatchdogScope w(&watchdog, fmt::format("validation after epoch {}", epoch));
     auto m = evaluate_ranking(model, seqs, valid_users, data::Split::kValid, rc, comm);
-    core::log0("valid epoch {}: ndcg@10 {:.4f} hr@10 {:.4f} ndcg@20 {:.4f} hr@20 {:.4f} mrr {:.4f} "
-               "({} users, {:.1f} s)", epoch, m["ndcg@10"], m["hr@10"], m["ndcg@20"], m["hr@20"],
-               m["mrr"], static_cast<int64_t>(m["users"]), since(t));
+    core::log0(
+        "valid epoch {}: ndcg@10 {:.4f} hr@10 {:.4f} ndcg@20 {:.4f} hr@20 {:.4f} mrr {:.4f} "
+        "({} users, {:.1f} s)",
+        epoch, m["ndcg@10"], m["hr@10"], m["ndcg@20"], m["hr@20"], m["mrr"],
+        static_cast<int64_t>(m["users"]), since(t));
     if (mlog) {
       nlohmann::json j = {{"kind", "valid"}, {"epoch", epoch}, {"step", state.step}};
       for (auto& [k, v] : m) j[k] = v;
@@ -306,9 +244,7 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
   TrainResult result;
   model->train();
   auto params = model->parameters();
-  double window_seqs = 0, window_time = 0, window_loss = 0, window_gnorm = 0;
-  int64_t window_steps = 0;
-  GradSyncStats stats0 = sync.stats();
+  StepWindow window(sync.stats());
   bool stop = false;
   for (int64_t epoch = state.epoch; epoch < cfg.epochs && !stop; ++epoch) {
     auto plan = epoch_plan(train_lengths, cfg.batch_size, comm.rank(), comm.world(), cfg.seed,
@@ -318,19 +254,17 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
     progress.advance(state.batch_in_epoch);
     for (int64_t b = state.batch_in_epoch; b < static_cast<int64_t>(plan.size()); ++b) {
       auto t0 = Clock::now();
-      // Per-step seeds: dropout, negatives and masks depend only on (seed, step, rank), so a
-      // resumed run replays exactly what the uninterrupted one would have done.
-      torch::manual_seed(mix(cfg.seed, static_cast<uint64_t>(state.step) * 1024 + comm.rank()));
-      negatives.generator().set_current_seed(mix(cfg.seed + 1, state.step * 1024 + comm.rank()));
+      step_loss.seed_step(state.step, comm.rank());  // resume replays the same randomness
       std::vector<int64_t> users(plan[b].size());
       for (size_t i = 0; i < users.size(); ++i) users[i] = trainable[plan[b][i]];
 
       int64_t n_local = 0;
-      auto loss_local = forward_loss(users, &n_local);
+      auto loss_local = step_loss(model, users, &n_local);
       // One small all-reduce: global target count (exact mean) + preemption votes.
       std::vector<int64_t> agree = {n_local, preemption_flag().load() ? 1 : 0};
       {
-        core::WatchdogScope w(&watchdog, fmt::format("target count all-reduce, step {}", state.step));
+        core::WatchdogScope w(&watchdog,
+                              fmt::format("target count all-reduce, step {}", state.step));
         core::allreduce_sum(comm, agree);
       }
       if (agree[1] > 0) {
@@ -358,36 +292,10 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
       ++state.step;
       progress.advance();
 
-      window_time += since(t0);
-      window_seqs += static_cast<double>(users.size());
-      window_loss += loss_local.item<double>();
-      window_gnorm += gnorm;
-      ++window_steps;
+      window.add(since(t0), static_cast<int64_t>(users.size()), loss_local.item<double>(), gnorm);
       if (state.step % cfg.log_every == 0 || b + 1 == static_cast<int64_t>(plan.size())) {
-        std::vector<double> times = {1000.0 * window_time / window_steps};
-        std::vector<double> all_times;
-        {
-          core::WatchdogScope w(&watchdog, fmt::format("log all-gather, step {}", state.step));
-          all_times = core::allgatherv(comm, times);
-        }
-        auto st = sync.stats();
-        double comm_s = (st.comm_seconds - stats0.comm_seconds) / window_steps;
-        double wait_s = (st.wait_seconds - stats0.wait_seconds) / window_steps;
-        stats0 = st;
-        double ms = 1000.0 * window_time / window_steps;
-        double sps = window_seqs * comm.world() / window_time;
-        core::log0("epoch {:3d} step {:7d}/{} loss {:.4f} lr {:.2e} gnorm {:.3f} ms/step {:.1f} "
-                   "seq/s {:.0f}", epoch + 1, state.step, total_steps, window_loss / window_steps,
-                   schedule.lr_at(state.step - 1), window_gnorm / window_steps, ms, sps);
-        if (mlog) {
-          mlog->write({{"kind", "train"}, {"epoch", epoch + 1}, {"step", state.step},
-                       {"loss", window_loss / window_steps}, {"lr", schedule.lr_at(state.step - 1)},
-                       {"grad_norm", window_gnorm / window_steps}, {"ms_per_step", ms},
-                       {"seq_per_s", sps}, {"rank_ms_per_step", all_times},
-                       {"comm_ms_per_step", 1000 * comm_s}, {"wait_ms_per_step", 1000 * wait_s}});
-        }
-        window_time = window_seqs = window_loss = window_gnorm = 0;
-        window_steps = 0;
+        window.flush(comm, &watchdog, sync.stats(), epoch + 1, state.step, total_steps,
+                     schedule.lr_at(state.step - 1), mlog.get());
       }
       if (cfg.checkpoint_every > 0 && state.step % cfg.checkpoint_every == 0) {
         state.epoch = epoch;
@@ -433,7 +341,8 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
     double digest = 0;
     for (const auto& p : model->parameters()) {
       auto f = p.detach().to(torch::kFloat64).flatten();
-      digest += (f * torch::arange(1, f.numel() + 1, torch::kFloat64).remainder(97)).sum().item<double>();
+      digest +=
+          (f * torch::arange(1, f.numel() + 1, torch::kFloat64).remainder(97)).sum().item<double>();
     }
     result.param_digest = digest;
     core::WatchdogScope w(&watchdog, "final parameter check");
@@ -456,10 +365,11 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
     for (int64_t u = comm.rank(); u < seqs.num_users(); u += comm.world()) test_users.push_back(u);
     core::WatchdogScope w(&watchdog, "final test evaluation");
     result.test = evaluate_ranking(model, seqs, test_users, data::Split::kTest, rc, comm);
-    core::log0("test (best.pt): ndcg@10 {:.4f} hr@10 {:.4f} ndcg@20 {:.4f} hr@20 {:.4f} | "
-               "99 sampled negatives: ndcg@10 {:.4f} hr@10 {:.4f}", result.test["ndcg@10"],
-               result.test["hr@10"], result.test["ndcg@20"], result.test["hr@20"],
-               result.test["sampled_ndcg@10"], result.test["sampled_hr@10"]);
+    core::log0(
+        "test (best.pt): ndcg@10 {:.4f} hr@10 {:.4f} ndcg@20 {:.4f} hr@20 {:.4f} | "
+        "99 sampled negatives: ndcg@10 {:.4f} hr@10 {:.4f}",
+        result.test["ndcg@10"], result.test["hr@10"], result.test["ndcg@20"], result.test["hr@20"],
+        result.test["sampled_ndcg@10"], result.test["sampled_hr@10"]);
     if (root) {
       nlohmann::json j = result.test;
       core::write_file_atomic(cfg.run_dir + "/test_metrics.json", j.dump(2) + "\n");

@@ -60,7 +60,9 @@ enum class RerankMethod { kNone, kMmr, kDpp, kXquad, kCalibrated };
 
 struct RerankConfig {
   RerankMethod method = RerankMethod::kNone;
-  double lambda = 0.5;  // mmr, xquad, calibrated: weight of the diversity/calibration term
+  // mmr: weight of relevance (lambda * rel - (1 - lambda) * max sim, so 1 = relevance order);
+  // xquad, calibrated: weight of the diversity / calibration term (0 = relevance order).
+  double lambda = 0.5;
   double theta = 1.0;   // dpp: quality exponent, q_i = exp(theta * rel_i)
   int window = 0;       // dpp: sliding window (0 = off)
   double alpha = 0.01;  // calibrated: smoothing of the list distribution

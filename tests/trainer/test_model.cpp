@@ -2,6 +2,7 @@
 // invariance, the two item-embedding paths agreeing, feature switches and checkpoint keys.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <set>
 #include <string>
 #include <vector>
@@ -291,7 +292,10 @@ TEST(SeqModel, Initialisation) {
   EXPECT_LE(id.abs().max().item<float>(), 2 * 0.02f + 1e-7f);
   EXPECT_NEAR(id.std().item<float>(), 0.02f * 0.88f, 0.003f);  // truncated at 2 sd: 0.88 sd
   EXPECT_EQ(params["blocks.0.qkv.bias"].abs().max().item<float>(), 0.0f);
-  EXPECT_EQ(params["final_norm.weight"].min().item<float>(), 1.0f);
+  // Final norm gain 1/sqrt(dim): initial logits have std ~1 (dim 16 here).
+  EXPECT_FLOAT_EQ(params["final_norm.weight"].min().item<float>(), 1.0f / std::sqrt(16.0f));
+  EXPECT_FLOAT_EQ(params["final_norm.weight"].max().item<float>(), 1.0f / std::sqrt(16.0f));
+  EXPECT_EQ(params["item_encoder.norm.weight"].min().item<float>(), 1.0f);
   EXPECT_EQ(params["final_norm.bias"].abs().max().item<float>(), 0.0f);
 }
 

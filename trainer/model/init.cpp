@@ -24,9 +24,9 @@ void init_linear(torch::nn::Linear& linear, double std) {
   }
 }
 
-void init_layer_norm(torch::nn::LayerNorm& norm) {
+void init_layer_norm(torch::nn::LayerNorm& norm, double gain) {
   torch::NoGradGuard no_grad;
-  norm->weight.fill_(1.0);
+  norm->weight.fill_(gain);
   norm->bias.zero_();
 }
 

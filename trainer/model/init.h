@@ -9,6 +9,7 @@ namespace divrec::model {
 // In-place N(0, std^2) truncated to [-2 std, 2 std] (inverse-CDF method, as torch.nn.init).
 void trunc_normal_(torch::Tensor& t, double std);
 void init_linear(torch::nn::Linear& linear, double std);
-void init_layer_norm(torch::nn::LayerNorm& norm);
+// gain < 1 on the final norm keeps initial logits O(1) (see SeqModelImpl's constructor).
+void init_layer_norm(torch::nn::LayerNorm& norm, double gain = 1.0);
 
 }  // namespace divrec::model

@@ -1,6 +1,7 @@
 // SeqModel: encoder + positions + transformer blocks (see seq_model.h).
 #include "trainer/model/seq_model.h"
 
+#include <cmath>
 #include <utility>
 
 #include "core/check.h"
@@ -18,7 +19,11 @@ SeqModelImpl::SeqModelImpl(ModelConfig config, ItemFeatures features) : config_(
   final_norm_ = register_module(
       "final_norm",
       torch::nn::LayerNorm(torch::nn::LayerNormOptions({config_.dim}).eps(config_.layer_norm_eps)));
-  init_layer_norm(final_norm_);
+  // Scores are <user, item> with both sides LayerNorm'd (norm ~sqrt(d)): unit gains would start
+  // the logits with std ~sqrt(d) and a softmax loss far above log(I), wasting the first epoch.
+  // Gain 1/sqrt(d) on the user side starts them at std ~1 (the scaled dot product of attention);
+  // the gain is learned (and never decayed), so the model sharpens scores as it needs.
+  init_layer_norm(final_norm_, 1.0 / std::sqrt(static_cast<double>(config_.dim)));
 }
 
 void SeqModelImpl::check_input(const torch::Tensor& input_ids) const {
