@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "core/check.h"
@@ -51,7 +52,20 @@ bool parse_options(const std::string& command, const Args& args, po::options_des
   try {
     auto parser = po::command_line_parser(args).options(all);
     if (positional) parser.positional(*positional);
-    po::store(parser.run(), vm);
+    // A later occurrence of an option overrides an earlier one (as in most CLIs), so wrapper
+    // scripts can append "$@" after their defaults.
+    auto parsed = parser.run();
+    std::map<std::string, size_t> last;
+    for (size_t i = 0; i < parsed.options.size(); ++i) {
+      if (parsed.options[i].position_key < 0) last[parsed.options[i].string_key] = i;
+    }
+    std::vector<po::option> kept;
+    for (size_t i = 0; i < parsed.options.size(); ++i) {
+      const auto& o = parsed.options[i];
+      if (o.position_key >= 0 || last[o.string_key] == i) kept.push_back(o);
+    }
+    parsed.options = std::move(kept);
+    po::store(parsed, vm);
     if (vm.count("help")) {
       std::cout << "usage: divrec " << command << " [options]\n" << all << "\n";
       return false;

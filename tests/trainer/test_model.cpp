@@ -9,6 +9,7 @@
 
 #include "core/check.h"
 #include "data_shards/dataset.h"
+#include "trainer/model/config_io.h"
 #include "trainer/model/seq_model.h"
 
 using namespace divrec;
@@ -265,6 +266,7 @@ TEST(SeqModel, FeatureSwitchesRemoveParameters) {
       {"item_encoder.attributes.weight", [](ModelConfig& c) { c.use_attributes = false; }},
       {"item_encoder.content_proj.weight", [](ModelConfig& c) { c.use_content = false; }},
       {"item_encoder.content_proj.weight", [](ModelConfig& c) { c.content_dim = 0; }},
+      {"item_encoder.norm.weight", [](ModelConfig& c) { c.item_norm = false; }},
   };
   for (const auto& c : cases) {
     auto cfg = make_config();
@@ -283,6 +285,26 @@ TEST(SeqModel, FeatureSwitchesRemoveParameters) {
   SeqModel ids_only(ids_cfg, ItemFeatures::ids_only(kItems));
   // item_id, mask_embedding, norm x2 + positions + 2 blocks x 12 + final_norm x2.
   EXPECT_EQ(ids_only->named_parameters().size(), 4u + 1u + 2 * 12u + 2u);
+}
+
+TEST(SeqModel, RawItemVectorsWithoutItemNorm) {
+  auto cfg = make_config();
+  cfg.item_norm = false;
+  auto m = make_model(cfg);
+  m->eval();
+  auto params = m->named_parameters();
+  // Item vectors are the plain sum of the feature embeddings: item 0's id + category + attributes
+  // (+ content projection) rows, no normalisation.
+  auto v = m->item_vectors();
+  auto direct = m->item_encoder()->forward_items(torch::tensor({int64_t{0}}));
+  EXPECT_TRUE(torch::allclose(v[0], direct[0]));
+  const auto id_row = params["item_encoder.item_id.weight"][0];
+  EXPECT_LT(v[0].norm().item<float>(), 1.0f);  // init_std scale, not LayerNorm's sqrt(dim)
+  EXPECT_GT((v[0] - id_row).abs().max().item<float>(), 0.0f);  // side features are added
+  EXPECT_TRUE(no_nan(m->encode(left_pad(kSeqs, 8), true)));
+  // The switch round-trips through the checkpoint's model config text.
+  EXPECT_FALSE(from_ini(to_ini(cfg)).item_norm);
+  EXPECT_TRUE(from_ini(to_ini(make_config())).item_norm);
 }
 
 TEST(SeqModel, Initialisation) {

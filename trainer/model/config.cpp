@@ -43,8 +43,9 @@ std::string ModelConfig::summary() const {
   add(has_content(), "content");
   return fmt::format(
       "items={} dim={} layers={} heads={} ffn={} max_len={} dropout={} attn_dropout={} "
-      "features={}",
-      num_items, dim, layers, heads, ffn_size(), max_len, dropout, attn_dropout, features);
+      "features={}{}",
+      num_items, dim, layers, heads, ffn_size(), max_len, dropout, attn_dropout, features,
+      item_norm ? "" : " item_norm=off");
 }
 
 }  // namespace divrec::model

@@ -29,6 +29,11 @@ struct ModelConfig {
   bool use_attributes = true;
   bool use_content = true;
 
+  // LayerNorm over the fused item vector (the default). Off: raw sums as SASRec uses them, so an
+  // item's norm is free to carry its popularity in the tied scores; inputs are then scaled by
+  // sqrt(dim) as in SASRec.
+  bool item_norm = true;
+
   double layer_norm_eps = 1e-6;
   double init_std = 0.02;
 

@@ -70,6 +70,7 @@ std::string to_ini(const ModelConfig& c) {
   s += fmt::format("ffn-dim = {}\n", c.ffn_dim);
   s += fmt::format("heads = {}\n", c.heads);
   s += fmt::format("init-std = {}\n", c.init_std);
+  s += fmt::format("item-norm = {}\n", c.item_norm);
   s += fmt::format("layer-norm-eps = {}\n", c.layer_norm_eps);
   s += fmt::format("layers = {}\n", c.layers);
   s += fmt::format("max-len = {}\n", c.max_len);
@@ -119,6 +120,8 @@ ModelConfig from_ini(const std::string& text, ModelConfig c) {
       c.use_attributes = to_bool(k, v);
     else if (k == "use-content")
       c.use_content = to_bool(k, v);
+    else if (k == "item-norm")
+      c.item_norm = to_bool(k, v);
   }
   return c;
 }

@@ -43,9 +43,15 @@ ItemEncoderImpl::ItemEncoderImpl(const ModelConfig& config, ItemFeatures feature
   }
   mask_embedding_ = register_parameter("mask_embedding", torch::empty({d}));
   trunc_normal_(mask_embedding_, std);
-  norm_ = register_module(
-      "norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d}).eps(config.layer_norm_eps)));
-  init_layer_norm(norm_);
+  if (config.item_norm) {
+    norm_ = register_module(
+        "norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d}).eps(config.layer_norm_eps)));
+    init_layer_norm(norm_);
+  }
+}
+
+torch::Tensor ItemEncoderImpl::finish(const torch::Tensor& sum) {
+  return norm_ ? norm_->forward(sum) : sum;
 }
 
 torch::Tensor ItemEncoderImpl::to_input_ids(const torch::Tensor& item_ids) {
@@ -53,7 +59,7 @@ torch::Tensor ItemEncoderImpl::to_input_ids(const torch::Tensor& item_ids) {
 }
 
 const ItemFeatures& ItemEncoderImpl::features() {
-  const auto device = norm_->weight.device();
+  const auto device = mask_embedding_.device();
   if (features_.device() != device) features_ = features_.to(device);
   return features_;
 }
@@ -66,7 +72,7 @@ torch::Tensor ItemEncoderImpl::forward_all() {
   if (category_) add(category_->forward(f.category));
   if (attributes_) add(attributes_->forward(f.attr_ids, f.bag_offsets()));
   if (content_proj_) add(content_proj_->forward(f.content));
-  return norm_->forward(sum);
+  return finish(sum);
 }
 
 torch::Tensor ItemEncoderImpl::forward_items(const torch::Tensor& item_ids) {
@@ -74,7 +80,7 @@ torch::Tensor ItemEncoderImpl::forward_items(const torch::Tensor& item_ids) {
   auto sizes = item_ids.sizes().vec();
   sizes.push_back(dim_);
   const auto flat = item_ids.reshape({-1}).to(torch::kInt64);
-  if (flat.numel() == 0) return torch::zeros(sizes, norm_->weight.options());  // no empty bags
+  if (flat.numel() == 0) return torch::zeros(sizes, mask_embedding_.options());  // no empty bags
   torch::Tensor sum;
   auto add = [&](const torch::Tensor& t) { sum = sum.defined() ? sum + t : t; };
   if (item_id_) add(item_id_->forward(flat));
@@ -91,7 +97,7 @@ torch::Tensor ItemEncoderImpl::forward_items(const torch::Tensor& item_ids) {
     add(attributes_->forward(f.attr_ids.index_select(0, positions), new_offsets));
   }
   if (content_proj_) add(content_proj_->forward(f.content.index_select(0, flat)));
-  return norm_->forward(sum).reshape(sizes);
+  return finish(sum).reshape(sizes);
 }
 
 void ItemEncoderImpl::check_input_ids(const torch::Tensor& input_ids) const {

@@ -1,6 +1,7 @@
 // ItemEncoder: turns item ids into vectors by fusing the switchable item features (learned id
 // embedding, category embedding, mean of attribute embeddings, projected content vector),
-// summed and layer-normalised. The same vectors are the model's tied output embeddings.
+// summed and (by default) layer-normalised. The same vectors are the model's tied output
+// embeddings.
 #pragma once
 
 #include <torch/torch.h>
@@ -16,7 +17,7 @@ namespace divrec::model {
 // Checkpoint keys under this module (only the switched-on features exist):
 //   item_id.weight [I, D]         category.weight [C+1, D] (row C = no category)
 //   attributes.weight [A, D]      content_proj.weight [D, content_dim], content_proj.bias [D]
-//   mask_embedding [D]            norm.weight [D], norm.bias [D]
+//   mask_embedding [D]            norm.weight [D], norm.bias [D] (item_norm only)
 // The id embedding is indexed by item id and has no padding row: padding tokens are zeroed
 // explicitly (see forward), so no row of a table ever stands for padding.
 class ItemEncoderImpl : public torch::nn::Module {
@@ -47,6 +48,7 @@ class ItemEncoderImpl : public torch::nn::Module {
 
  private:
   void check_input_ids(const torch::Tensor& input_ids) const;
+  torch::Tensor finish(const torch::Tensor& sum);  // the item norm, when configured
 
   int64_t num_items_;
   int64_t dim_;

@@ -43,6 +43,8 @@ PackedHidden SeqModelImpl::encode_packed(const torch::Tensor& input_ids, bool ca
   const auto real_ids = input_ids.reshape({-1}).index_select(0, layout.real_index);
   auto x = item_table.defined() ? item_encoder_->embed_inputs(real_ids, item_table)
                                 : item_encoder_->forward(real_ids);
+  // Raw (un-normalised) item vectors start at init_std scale: SASRec's sqrt(dim) input scaling.
+  if (!config_.item_norm) x = x * std::sqrt(static_cast<double>(config_.dim));
   // Column j has position L-1-j: counted back from the most recent item.
   const auto pos = (l - 1) - layout.real_index.remainder(l);
   x = torch::dropout(x + positions_->forward(pos), config_.dropout, is_training());
