@@ -16,7 +16,7 @@ mkdir -p "$OUT"
 start=$(date +%s)
 mpirun -n 2 --bind-to none -x OMP_NUM_THREADS=1 $DIVREC train --data "$OUT/data" \
   --output "$OUT/run" --objective next-item --loss full-ce --epochs "${EPOCHS:-30}" --patience 5 \
-  --batch-size 128 --max-len 50 --dim 64 --layers 2 --heads 2 --dropout 0.5 --attn-dropout 0.5 \
+  --batch-size 64 --max-len 50 --dim 128 --layers 2 --heads 2 --dropout 0.5 --attn-dropout 0.5 \
   --lr 1e-3 --warmup-steps 100 --decay constant --threads 1 --log-every "${LOG_EVERY:-100}" "$@"
 echo "wall seconds: $(( $(date +%s) - start ))"
 cat "$OUT/run/test_metrics.json"

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Summarise bench/beauty_frontier.sh: per re-ranking method, the setting with the largest
 ILD@10 gain and the one with the largest category-coverage@10 gain among those losing at most
-5 % NDCG@10 (relative) against `none`; plus the constrained run's satisfaction.
+5 % NDCG@10 (relative) against `none`; then every constrained run (NAME_mincat8.json) with its
+changes, infeasible users and constraint satisfaction.
 
-usage: frontier_table.py OUT_DIR   (reads none.json, METHOD.csv, mmr_mincat3.json)
+usage: frontier_table.py OUT_DIR   (reads none.json, METHOD.csv, *_mincat8.json)
 """
 import csv
 import json
@@ -21,7 +22,8 @@ def main():
     print(json.dumps({"method": "none", "ndcg@10": n0, "ild@10": ild0,
                       "category_coverage@10": cov0}))
     rows = []
-    for method in ("mmr", "dpp", "xquad", "calibrated"):
+    methods = ("mmr", "dpp", "xquad", "calibrated", "mmr_jaccard")
+    for method in methods:
         path = os.path.join(out, f"{method}.csv")
         if not os.path.exists(path):
             continue
@@ -39,7 +41,7 @@ def main():
     print("| method | best ILD@10 gain (setting, NDCG@10 change) | best category coverage@10 gain "
           "(setting, NDCG@10 change) |")
     print("|---|---|---|")
-    for method in ("mmr", "dpp", "xquad", "calibrated"):
+    for method in methods:
         ok = [r for r in rows if r["method"] == method and r["ndcg_change"] >= -MAX_LOSS]
         if not ok:
             print(f"| {method} | none within {MAX_LOSS:.0%} | none within {MAX_LOSS:.0%} |")
@@ -48,14 +50,19 @@ def main():
         b = max(ok, key=lambda r: r["coverage_change"])
         print(f"| {method} | {a['ild_change']:+.1%} ({a['setting']}, {a['ndcg_change']:+.1%}) | "
               f"{b['coverage_change']:+.1%} ({b['setting']}, {b['ndcg_change']:+.1%}) |")
-    cpath = os.path.join(out, "mmr_mincat3.json")
-    if os.path.exists(cpath):
-        c = json.load(open(cpath))
+    print()
+    print("| constrained run (>= 8 categories in 10) | NDCG@10 change | ILD@10 change | "
+          "category coverage@10 change | infeasible users | constraint satisfied |")
+    print("|---|---|---|---|---|---|")
+    for name in ("none", "mmr", "dpp", "xquad", "calibrated"):
+        path = os.path.join(out, f"{name}_mincat8.json")
+        if not os.path.exists(path):
+            continue
+        c = json.load(open(path))
         m = c["metrics"]
-        print()
-        print(f"mmr lambda 0.9 + min-categories 3: NDCG@10 {m['ndcg@10']:.4f} "
-              f"({m['ndcg@10'] / n0 - 1:+.1%}), infeasible users {c['infeasible_users']}, "
-              f"constraint satisfied (share of users) {m['constraint_satisfied']:.4f}")
+        print(f"| {name} ({json.dumps(c['rerank'])}) | {m['ndcg@10'] / n0 - 1:+.1%} | "
+              f"{m['ild@10'] / ild0 - 1:+.1%} | {m['category_coverage@10'] / cov0 - 1:+.1%} | "
+              f"{c['infeasible_users']} | {m['constraint_satisfied']:.4f} |")
 
 
 if __name__ == "__main__":
