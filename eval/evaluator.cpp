@@ -17,7 +17,7 @@
 #include "core/comm/typed.h"
 #include "core/log.h"
 #include "eval/user_blocks.h"
-#include "trainer/batch.h"
+#include "trainer/model/scoring.h"
 
 namespace divrec::eval {
 
@@ -81,7 +81,6 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
   DIVREC_CHECK(I == items.num_items, "evaluate: the model scores ", I,
                " items but the item table has ", items.num_items);
   const int64_t N = std::min<int64_t>(opt.candidates, I);
-  const int64_t max_len = model->config().max_len;
   validate(opt.constraints);
 
   MetricOptions mo;
@@ -107,6 +106,9 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
   model->eval();
+  // Every item's vector once (the item encoder does not depend on the user).
+  const torch::Tensor item_table = model->item_vectors().to(torch::kFloat32).contiguous();
+  std::vector<float> score_buf;
   const auto t0 = std::chrono::steady_clock::now();
   const float kMasked = -std::numeric_limits<float>::infinity();
 
@@ -129,9 +131,18 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
     const int64_t B = static_cast<int64_t>(batch.size());
 
     // Score the full catalog, mask each user's history, keep the top N.
-    auto inputs = trainer::make_history_batch(seqs, batch, max_len, opt.split).inputs;
-    auto scores = model->score_all(model->user_vectors(inputs, in.causal)).contiguous();
-    float* s = scores.data_ptr<float>();
+    // One user at a time through the function serving uses (model/scoring.h): a user's scores
+    // do not depend on its batch, and `divrec recommend` reproduces every list exactly.
+    score_buf.resize(static_cast<size_t>(B * I));
+    float* s = score_buf.data();
+    // Users in parallel over the intra-op pool (torch ops inside run single-threaded there; the
+    // bits do not depend on the thread).
+    at::parallel_for(0, B, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t b = lo; b < hi; ++b) {
+        model::score_history(*model, item_table, in.causal, seqs.seq(batch[b]),
+                             seqs.history_end(batch[b], opt.split), s + b * I);
+      }
+    });
     for (int64_t b = 0; b < B; ++b) {
       const int32_t* seq = seqs.seq(batch[b]);
       float* row = s + b * I;
@@ -139,6 +150,7 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
         row[seq[i]] = kMasked;
       }
     }
+    auto scores = torch::from_blob(s, {B, I}, torch::kFloat32);
     auto top = scores.topk(N, /*dim=*/1, /*largest=*/true, /*sorted=*/true);
     auto values = std::get<0>(top).contiguous();
     auto indices = std::get<1>(top).contiguous();

@@ -14,6 +14,7 @@
 
 #include "core/check.h"
 #include "trainer/model/item_features.h"
+#include "trainer/model/scoring.h"
 
 namespace divrec::serving {
 
@@ -105,31 +106,9 @@ const eval::ItemSimilarity& Recommender::similarity(eval::SimilarityKind kind) c
 }
 
 void Recommender::score_all(const int32_t* history, int64_t n, float* out) const {
-  DIVREC_CHECK(n > 0, "score_all needs a non-empty history");
-  const auto& cfg = artifact_.config;
-  const int64_t I = num_items();
-  c10::InferenceMode guard;
-  // Input ids: the last max_len items (item i -> id i + 1), left-padded with 0 to max_len.
-  const int64_t L = cfg.max_len;
-  const int64_t used = std::min<int64_t>(n, L);
-  auto ids = torch::zeros({1, L}, torch::kInt64);
-  auto* p = ids.data_ptr<int64_t>();
-  for (int64_t j = 0; j < used; ++j) {
-    const int32_t item = history[n - used + j];
-    DIVREC_CHECK(item >= 0 && item < I, "history item ", item, " is outside [0, ", I, ")");
-    p[L - used + j] = item + 1;
-  }
-  torch::Tensor user;
-  if (artifact_.causal()) {
-    user = model_->encode(ids, true, artifact_.item_vectors).select(1, L - 1);
-  } else {
-    // Masked-item model (SeqModel::user_vectors): drop the oldest column, append [MASK].
-    auto mask = torch::full({1, 1}, model_->mask_token(), torch::kInt64);
-    auto in = torch::cat({ids.narrow(1, 1, L - 1), mask}, 1);
-    user = model_->encode(in, false, artifact_.item_vectors).select(1, L - 1);
-  }
-  auto scores = torch::matmul(user, artifact_.item_vectors.t()).contiguous();
-  std::copy_n(scores.data_ptr<float>(), I, out);
+  // The function `divrec eval` scores with, on the exported item vectors (the same bits as the
+  // model's item_vectors()): served lists equal evaluated ones exactly.
+  model::score_history(*model_, artifact_.item_vectors, artifact_.causal(), history, n, out);
 }
 
 void Recommender::top_candidates(const float* scores, int64_t num_items, int n,

@@ -59,9 +59,9 @@ class Recommender {
   Recommendation recommend_dense(const std::vector<int32_t>& history,
                                  const RecommendSettings& settings) const;
 
-  // Relevance of every item for a non-empty dense history: the user vector of its last
-  // max_len items (left-padded to max_len, as `divrec eval` batches them) @ item_vectors^T.
-  // out has num_items() entries; history items are NOT masked here.
+  // Relevance of every item for a non-empty dense history: model::score_history, the function
+  // `divrec eval` scores with (bit-identical scores). out has num_items() entries; history
+  // items are NOT masked here.
   void score_all(const int32_t* history, int64_t n, float* out) const;
   // The N best unmasked items of `scores` (masked = -inf), by score descending: torch::topk of
   // the row, cut at the first masked item, which is exactly how `divrec eval` picks candidates

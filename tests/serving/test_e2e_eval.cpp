@@ -1,9 +1,9 @@
 // End to end with the built `divrec` binary: `divrec eval --dump-lists` on a small dataset and
 // checkpoint, `divrec export` with the same settings, then `divrec recommend --input` replaying
 // every dumped history must reproduce each user's list: the same items in the same order with the
-// same reasons, and the same relevance scores up to float rounding (1e-5 relative). Covers none /
-// mmr + constraints / dpp + jaccard / xquad, next-item and masked-item models, and eval batch sizes
-// whose token count is below and above the catalog size (the model's two embedding paths).
+// same reasons and bit-identical relevance scores (both score through model::score_history).
+// Covers none / mmr + constraints / dpp + jaccard / xquad, next-item and masked-item models, and
+// several eval batch sizes (a user's scores must not depend on its batch).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -80,10 +80,7 @@ void run_case(const Case& c) {
       << core::read_file(d + "/recommend.log");
   auto out = read_lines(d + "/out.jsonl");
   ASSERT_EQ(out.size(), lists.size());
-  // Items and reasons must agree exactly. Scores agree to float rounding: eval scores users in
-  // batches [B, D] x [D, I] and OpenBLAS's result for a row depends on the batch shape (edge
-  // tiles, small-matrix kernels), serving scores one user; bit-equal scores need a batch-invariant
-  // scoring path in eval (see docs/serving.md). Bit-equal lists are counted and reported.
+  // Items, reasons and scores must agree exactly (scores as JSON doubles of the same floats).
   int mismatched = 0, bit_equal = 0;
   double worst = 0;
   for (size_t i = 0; i < lists.size(); ++i) {
@@ -103,9 +100,9 @@ void run_case(const Case& c) {
     for (size_t j = 0; same && j < scores.size(); ++j) {
       double rel = std::abs(scores[j] - want_scores[j]) / std::max(1.0, std::abs(want_scores[j]));
       worst = std::max(worst, rel);
-      same = rel <= 1e-5;
+      same = want_scores[j] == scores[j];
     }
-    bit_equal += same && scores == want_scores;
+    bit_equal += same;
     if (!same && ++mismatched <= 3) {
       ADD_FAILURE() << "user " << want["user"] << ": eval " << want.dump() << "\nserving "
                     << out[i].dump();

@@ -1,0 +1,40 @@
+// Shape-invariant single-user scoring shared by eval and serving (see scoring.h).
+#include "trainer/model/scoring.h"
+
+#include <algorithm>
+
+#include "core/check.h"
+
+namespace divrec::model {
+
+void score_history(SeqModelImpl& model, const torch::Tensor& item_table, bool causal,
+                   const int32_t* history, int64_t n, float* out) {
+  DIVREC_CHECK(n > 0, "score_history needs a non-empty history");
+  const int64_t I = model.config().num_items;
+  const int64_t L = model.config().max_len;
+  DIVREC_CHECK(item_table.dim() == 2 && item_table.size(0) == I &&
+                   item_table.scalar_type() == torch::kFloat32,
+               "score_history: item table must be float32 [", I, ", D], got ", item_table.sizes());
+  c10::InferenceMode guard;
+  // Input ids: item i -> id i + 1, the last max_len items left-padded with 0 to max_len.
+  const int64_t used = std::min<int64_t>(n, L);
+  auto ids = torch::zeros({1, L}, torch::kInt64);
+  auto* p = ids.data_ptr<int64_t>();
+  for (int64_t j = 0; j < used; ++j) {
+    const int32_t item = history[n - used + j];
+    DIVREC_CHECK(item >= 0 && item < I, "history item ", item, " is outside [0, ", I, ")");
+    p[L - used + j] = item + 1;
+  }
+  torch::Tensor user;
+  if (causal) {
+    user = model.encode(ids, true, item_table).select(1, L - 1);
+  } else {
+    auto mask = torch::full({1, 1}, model.mask_token(), torch::kInt64);
+    auto in = torch::cat({ids.narrow(1, 1, L - 1), mask}, 1);
+    user = model.encode(in, false, item_table).select(1, L - 1);
+  }
+  auto scores = torch::matmul(user, item_table.t()).contiguous();
+  std::copy_n(scores.data_ptr<float>(), I, out);
+}
+
+}  // namespace divrec::model
