@@ -61,7 +61,7 @@ int cmd_eval(const Args& args) {
     ("sweep", po::value(&c.sweep), "PARAM=VALUES, e.g. lambda=0,0.1,...,1 (one pass for all)")
     ("sweep-methods", po::value(&sweep_methods), "methods to sweep, e.g. mmr,dpp,xquad,calibrated")
     ("dump-lists", po::value(&c.dump_lists), "FILE.jsonl: every user's final list (sorted by user)")
-    ("batch-size", po::value(&c.batch_size)->default_value(c.batch_size), "users scored per model call")
+    ("batch-size", po::value(&c.batch_size)->default_value(c.batch_size), "users per batch (scored in parallel, then re-ranked); ranks own blocks of this many ids")
     ("max-users", po::value(&c.max_users)->default_value(c.max_users), "evaluate users with dense id < N (0 = all)")
     ("plot", po::value(&c.plot)->default_value(c.plot), "sweeps: draw OUT.png (python3-matplotlib)")
     ("threads", po::value(&c.threads)->default_value(c.threads), "threads per rank (0 = auto)")
