@@ -121,15 +121,18 @@ UserSequences read_all_users(const std::string& dir) {
   return u;
 }
 
-UserSequences read_users_for_rank(const std::string& dir, int rank, int world) {
-  DIVREC_CHECK(world >= 1 && rank >= 0 && rank < world, "bad rank ", rank, " of world ", world);
+UserSequences read_users_where(const std::string& dir, const std::function<bool(int64_t)>& keep) {
   Manifest m = read_manifest(dir);
   UserSequences mine;
   for (int s = 0; s < static_cast<int>(m.shards.size()); ++s) {
-    append_users(&mine, read_checked_shard(dir, m, s),
-                 [&](int64_t id) { return id % world == rank; });
+    append_users(&mine, read_checked_shard(dir, m, s), keep);
   }
   return sort_by_user(std::move(mine));
+}
+
+UserSequences read_users_for_rank(const std::string& dir, int rank, int world) {
+  DIVREC_CHECK(world >= 1 && rank >= 0 && rank < world, "bad rank ", rank, " of world ", world);
+  return read_users_where(dir, [&](int64_t id) { return id % world == rank; });
 }
 
 std::vector<int64_t> read_sequence_lengths(const std::string& dir) {

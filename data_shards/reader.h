@@ -3,6 +3,8 @@
 // shard). validate_dataset (validate.h) checks every invariant.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,7 +20,10 @@ ItemTable read_item_table(const std::string& dir);
 UserSequences read_shards(const std::string& dir, const std::vector<int>& shard_indices);
 // Every user, sorted by dense user id (what every rank reads for the shared EpochSampler).
 UserSequences read_all_users(const std::string& dir);
-// Users with dense id % world == rank, sorted; memory holds one shard plus the selection.
+// Users whose dense id satisfies keep, sorted by dense id; streams the shards one at a time
+// (memory: one shard plus the selection).
+UserSequences read_users_where(const std::string& dir, const std::function<bool(int64_t)>& keep);
+// Users with dense id % world == rank (read_users_where).
 UserSequences read_users_for_rank(const std::string& dir, int rank, int world);
 
 // Sequence lengths of all users in dense user id order, without reading their events.

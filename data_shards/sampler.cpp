@@ -12,6 +12,11 @@ uint64_t splitmix64_next(uint64_t* state) {
   return z ^ (z >> 31);
 }
 
+uint64_t mix_seeds(uint64_t a, uint64_t b) {
+  uint64_t s = a ^ (b + 0x9E3779B97F4A7C15ULL + (a << 6) + (a >> 2));
+  return splitmix64_next(&s);
+}
+
 std::vector<int64_t> epoch_permutation(int64_t n, uint64_t seed, int64_t epoch) {
   DIVREC_CHECK(n >= 0 && epoch >= 0, "epoch_permutation: n = ", n, ", epoch = ", epoch);
   // Seed and epoch are mixed through splitmix64 so neighbouring seeds/epochs are unrelated.

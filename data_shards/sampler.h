@@ -14,6 +14,8 @@ namespace divrec::data {
 
 // splitmix64: the sampler's PRNG (fixed, unlike std:: distributions and std::shuffle).
 uint64_t splitmix64_next(uint64_t* state);
+// A 64-bit seed from two (splitmix64 of their mix): the trainer's per-step and per-epoch streams.
+uint64_t mix_seeds(uint64_t a, uint64_t b);
 
 // Fisher-Yates permutation of [0, n) for (seed, epoch); see docs/data-format.md for the exact
 // recipe (tools/reference/sampler_permutation.py reproduces it).

@@ -107,7 +107,9 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
   const bool was_training = model->is_training();
   model->eval();
   // Every item's vector once (the item encoder does not depend on the user).
-  const torch::Tensor item_table = model->item_vectors().to(torch::kFloat32).contiguous();
+  const torch::Tensor item_table = in.item_table.defined()
+                                       ? in.item_table
+                                       : model->item_vectors().to(torch::kFloat32).contiguous();
   std::vector<float> score_buf;
   const auto t0 = std::chrono::steady_clock::now();
   const float kMasked = -std::numeric_limits<float>::infinity();

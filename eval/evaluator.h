@@ -40,6 +40,9 @@ struct EvalOptions {
 struct EvalInputs {
   model::SeqModel model{nullptr};
   bool causal = true;  // next-item model (else [MASK] appended)
+  // model->item_vectors() as float32, contiguous, when the caller already has it (run_eval
+  // computes it for the cosine similarity); evaluate() computes it when undefined.
+  torch::Tensor item_table;
   const data::ItemTable* items = nullptr;
   const ItemSimilarity* rerank_similarity = nullptr;       // what the re-rankers diversify over
   const ItemSimilarity* ild_similarity = nullptr;          // ild@k (null: not reported)

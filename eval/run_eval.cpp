@@ -68,6 +68,7 @@ EvalResult run_eval(const EvalConfig& config, core::Communicator& comm) {
   EvalInputs in;
   in.model = loaded.model;
   in.causal = loaded.causal;
+  in.item_table = vectors;
   in.items = &items;
   in.rerank_similarity = config.similarity == SimilarityKind::kJaccard ? &jaccard : &cosine;
   in.ild_similarity = &cosine;

@@ -8,13 +8,8 @@
 
 namespace divrec::trainer {
 
-uint64_t mix_seeds(uint64_t a, uint64_t b) {
-  uint64_t s = a ^ (b + 0x9E3779B97F4A7C15ULL + (a << 6) + (a >> 2));
-  return data::splitmix64_next(&s);
-}
-
 uint64_t step_seed(uint64_t seed, int64_t step, int rank) {
-  return mix_seeds(seed, static_cast<uint64_t>(step) * 1024 + static_cast<uint64_t>(rank));
+  return data::mix_seeds(seed, static_cast<uint64_t>(step) * 1024 + static_cast<uint64_t>(rank));
 }
 
 StepLoss::StepLoss(const TrainConfig& cfg, const model::ModelConfig& mc,

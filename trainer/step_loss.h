@@ -15,9 +15,6 @@
 
 namespace divrec::trainer {
 
-// A 64-bit seed from two (splitmix64 of their mix): per-step and per-epoch random streams.
-uint64_t mix_seeds(uint64_t a, uint64_t b);
-
 // Seeds of one step, so a resumed run replays exactly what the uninterrupted one would have
 // done: a pure function of (seed, step, rank).
 uint64_t step_seed(uint64_t seed, int64_t step, int rank);

@@ -61,7 +61,7 @@ std::vector<std::vector<int64_t>> epoch_plan(const std::vector<int64_t>& lengths
     // Chunks of kChunk global batches are pooled, sorted by length (stable), re-cut, and the
     // chunk's batches shuffled: similar lengths share a batch, so dynamic padding pays off.
     constexpr int64_t kChunk = 16;
-    uint64_t rng = mix_seeds(seed ^ 0x5eed, static_cast<uint64_t>(epoch));
+    uint64_t rng = data::mix_seeds(seed ^ 0x5eed, static_cast<uint64_t>(epoch));
     for (int64_t c0 = 0; c0 < nb; c0 += kChunk) {
       int64_t c1 = std::min(nb, c0 + kChunk);
       std::vector<int64_t> pool;

@@ -65,25 +65,23 @@ TEST(Cli, CommandLineWinsOverConfigFile) {
   std::filesystem::remove(ini);
 }
 
-TEST(Cli, BadInputNamesTheOption) {
+// The message parse_options throws for args, or "" when it does not throw.
+std::string parse_error(const Args& args) {
   po::options_description d;
   int epochs = 0;
   d.add_options()("epochs", po::value(&epochs), "epochs");
   po::variables_map vm;
   try {
-    parse_options("train", {"--epochs", "many"}, d, vm);
-    FAIL() << "expected an error";
+    parse_options("train", args, d, vm);
   } catch (const divrec::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("epochs"), std::string::npos) << e.what();
+    return e.what();
   }
-  po::variables_map vm2;
-  try {
-    parse_options("train", {"--bogus", "3"}, d, vm2);
-    FAIL() << "expected an error";
-  } catch (const divrec::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("bogus"), std::string::npos) << e.what();
-  }
+  return "";
+}
+
+TEST(Cli, BadInputNamesTheOption) {
+  EXPECT_NE(parse_error({"--epochs", "many"}).find("epochs"), std::string::npos);
+  EXPECT_NE(parse_error({"--bogus", "3"}).find("bogus"), std::string::npos);
   auto missing = (std::filesystem::temp_directory_path() / "divrec_no_such.ini").string();
-  po::variables_map vm3;
-  EXPECT_THROW(parse_options("train", {"--config", missing}, d, vm3), divrec::Error);
+  EXPECT_NE(parse_error({"--config", missing}), "");
 }
