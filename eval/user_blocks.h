@@ -1,8 +1,8 @@
 // Which users a rank evaluates: blocks of `block` consecutive dense user ids, block g on rank
-// g % world. The evaluator scores one block's users per model call, so every batch holds the same
-// users in the same order whatever the number of ranks, and BLAS rounds every score identically:
-// the report and the lists are bit-identical on 1, 2 or 3 ranks (with id % world ownership the
-// batches, and so the last bits of the scores, would depend on the world size).
+// g % world. Every batch of the evaluator then holds the same users in the same order whatever
+// the number of ranks, so the per-batch work split (re-ranking thread slots) and the dumped lists
+// are the same on 1, 2 or 3 ranks. (Scores themselves no longer depend on the batch:
+// model::score_history scores one user per call.)
 #pragma once
 
 #include <cstdint>
