@@ -4,28 +4,19 @@
 #include <torch/torch.h>
 
 #include "core/check.h"
-#include "trainer/checkpoint.h"
+#include "trainer/model/checkpoint_files.h"
+#include "trainer/model/checkpoint_reader.h"
 #include "trainer/model/config_io.h"
 
 namespace divrec::eval {
 
 std::string read_checkpoint_config(const std::string& path) {
-  std::string payload = trainer::read_checkpoint_payload(path);
-  torch::serialize::InputArchive ar;
-  torch::Tensor ini;
-  try {
-    ar.load_from(payload.data(), payload.size(), torch::Device(torch::kCPU));
-    ar.read("state/config_ini", ini, /*is_buffer=*/true);
-  } catch (const std::exception& e) {
-    DIVREC_FAIL("checkpoint '", path, "' has no readable state/config_ini: ", e.what());
-  }
-  ini = ini.contiguous();
-  return std::string(static_cast<const char*>(ini.data_ptr()), static_cast<size_t>(ini.numel()));
+  return model::CheckpointArchive(path).config_ini();
 }
 
 LoadedModel load_model_for_eval(const std::string& checkpoint, const data::ItemTable& items) {
   LoadedModel out;
-  out.path = trainer::resolve_checkpoint_arg(checkpoint);
+  out.path = model::resolve_checkpoint_arg(checkpoint);
   out.config_ini = read_checkpoint_config(out.path);
 
   // Catalog sizes from the data; a checkpoint that records other sizes was trained on another
@@ -55,11 +46,7 @@ LoadedModel load_model_for_eval(const std::string& checkpoint, const data::ItemT
   }
 
   out.model = model::SeqModel(mc, model::ItemFeatures::from_table(items));
-  trainer::TrainState ignored;
-  trainer::LoadOptions lo;
-  lo.strict = true;
-  lo.restore_rng = false;
-  trainer::load_checkpoint(out.path, *out.model, nullptr, ignored, lo);
+  model::load_model_tensors(out.path, *out.model);
   out.model->eval();
   return out;
 }

@@ -20,7 +20,7 @@ struct LoadedModel {
 // The config text stored in a checkpoint file (checksum verified first).
 std::string read_checkpoint_config(const std::string& path);
 
-// checkpoint: a file, or a run directory (its best.pt, see trainer::resolve_checkpoint_arg).
+// checkpoint: a file, or a run directory (its best.pt, see model::resolve_checkpoint_arg).
 // Throws naming the checkpoint when its catalog sizes differ from the dataset's or a tensor is
 // missing / mis-shaped. The model is returned in eval mode (no dropout).
 LoadedModel load_model_for_eval(const std::string& checkpoint, const data::ItemTable& items);

@@ -5,6 +5,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,9 @@
 #include "core/comm/typed.h"
 #include "core/fs.h"
 #include "core/log.h"
+#include "trainer/item_table_checkpoint.h"
+#include "trainer/model/checkpoint_reader.h"
+#include "trainer/model/item_table_file.h"
 
 namespace fs = std::filesystem;
 
@@ -21,7 +25,7 @@ namespace divrec::trainer {
 
 namespace {
 
-constexpr int64_t kFormatVersion = 1;
+constexpr int64_t kFormatVersion = model::kCheckpointFormatVersion;
 
 std::string tensor_bytes(const torch::Tensor& t) {
   auto c = t.contiguous().to(torch::kCPU);
@@ -32,8 +36,6 @@ torch::Tensor bytes_tensor(const std::string& s) {
   if (!s.empty()) std::memcpy(t.data_ptr(), s.data(), s.size());
   return t;
 }
-
-std::string shape_str(torch::IntArrayRef s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
 
 // Model tensors by name: parameters, then buffers (names are unique across the two).
 std::vector<std::pair<std::string, torch::Tensor>> model_tensors(const torch::nn::Module& m) {
@@ -93,7 +95,8 @@ void set_torch_rng_state(const std::string& bytes) {
 
 std::string serialize_checkpoint(const torch::nn::Module& model,
                                  const torch::optim::Optimizer* optimizer, const TrainState& state,
-                                 const std::vector<std::string>& rng_states) {
+                                 const std::vector<std::string>& rng_states,
+                                 const std::string& item_table_layout) {
   torch::serialize::OutputArchive ar;
   nlohmann::json meta;
   meta["format"] = kFormatVersion;
@@ -122,6 +125,7 @@ std::string serialize_checkpoint(const torch::nn::Module& model,
     ar.write("model/" + name, t.detach(), /*is_buffer=*/true);
   }
   meta["model"] = names;
+  if (!item_table_layout.empty()) meta["item_table"] = item_table_layout;
 
   meta["has_optimizer"] = optimizer != nullptr;
   if (optimizer != nullptr) {
@@ -202,17 +206,11 @@ TrainState read_state(torch::serialize::InputArchive& ar, const nlohmann::json& 
 LoadReport load_checkpoint(const std::string& path, torch::nn::Module& model,
                            torch::optim::Optimizer* optimizer, TrainState& state,
                            const LoadOptions& options) {
-  std::string payload = read_checkpoint_payload(path);
-  torch::serialize::InputArchive ar;
-  nlohmann::json meta;
+  model::CheckpointArchive ckpt(path);
+  auto& ar = ckpt.archive();
+  const auto& meta = ckpt.meta();
   TrainState loaded_state;
   try {
-    ar.load_from(payload.data(), payload.size(), torch::Device(torch::kCPU));
-    c10::IValue v;
-    ar.read("meta", v);
-    meta = nlohmann::json::parse(v.toStringRef());
-    DIVREC_CHECK(meta.value("format", int64_t{0}) == kFormatVersion, "format ",
-                 meta.value("format", int64_t{0}), ", this build reads ", kFormatVersion);
     loaded_state = read_state(ar, meta);
   } catch (const std::exception& e) {
     DIVREC_FAIL("checkpoint '", path, "' passed its checksum but cannot be decoded: ", e.what());
@@ -220,35 +218,16 @@ LoadReport load_checkpoint(const std::string& path, torch::nn::Module& model,
 
   // Everything is checked before anything is changed, so a strict failure leaves the model,
   // the optimizer and the state untouched.
+  auto match = ckpt.match(model);
   LoadReport rep;
-  std::set<std::string> saved;
-  for (const auto& n : meta.at("model")) saved.insert(n.get<std::string>());
-  std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;  // (model tensor, saved)
-  std::set<std::string> in_model;
-  for (const auto& [name, t] : model_tensors(model)) {
-    in_model.insert(name);
-    if (!saved.count(name)) {
-      rep.missing.push_back(name);
-      continue;
-    }
-    torch::Tensor src;
-    ar.read("model/" + name, src, /*is_buffer=*/true);
-    if (src.sizes() != t.sizes()) {
-      rep.shape_mismatch.push_back(fmt::format("{}: checkpoint {} vs model {}", name,
-                                               shape_str(src.sizes()), shape_str(t.sizes())));
-      continue;
-    }
-    copies.emplace_back(t, src);
-    rep.loaded.push_back(name);
-  }
-  for (const auto& n : saved) {
-    if (!in_model.count(n)) rep.unexpected.push_back(n);
-  }
-  bool clean = rep.missing.empty() && rep.unexpected.empty() && rep.shape_mismatch.empty();
-  std::string problems =
-      fmt::format("missing in checkpoint: [{}]; not in model: [{}]; shape differs: [{}]",
-                  fmt::join(rep.missing, ", "), fmt::join(rep.unexpected, ", "),
-                  fmt::join(rep.shape_mismatch, "; "));
+  rep.loaded = match.loaded;
+  rep.missing = match.missing;
+  rep.unexpected = match.unexpected;
+  rep.shape_mismatch = match.shape_mismatch;
+  rep.item_table_layout = match.item_table_layout;
+  rep.dense_item_table = match.dense_item_table;
+  const bool clean = match.clean();
+  const std::string problems = match.problems();
   DIVREC_CHECK_HINT(clean || !options.strict,
                     "the model configuration must match the checkpoint's (or load non-strictly)",
                     "checkpoint '", path, "' does not match the model: ", problems);
@@ -268,10 +247,7 @@ LoadReport load_checkpoint(const std::string& path, torch::nn::Module& model,
     core::log0("checkpoint '{}': loaded {} tensors, skipped: {}", path, rep.loaded.size(),
                problems);
   }
-  {
-    torch::NoGradGuard no_grad;
-    for (auto& [dst, src] : copies) dst.copy_(src);
-  }
+  match.copy_into_model();
   if (want_opt && why_not.empty()) {
     torch::serialize::InputArchive opt;
     ar.read("optimizer", opt);
@@ -309,7 +285,8 @@ std::string CheckpointManager::best_path() const { return (fs::path(dir_) / "bes
 
 std::string CheckpointManager::save(core::Communicator& comm, const torch::nn::Module& model,
                                     const torch::optim::Optimizer* optimizer,
-                                    const TrainState& state, bool is_best) const {
+                                    const TrainState& state, bool is_best,
+                                    ShardedItemTable* table) const {
   // Every rank's generator state, gathered to all (rank 0 is the one that needs them).
   std::string mine = torch_rng_state();
   int64_t n = static_cast<int64_t>(mine.size());
@@ -327,16 +304,27 @@ std::string CheckpointManager::save(core::Communicator& comm, const torch::nn::M
 
   std::string path = path_for_step(state.step);
   std::string error;
-  if (comm.rank() == 0) {
+  std::string layout_json;
+  // 1. The item table's shard files (every holder), before the checkpoint that names them.
+  if (table != nullptr) {
+    layout_json = save_item_table_shards(comm, *table, path, is_best ? best_path() : "",
+                                         state.step, &error);
+  }
+  if (comm.rank() == 0 && error.empty()) {
     try {
       core::make_dirs(dir_);
-      std::string bytes = serialize_checkpoint(model, optimizer, state, rng);
+      std::string bytes = serialize_checkpoint(model, optimizer, state, rng, layout_json);
       write_checkpoint_file(path, bytes);
-      if (is_best) write_checkpoint_file(best_path(), bytes);
+      if (is_best) {
+        write_checkpoint_file(best_path(), bytes);
+        remove_item_table_files(best_path(), layout_json);  // the previous best's shards
+      }
       if (keep_last_ > 0) {  // only now that the new one is committed
         auto list = list_checkpoints(dir_);
         for (size_t i = 0; i + keep_last_ < list.size(); ++i) {
-          if (list[i] != path) fs::remove(list[i]);
+          if (list[i] == path) continue;
+          fs::remove(list[i]);
+          remove_item_table_files(list[i], "");
         }
       }
     } catch (const std::exception& e) {

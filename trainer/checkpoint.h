@@ -13,9 +13,20 @@
 #include <vector>
 
 #include "core/comm/communicator.h"
-#include "trainer/checkpoint_files.h"
+#include "trainer/model/checkpoint_files.h"
+#include "trainer/sharded_item_table.h"
 
 namespace divrec::trainer {
+
+// The file format and file choice live below the trainer (evaluation and serving read
+// checkpoints without the training library); the trainer uses them under these names.
+using model::find_resume_checkpoint;
+using model::frame_checkpoint;
+using model::list_checkpoints;
+using model::read_checkpoint_payload;
+using model::resolve_checkpoint_arg;
+using model::verify_checkpoint_file;
+using model::write_checkpoint_file;
 
 struct TrainState {
   int64_t step = 0;   // optimizer updates done (also the LR schedule position)
@@ -32,9 +43,12 @@ struct TrainState {
 
 // The complete file (framed) for this model, optimizer (may be null) and state. rng_states:
 // per-rank torch CPU generator states (index = rank); may be empty.
+// item_table_layout: ItemTableLayout::to_json() of the sparse item table whose shard files
+// are written beside the checkpoint ("" = none; the model then holds every tensor).
 std::string serialize_checkpoint(const torch::nn::Module& model,
                                  const torch::optim::Optimizer* optimizer, const TrainState& state,
-                                 const std::vector<std::string>& rng_states = {});
+                                 const std::vector<std::string>& rng_states = {},
+                                 const std::string& item_table_layout = "");
 
 struct LoadOptions {
   bool strict = true;          // every model tensor present with the same shape, nothing extra
@@ -50,6 +64,12 @@ struct LoadReport {
   std::vector<std::string> shape_mismatch;  // "name: checkpoint [a, b] vs model [c, d]"
   bool optimizer_loaded = false;
   bool rng_restored = false;
+  // The checkpoint's sparse item table (layout JSON), when it has one; a model that owns an
+  // item-id table gets it assembled from the shard files as "item_encoder.item_id.weight".
+  std::string item_table_layout;
+  // A dense checkpoint's item-id table when the model keeps it outside (sparse training
+  // initialised from a dense run): the caller loads it into its item table.
+  torch::Tensor dense_item_table;
 };
 // Verifies the checksum first. Strict: any missing / unexpected / mis-shaped tensor throws
 // listing all of them; non-strict loads what matches and logs what was skipped (fine-tuning
@@ -71,9 +91,11 @@ class CheckpointManager {
   // ckpt-<state.step>.pt (and best.pt when is_best), then deletes all but the newest
   // keep_last. A write failure throws the same error on every rank. Returns the path. Must
   // not overlap a GradSync step on the same communicator.
+  // table: the sparse item table, whose holders write its shard files first (replicated: rank
+  // 0 writes one; row-wise: every rank its own), so a committed ckpt-*.pt always has them.
   std::string save(core::Communicator& comm, const torch::nn::Module& model,
                    const torch::optim::Optimizer* optimizer, const TrainState& state,
-                   bool is_best = false) const;
+                   bool is_best = false, ShardedItemTable* table = nullptr) const;
 
  private:
   std::string dir_;

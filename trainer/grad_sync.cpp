@@ -336,8 +336,15 @@ void broadcast_module(const torch::nn::Module& module, core::Communicator& comm,
 }
 
 double clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm) {
+  double unused = 1.0;
+  return clip_grad_norm(params, max_norm, 0.0, &unused);
+}
+
+double clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm, double extra_sq,
+                      double* scale_out) {
   torch::NoGradGuard no_grad;
-  double sq = 0;
+  double sq = extra_sq;
+  *scale_out = 1.0;
   for (const auto& p : params) {
     const auto& g = p.grad();
     if (!g.defined()) continue;
@@ -346,6 +353,7 @@ double clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm)
   double norm = std::sqrt(sq);
   if (max_norm > 0 && std::isfinite(norm) && norm > max_norm) {
     double scale = max_norm / (norm + 1e-6);
+    *scale_out = scale;
     for (const auto& p : params) {
       if (p.grad().defined()) torch::Tensor(p.grad()).mul_(scale);
     }

@@ -110,5 +110,10 @@ void broadcast_module(const torch::nn::Module& module, core::Communicator& comm,
 // the result is the same on every rank. Returns the pre-clip norm; a non-finite norm is
 // returned without scaling so the caller can skip the step.
 double clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm);
+// As above with gradients held elsewhere (the sparse item table): extra_sq is their squared
+// norm, added to the global norm; *scale receives the factor applied to the dense grads (1 when
+// not clipped), for the caller to apply to those gradients too.
+double clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm, double extra_sq,
+                      double* scale);
 
 }  // namespace divrec::trainer

@@ -28,6 +28,11 @@ void StepWindow::add(double seconds, int64_t sequences, double loss, double grad
   ++steps_;
 }
 
+void StepWindow::add_sparse(int64_t unique_rows, int64_t bytes_sent) {
+  unique_rows_ += static_cast<double>(unique_rows);
+  sparse_bytes_ += static_cast<double>(bytes_sent);
+}
+
 void StepWindow::flush(core::Communicator& comm, core::Watchdog* watchdog, const GradSyncStats& now,
                        int64_t epoch, int64_t step, int64_t total_steps, double lr,
                        MetricsLog* log) {
@@ -57,10 +62,14 @@ void StepWindow::flush(core::Communicator& comm, core::Watchdog* watchdog, const
                 {"seq_per_s", sps},
                 {"rank_ms_per_step", all_ms},
                 {"comm_ms_per_step", comm_ms},
-                {"wait_ms_per_step", wait_ms}});
+                {"wait_ms_per_step", wait_ms},
+                {"unique_rows_per_step", unique_rows_ / n},
+                {"sparse_bytes_per_step", sparse_bytes_ / n},
+                {"dense_bytes_per_step",
+                 static_cast<double>(now.bytes_reduced - stats0_.bytes_reduced) / n}});
   }
   stats0_ = now;
-  seconds_ = sequences_ = loss_ = grad_norm_ = 0;
+  seconds_ = sequences_ = loss_ = grad_norm_ = unique_rows_ = sparse_bytes_ = 0;
   steps_ = 0;
 }
 

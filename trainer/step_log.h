@@ -27,6 +27,9 @@ class StepWindow {
  public:
   explicit StepWindow(const GradSyncStats& start) : stats0_(start) {}
   void add(double seconds, int64_t sequences, double loss, double grad_norm);
+  // Sparse item table traffic of the step just added: unique rows this rank touched and the
+  // payload bytes it sent in row exchanges.
+  void add_sparse(int64_t unique_rows, int64_t bytes_sent);
   // Collective (every rank calls it): gathers the ranks' step times, prints the line on rank 0,
   // appends to log (rank 0 passes it, others nullptr), then starts a new window.
   void flush(core::Communicator& comm, core::Watchdog* watchdog, const GradSyncStats& now,
@@ -35,6 +38,7 @@ class StepWindow {
  private:
   GradSyncStats stats0_;
   double seconds_ = 0, sequences_ = 0, loss_ = 0, grad_norm_ = 0;
+  double unique_rows_ = 0, sparse_bytes_ = 0;
   int64_t steps_ = 0;
 };
 

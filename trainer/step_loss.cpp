@@ -1,6 +1,12 @@
-// One step's forward pass and loss (see step_loss.h).
+// One step's forward pass and loss (see step_loss.h). The sparse path: negatives are drawn
+// first, then the unique items of inputs, targets and negatives are encoded once ([U, D]) and
+// every id is remapped onto them, so no [I, D] tensor exists and the id table's gradient is
+// the [U, D] gradient of the looked-up rows.
 #include "trainer/step_loss.h"
 
+#include <cmath>
+
+#include "core/check.h"
 #include "data_shards/sampler.h"
 #include "trainer/batch.h"
 #include "trainer/losses.h"
@@ -13,14 +19,20 @@ uint64_t step_seed(uint64_t seed, int64_t step, int rank) {
 }
 
 StepLoss::StepLoss(const TrainConfig& cfg, const model::ModelConfig& mc,
-                   const data::UserSequences& seqs, const data::ItemTable& items)
+                   const data::UserSequences& seqs, const data::ItemTable& items,
+                   ShardedItemTable* table)
     : cfg_(cfg),
       mc_(mc),
       seqs_(seqs),
       items_(items),
+      table_(table),
       negatives_(items.popularity, cfg.seed, cfg.loss == "bce" ? 0.0 : cfg.neg_power) {
   item_category_ = torch::tensor(std::vector<int64_t>(items.category.begin(), items.category.end()))
                        .clamp_min(0);
+  // In-batch negatives are other rows' targets: drawn from the train unigram distribution
+  // (add-one smoothed so that log p is finite).
+  auto pop = torch::tensor(items.popularity, torch::kFloat64) + 1.0;
+  log_p_target_ = torch::log(pop / pop.sum()).to(torch::kFloat32);
 }
 
 void StepLoss::seed_step(int64_t step, int rank) {
@@ -29,60 +41,132 @@ void StepLoss::seed_step(int64_t step, int rank) {
   mask_seed_ = step_seed(cfg_.seed + 2, step, rank);
 }
 
-torch::Tensor StepLoss::next_item(model::SeqModel& model, const std::vector<int64_t>& users,
-                                  const torch::Tensor& item_table, torch::Tensor* targets,
-                                  torch::Tensor* last_hidden) {
-  auto batch = make_next_item_batch(seqs_, users, mc_.max_len);
-  if (cfg_.calibration_weight > 0) {
-    // The calibration term needs each user's last position: keep the padded layout.
-    auto h = model->encode(batch.inputs, true, item_table);
-    auto mask = batch.targets.ge(0).flatten();
-    *targets = batch.targets.flatten().index({mask});
-    *last_hidden = h.select(1, h.size(1) - 1);
-    return h.reshape({-1, mc_.dim}).index({mask});
+StepTargets StepLoss::make_targets(model::SeqModel& model,
+                                   const std::vector<int64_t>& users) const {
+  StepTargets st;
+  if (cfg_.objective == "next-item") {
+    auto batch = make_next_item_batch(seqs_, users, mc_.max_len);
+    st.inputs = batch.inputs;
+    // Targets exist exactly at the real input positions (row-major, as encode_packed packs).
+    st.targets = batch.targets.flatten().index({batch.inputs.flatten().ne(0)});
+    return st;
   }
-  // Packed: only real tokens (targets exist exactly at real input positions).
-  auto packed = model->encode_packed(batch.inputs, true, item_table);
-  *targets = batch.targets.flatten().index_select(0, packed.real_index);
-  return packed.hidden;
-}
-
-torch::Tensor StepLoss::masked_item(model::SeqModel& model, const std::vector<int64_t>& users,
-                                    const torch::Tensor& item_table, torch::Tensor* targets) {
   auto batch = make_history_batch(seqs_, users, mc_.max_len, data::Split::kTrain);
   auto masked = mask_sequences(batch.inputs, cfg_.mask_prob, model->mask_token(), mask_seed_);
-  auto h = model->encode(masked.inputs, false, item_table);
-  *targets = masked.targets;
-  return h.reshape({-1, mc_.dim}).index_select(0, masked.positions);
+  st.inputs = masked.inputs;
+  st.targets = masked.targets;
+  st.positions = masked.positions;
+  return st;
 }
 
-torch::Tensor StepLoss::operator()(model::SeqModel& model, const std::vector<int64_t>& users,
-                                   int64_t* n_targets) {
+torch::Tensor StepLoss::dense_step(model::SeqModel& model, const std::vector<int64_t>& users,
+                                   const StepTargets& st) {
   const bool causal = cfg_.objective == "next-item";
   auto item_table = model->item_vectors();
-  torch::Tensor targets, last_hidden;
-  auto hidden = causal ? next_item(model, users, item_table, &targets, &last_hidden)
-                       : masked_item(model, users, item_table, &targets);
-  *n_targets = targets.numel();
-  if (*n_targets == 0) return item_table.sum() * 0.0;
+  torch::Tensor hidden, last_hidden;
+  if (causal && cfg_.calibration_weight > 0) {
+    // The calibration term needs each user's last position: keep the padded layout.
+    auto h = model->encode(st.inputs, true, item_table);
+    hidden = h.reshape({-1, mc_.dim}).index({st.inputs.flatten().ne(0)});
+    last_hidden = h.select(1, h.size(1) - 1);
+  } else if (causal) {
+    hidden = model->encode_packed(st.inputs, true, item_table).hidden;
+  } else {
+    hidden = model->encode(st.inputs, false, item_table)
+                 .reshape({-1, mc_.dim})
+                 .index_select(0, st.positions);
+  }
+  const int64_t n = st.targets.numel();
+  if (n == 0) return item_table.sum() * 0.0;
   torch::Tensor loss;
   if (cfg_.loss == "bce") {
-    loss = bce_loss(hidden, targets, negatives_.uniform_excluding(targets), item_table);
+    loss = bce_loss(hidden, st.targets, negatives_.uniform_excluding(st.targets), item_table);
   } else if (cfg_.loss == "sampled-softmax") {
     auto shared = negatives_.popularity_shared(cfg_.num_negatives);
-    loss = sampled_softmax_loss(hidden, targets, shared.items, negatives_.log_q(targets),
+    loss = sampled_softmax_loss(hidden, st.targets, shared.items, negatives_.log_q(st.targets),
                                 shared.log_q, item_table);
   } else {
-    loss = full_ce_loss(hidden, targets, item_table);
+    loss = full_ce_loss(hidden, st.targets, item_table);
   }
   if (cfg_.calibration_weight > 0 && causal) {
     // Per-user term, weighted so that after the per-target mean it counts once per user.
     auto p = history_category_distribution(seqs_, users, items_, data::Split::kTrain);
     auto logits = torch::matmul(last_hidden, item_table.t());
     loss = loss + cfg_.calibration_weight * calibration_kl(logits, item_category_, p) *
-                      (static_cast<double>(*n_targets) / static_cast<double>(users.size()));
+                      (static_cast<double>(n) / static_cast<double>(users.size()));
   }
   return loss;
+}
+
+torch::Tensor StepLoss::sparse_step(model::SeqModel& model, const StepTargets& st) {
+  const bool causal = cfg_.objective == "next-item";
+  const int64_t n = st.targets.numel();
+  const int64_t num_items = mc_.num_items;
+  // Negatives first: they decide which items the step touches.
+  torch::Tensor negs, log_q_pos, log_q_neg;
+  if (n > 0 && cfg_.loss == "bce") {
+    negs = negatives_.uniform_excluding(st.targets);
+  } else if (n > 0) {
+    auto shared = negatives_.popularity_shared(cfg_.num_negatives);
+    const int64_t m = std::min<int64_t>(cfg_.in_batch_negatives, n);
+    if (m == 0) {
+      negs = shared.items;
+      log_q_neg = shared.log_q;
+      log_q_pos = negatives_.log_q(st.targets);
+    } else {
+      // Mixed negative sampling (Yang et al., WWW 2020): S popularity draws + M of this rank's
+      // targets. log-Q correction per source with its expected count (Yi et al., RecSys 2019):
+      // log(S q_i) for the popularity draws, log(M p_i) for in-batch ones, and the mixture
+      // log(S q + M p) for the positive.
+      const auto pick = torch::randperm(n, negatives_.generator(), torch::kInt64).narrow(0, 0, m);
+      const auto in_batch = st.targets.index_select(0, pick);
+      const double ls = std::log(static_cast<double>(cfg_.num_negatives));
+      const double lm = std::log(static_cast<double>(m));
+      negs = torch::cat({shared.items, in_batch});
+      log_q_neg = torch::cat({shared.log_q + ls, log_p_target_.index_select(0, in_batch) + lm});
+      log_q_pos = torch::logaddexp(negatives_.log_q(st.targets) + ls,
+                                   log_p_target_.index_select(0, st.targets) + lm);
+    }
+  }
+  const auto flat_inputs = st.inputs.flatten();
+  const auto real = flat_inputs.ge(1) & flat_inputs.le(num_items);
+  std::vector<torch::Tensor> parts = {flat_inputs.index({real}) - 1, st.targets};
+  if (negs.defined()) parts.push_back(negs.flatten());
+  const auto ids = std::get<0>(torch::_unique(torch::cat(parts), /*sorted=*/true));
+  last_unique_ = ids.numel();
+
+  auto& encoder = model->item_encoder();
+  torch::Tensor id_rows;
+  if (encoder->has_id_feature()) {
+    DIVREC_CHECK(table_ != nullptr, "sparse step: the model uses item ids but has no item table");
+    id_rows = table_->lookup(ids);  // collective when row-wise: every rank, every step
+  }
+  if (n == 0) {
+    // Zero loss that still reaches every dense parameter (their buckets stay aligned).
+    auto zero = torch::zeros({}, torch::kFloat32);
+    for (const auto& p : model->parameters()) zero = zero + p.sum() * 0.0;
+    return id_rows.defined() ? zero + id_rows.sum() * 0.0 : zero;
+  }
+  const auto vecs = encoder->forward_items(ids, id_rows);  // [U, D]
+  auto local = [&](const torch::Tensor& items) { return torch::searchsorted(ids, items); };
+  torch::Tensor hidden;
+  if (causal) {
+    hidden = model->encode_packed(st.inputs, true, vecs, ids).hidden;
+  } else {
+    hidden = model->encode(st.inputs, false, vecs, ids)
+                 .reshape({-1, mc_.dim})
+                 .index_select(0, st.positions);
+  }
+  const auto pos = local(st.targets);
+  if (cfg_.loss == "bce") return bce_loss(hidden, pos, local(negs), vecs);
+  return sampled_softmax_loss(hidden, pos, local(negs), log_q_pos, log_q_neg, vecs);
+}
+
+torch::Tensor StepLoss::operator()(model::SeqModel& model, const std::vector<int64_t>& users,
+                                   int64_t* n_targets) {
+  const auto st = make_targets(model, users);
+  *n_targets = st.targets.numel();
+  return cfg_.sparse_item_table ? sparse_step(model, st) : dense_step(model, users, st);
 }
 
 }  // namespace divrec::trainer

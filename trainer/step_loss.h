@@ -1,6 +1,7 @@
 // StepLoss: one training step's forward pass and loss on this rank's slice of a global batch,
 // for every objective/loss pair (next-item with bce / sampled-softmax / full-ce and the optional
-// calibration term; masked-item cloze). The loop in trainer.cpp owns the rest of the step.
+// calibration term; masked-item cloze). Two paths: the dense one encodes the whole catalog
+// (full-ce, calibration); the sparse one encodes only the items the step touches.
 #pragma once
 
 #include <torch/torch.h>
@@ -11,6 +12,7 @@
 #include "data_shards/dataset.h"
 #include "trainer/model/seq_model.h"
 #include "trainer/negatives.h"
+#include "trainer/sharded_item_table.h"
 #include "trainer/train_config.h"
 
 namespace divrec::trainer {
@@ -19,34 +21,48 @@ namespace divrec::trainer {
 // done: a pure function of (seed, step, rank).
 uint64_t step_seed(uint64_t seed, int64_t step, int rank);
 
+// The step's inputs before any item is encoded: [B, L] input ids and the item id of every
+// prediction target, with where in the packed / padded hidden states they sit.
+struct StepTargets {
+  torch::Tensor inputs;     // [B, L] int64 input ids (masked-item: with [MASK] tokens)
+  torch::Tensor targets;    // [N] int64 item ids
+  torch::Tensor positions;  // masked-item: [N] flat indices into B*L; next-item: undefined
+};
+
 class StepLoss {
  public:
-  // References must outlive the object.
+  // References must outlive the object. table: the sparse item table (touched-items path), or
+  // null for the dense path (the model then owns its item-id table).
   StepLoss(const TrainConfig& cfg, const model::ModelConfig& mc, const data::UserSequences& seqs,
-           const data::ItemTable& items);
+           const data::ItemTable& items, ShardedItemTable* table);
 
   // Seeds dropout, negatives and masks for (step, rank); call before operator().
   void seed_step(int64_t step, int rank);
   // Local mean loss over this rank's targets; *n_targets = their number (the loop forms the
-  // exact global mean from the all-reduced count). With no target the loss is 0 * sum(items), so
-  // every parameter still gets a (zero) gradient and the gradient buckets stay aligned.
+  // exact global mean from the all-reduced count). With no target the loss is 0 * (item
+  // vectors), so the parameters still get (zero) gradients and the buckets stay aligned. On the
+  // sparse path this calls table->lookup (collective when row-wise) exactly once.
   torch::Tensor operator()(model::SeqModel& model, const std::vector<int64_t>& users,
                            int64_t* n_targets);
+  // Unique items the last sparse step encoded (0 on the dense path).
+  int64_t last_unique_items() const { return last_unique_; }
 
  private:
-  torch::Tensor next_item(model::SeqModel& model, const std::vector<int64_t>& users,
-                          const torch::Tensor& item_table, torch::Tensor* targets,
-                          torch::Tensor* last_hidden);
-  torch::Tensor masked_item(model::SeqModel& model, const std::vector<int64_t>& users,
-                            const torch::Tensor& item_table, torch::Tensor* targets);
+  StepTargets make_targets(model::SeqModel& model, const std::vector<int64_t>& users) const;
+  torch::Tensor dense_step(model::SeqModel& model, const std::vector<int64_t>& users,
+                           const StepTargets& st);
+  torch::Tensor sparse_step(model::SeqModel& model, const StepTargets& st);
 
   const TrainConfig& cfg_;
   const model::ModelConfig& mc_;
   const data::UserSequences& seqs_;
   const data::ItemTable& items_;
+  ShardedItemTable* table_;
   NegativeSampler negatives_;
+  torch::Tensor log_p_target_;   // [I] float32 log of the train unigram distribution (in-batch)
   torch::Tensor item_category_;  // [I] int64, uncategorised items counted in category 0
   uint64_t mask_seed_ = 0;
+  int64_t last_unique_ = 0;
 };
 
 }  // namespace divrec::trainer

@@ -26,6 +26,15 @@ struct TrainConfig {
   double clip_norm = 5.0;               // 0 = off
   double mask_prob = 0.2;               // masked-item
   int64_t num_negatives = 256;          // sampled-softmax shared negatives per step
+  int64_t in_batch_negatives = 0;       // sampled-softmax: + this many of the rank's targets
+  // The item-id table: "sparse" = only the items a step touches are encoded, exchanged and
+  // updated (ShardedItemTable); "dense" = the whole catalog every step (full-ce, calibration);
+  // "auto" = sparse for bce / sampled-softmax without calibration. resolve_item_table sets
+  // sparse_item_table.
+  std::string item_table = "auto";
+  std::string embedding_sharding = "replicated";  // sparse table: replicated | row
+  std::string sparse_optimizer = "lazy-adam";     // sparse table: lazy-adam | rowwise-adagrad
+  bool sparse_item_table = false;                 // resolved, see item_table
   double neg_power = 0.75;              // sampled-softmax: q ~ popularity^power
   double calibration_weight = 0.0;      // Steck-style calibration KL term
   uint64_t seed = 42;
@@ -44,5 +53,14 @@ struct TrainConfig {
   int threads = 0;                      // per rank (0 = from environment / cores per rank)
   double collective_timeout = 600;      // seconds before a stuck collective aborts the job
 };
+
+// Full CE materialises [targets, I] logits: refused above this catalog size.
+inline constexpr int64_t kMaxFullCeItems = 200000;
+
+// Resolves cfg.item_table for a catalog of num_items (sets sparse_item_table) and rejects
+// combinations that cannot work, naming the options and what to use instead: full-ce above
+// kMaxFullCeItems, full-ce or calibration with a sparse table, row sharding with a dense one,
+// unknown names.
+void resolve_item_table(TrainConfig& cfg, int64_t num_items);
 
 }  // namespace divrec::trainer

@@ -19,6 +19,7 @@
 #include "trainer/batch.h"
 #include "trainer/checkpoint.h"
 #include "trainer/grad_sync.h"
+#include "trainer/item_table_checkpoint.h"
 #include "trainer/model/config_io.h"
 #include "trainer/model/seq_model.h"
 #include "trainer/optim.h"
@@ -35,6 +36,29 @@ double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+// The sparse item table of a run, or null (dense table, or no item-id feature).
+std::unique_ptr<ShardedItemTable> make_item_table(const TrainConfig& cfg,
+                                                  const model::ModelConfig& mc,
+                                                  core::Communicator& comm) {
+  if (!mc.external_item_table) return nullptr;
+  ShardingPlan plan;
+  plan.kind = parse_sharding(cfg.embedding_sharding);
+  plan.num_rows = mc.num_items;
+  plan.rank = comm.rank();
+  plan.world = comm.world();
+  SparseOptimConfig so;
+  so.kind = cfg.sparse_optimizer;
+  auto table = std::make_unique<ShardedItemTable>(plan, mc.dim, so, comm);
+  // Row r's initial values depend on (seed, r) only: any sharding, any world size.
+  table->init_trunc_normal(mc.init_std, data::mix_seeds(cfg.seed, 0x17e3));
+  const double mb = static_cast<double>(plan.local_rows()) *
+                    (static_cast<double>(mc.dim) * 4.0 + table->optimizer().state_bytes_per_row()) /
+                    (1 << 20);
+  core::log0("item table: sparse, {} ({} of {} rows on rank 0, {:.0f} MiB with {} state)",
+             sharding_name(plan.kind), plan.rows_on(0), plan.num_rows, mb, so.kind);
+  return table;
+}
+
 }  // namespace
 
 std::atomic<bool>& preemption_flag() {
@@ -48,47 +72,10 @@ void install_preemption_handlers() {
   std::signal(SIGTERM, handler);
 }
 
-std::vector<std::vector<int64_t>> epoch_plan(const std::vector<int64_t>& lengths,
-                                             int64_t batch_per_rank, int rank, int world,
-                                             uint64_t seed, int64_t epoch, bool length_buckets) {
-  const int64_t n = static_cast<int64_t>(lengths.size());
-  const int64_t G = batch_per_rank * world;  // global batch
-  data::EpochSampler global(n, G, 0, 1, seed);
-  const int64_t nb = global.batches_per_epoch();
-  std::vector<std::vector<int64_t>> globals(nb);
-  for (int64_t b = 0; b < nb; ++b) globals[b] = global.batch(epoch, b);
-  if (length_buckets) {
-    // Chunks of kChunk global batches are pooled, sorted by length (stable), re-cut, and the
-    // chunk's batches shuffled: similar lengths share a batch, so dynamic padding pays off.
-    constexpr int64_t kChunk = 16;
-    uint64_t rng = data::mix_seeds(seed ^ 0x5eed, static_cast<uint64_t>(epoch));
-    for (int64_t c0 = 0; c0 < nb; c0 += kChunk) {
-      int64_t c1 = std::min(nb, c0 + kChunk);
-      std::vector<int64_t> pool;
-      for (int64_t b = c0; b < c1; ++b)
-        pool.insert(pool.end(), globals[b].begin(), globals[b].end());
-      std::stable_sort(pool.begin(), pool.end(),
-                       [&](int64_t a, int64_t b) { return lengths[a] < lengths[b]; });
-      for (int64_t b = c0; b < c1; ++b) {
-        auto first = pool.begin() + (b - c0) * G;
-        globals[b].assign(first, first + G);
-      }
-      for (int64_t b = c1 - 1; b > c0; --b) {  // Fisher-Yates over the chunk's batches
-        int64_t j = c0 + static_cast<int64_t>(data::splitmix64_next(&rng) % (b - c0 + 1));
-        std::swap(globals[b], globals[j]);
-      }
-    }
-  }
-  std::vector<std::vector<int64_t>> mine(nb);
-  for (int64_t b = 0; b < nb; ++b) {
-    mine[b].reserve(batch_per_rank);
-    for (int64_t i = rank; i < G; i += world) mine[b].push_back(globals[b][i]);
-  }
-  return mine;
-}
-
-TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::Communicator& comm) {
+TrainResult train(const TrainConfig& config, const std::string& config_ini,
+                  core::Communicator& comm) {
   auto t_start = Clock::now();
+  TrainConfig cfg = config;  // item-table choice resolved below, once the catalog is known
   const bool root = comm.rank() == 0;
   const bool causal = cfg.objective == "next-item";
   DIVREC_CHECK_HINT(causal || cfg.objective == "masked-item", "use next-item or masked-item",
@@ -125,9 +112,13 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
   mc.num_categories = items.num_categories;
   mc.num_attributes = items.num_attributes;
   mc.content_dim = items.content_dim;
+  resolve_item_table(cfg, mc.num_items);
+  mc.external_item_table = cfg.sparse_item_table && mc.has_item_id();
   mc.validate();
   torch::manual_seed(cfg.seed);
   model::SeqModel model(mc, model::ItemFeatures::from_table(items));
+  auto table = make_item_table(cfg, mc, comm);
+  if (table && !table->plan().row_wise()) model->item_encoder()->attach_id_table(table->weight());
   core::log0("model: {} ({} parameters)", mc.summary(), [&] {
     int64_t n = 0;
     for (auto& p : model->parameters()) n += p.numel();
@@ -160,7 +151,8 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
       LoadOptions lo;
       lo.rank = comm.rank();
       lo.world = comm.world();
-      load_checkpoint(path, *model, optimizer.get(), state, lo);
+      auto rep = load_checkpoint(path, *model, optimizer.get(), state, lo);
+      if (table) load_item_table(path, rep, *table, /*with_state=*/true);
       state.config_ini = config_ini;
       core::log0("resume: from {} (epoch {}, step {}, batch {} of the epoch)", path, state.epoch,
                  state.step, state.batch_in_epoch);
@@ -176,6 +168,7 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
     lo.load_optimizer = false;
     lo.restore_rng = false;
     auto report = load_checkpoint(path, *model, nullptr, ignored, lo);
+    if (table) load_item_table(path, report, *table, /*with_state=*/false);
     core::log0("init: {} tensors from {} ({} missing, {} unexpected, {} shape mismatches)",
                report.loaded.size(), path, report.missing.size(), report.unexpected.size(),
                report.shape_mismatch.size());
@@ -218,16 +211,25 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
     if (state.step == last_saved_step && !best) return;  // already on disk (e.g. epoch end)
     last_saved_step = state.step;
     core::WatchdogScope w(&watchdog, fmt::format("checkpoint at step {}", state.step));
-    auto path = checkpoints.save(comm, *model, optimizer.get(), state, best);
+    auto path = checkpoints.save(comm, *model, optimizer.get(), state, best, table.get());
     core::log0("checkpoint: {}{}", path, best ? " (+ best.pt)" : "");
   };
 
-  StepLoss step_loss(cfg, mc, seqs, items);
+  StepLoss step_loss(cfg, mc, seqs, items, table.get());
+  // Row-wise, ranking the whole catalog needs every row on every rank: gathered for the
+  // duration of a validation or test, then released.
+  auto ranking = [&](const std::vector<int64_t>& users, data::Split split) {
+    const bool gather = table && table->plan().row_wise();
+    if (gather) model->item_encoder()->attach_id_table(table->gather_full());
+    auto m = evaluate_ranking(model, seqs, users, split, rc, comm);
+    if (gather) model->item_encoder()->attach_id_table({});
+    return m;
+  };
 
   auto validate = [&](int64_t epoch) {
     auto t = Clock::now();
     core::WatchdogScope w(&watchdog, fmt::format("validation after epoch {}", epoch));
-    auto m = evaluate_ranking(model, seqs, valid_users, data::Split::kValid, rc, comm);
+    auto m = ranking(valid_users, data::Split::kValid);
     core::log0(
         "valid epoch {}: ndcg@10 {:.4f} hr@10 {:.4f} ndcg@20 {:.4f} hr@20 {:.4f} mrr {:.4f} "
         "({} users, {:.1f} s)",
@@ -282,17 +284,26 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
       optimizer->zero_grad();
       sync.begin_step();
       loss.backward();
+      double sparse_sq = 0;
       {
         core::WatchdogScope w(&watchdog, fmt::format("gradient all-reduce, step {}", state.step));
         sync.finish_step();
+        if (table) sparse_sq = table->reduce_gradients(1.0 / comm.world());
       }
-      double gnorm = clip_grad_norm(params, cfg.clip_norm);
-      set_lr(*optimizer, schedule.lr_at(state.step));
+      double clip_scale = 1.0;
+      double gnorm = clip_grad_norm(params, cfg.clip_norm, sparse_sq, &clip_scale);
+      const double lr = schedule.lr_at(state.step);
+      set_lr(*optimizer, lr);
       optimizer->step();
+      if (table) table->apply(lr, clip_scale, state.step + 1);
       ++state.step;
       progress.advance();
 
       window.add(since(t0), static_cast<int64_t>(users.size()), loss_local.item<double>(), gnorm);
+      if (table) {
+        window.add_sparse(table->last_rows(), table->exchange().stats().bytes_sent);
+        table->exchange().reset_stats();
+      }
       if (state.step % cfg.log_every == 0 || b + 1 == static_cast<int64_t>(plan.size())) {
         window.flush(comm, &watchdog, sync.stats(), epoch + 1, state.step, total_steps,
                      schedule.lr_at(state.step - 1), mlog.get());
@@ -344,6 +355,16 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
       digest +=
           (f * torch::arange(1, f.numel() + 1, torch::kFloat64).remainder(97)).sum().item<double>();
     }
+    if (table) {
+      // Row-wise shards differ by design: their digest is summed over ranks (by global row).
+      const auto& plan = table->plan();
+      auto w = table->weight().to(torch::kFloat64);
+      auto rows = torch::arange(plan.local_rows(), torch::kFloat64) * (plan.row_wise() ? plan.world : 1) +
+                  (plan.row_wise() ? plan.rank : 0);
+      double t = (w.sum(1) * (rows.remainder(89) + 1)).sum().item<double>();
+      if (plan.row_wise()) t = core::allreduce_scalar(comm, t, core::ReduceOp::kSum);
+      digest += t;
+    }
     result.param_digest = digest;
     core::WatchdogScope w(&watchdog, "final parameter check");
     double lo = core::allreduce_scalar(comm, digest, core::ReduceOp::kMin);
@@ -359,12 +380,13 @@ TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::C
       TrainState ignored;
       LoadOptions lo;
       lo.restore_rng = false;
-      load_checkpoint(best, *model, nullptr, ignored, lo);
+      auto rep = load_checkpoint(best, *model, nullptr, ignored, lo);
+      if (table) load_item_table(best, rep, *table, /*with_state=*/false);
     }
     std::vector<int64_t> test_users;
     for (int64_t u = comm.rank(); u < seqs.num_users(); u += comm.world()) test_users.push_back(u);
     core::WatchdogScope w(&watchdog, "final test evaluation");
-    result.test = evaluate_ranking(model, seqs, test_users, data::Split::kTest, rc, comm);
+    result.test = ranking(test_users, data::Split::kTest);
     core::log0(
         "test (best.pt): ndcg@10 {:.4f} hr@10 {:.4f} ndcg@20 {:.4f} hr@20 {:.4f} | "
         "99 sampled negatives: ndcg@10 {:.4f} hr@10 {:.4f}",

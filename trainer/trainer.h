@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/comm/communicator.h"
+#include "trainer/epoch_plan.h"
 #include "trainer/train_config.h"
 
 namespace divrec::trainer {
@@ -34,13 +35,5 @@ struct TrainResult {
 // Runs the whole training described by cfg; config_ini is the resolved config text stored in
 // checkpoints and saved as RUN_DIR/config.ini by rank 0.
 TrainResult train(const TrainConfig& cfg, const std::string& config_ini, core::Communicator& comm);
-
-// Global batches for one epoch: indices into the shared sequences, already split for `rank`
-// (round-robin inside each length-sorted global batch, so ranks get similar lengths). A pure
-// function of (lengths, batch per rank, world, seed, epoch): 1 rank with batch 2B gets the
-// union of what 2 ranks with batch B get, batch by batch.
-std::vector<std::vector<int64_t>> epoch_plan(const std::vector<int64_t>& lengths,
-                                             int64_t batch_per_rank, int rank, int world,
-                                             uint64_t seed, int64_t epoch, bool length_buckets);
 
 }  // namespace divrec::trainer

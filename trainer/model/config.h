@@ -37,6 +37,12 @@ struct ModelConfig {
   double layer_norm_eps = 1e-6;
   double init_std = 0.02;
 
+  // Runtime only (never in the INI text): the item-id table lives outside the module, in the
+  // trainer's sparse item table (touched-items training, row-wise sharding). The encoder then
+  // registers no item_id parameter and takes id rows from the caller or from a table attached
+  // with ItemEncoderImpl::attach_id_table.
+  bool external_item_table = false;
+
   int64_t ffn_size() const { return ffn_dim > 0 ? ffn_dim : 4 * dim; }
   bool has_item_id() const { return use_item_id; }
   bool has_category() const { return use_category && num_categories > 0; }

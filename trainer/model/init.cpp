@@ -5,12 +5,12 @@
 
 namespace divrec::model {
 
-void trunc_normal_(torch::Tensor& t, double std) {
+void trunc_normal_(torch::Tensor& t, double std, c10::optional<at::Generator> gen) {
   torch::NoGradGuard no_grad;
   // Phi(-2) and Phi(2) of the standard normal; sample uniformly between them and invert.
   const double lo = 0.5 * (1.0 + std::erf(-2.0 / std::sqrt(2.0)));
   const double hi = 0.5 * (1.0 + std::erf(2.0 / std::sqrt(2.0)));
-  t.uniform_(2.0 * lo - 1.0, 2.0 * hi - 1.0);
+  t.uniform_(2.0 * lo - 1.0, 2.0 * hi - 1.0, gen);
   t.erfinv_();
   t.mul_(std * std::sqrt(2.0));
   t.clamp_(-2.0 * std, 2.0 * std);

@@ -15,7 +15,9 @@ ItemEncoderImpl::ItemEncoderImpl(const ModelConfig& config, ItemFeatures feature
                features_.num_items, " items but the model config has num_items = ", num_items_);
   const double std = config.init_std;
   const int64_t d = config.dim;
-  if (config.has_item_id()) {
+  uses_item_id_ = config.has_item_id();
+  external_ids_ = uses_item_id_ && config.external_item_table;
+  if (uses_item_id_ && !external_ids_) {
     item_id_ = register_module("item_id", torch::nn::Embedding(num_items_, d));
     trunc_normal_(item_id_->weight, std);
   }
@@ -64,18 +66,37 @@ const ItemFeatures& ItemEncoderImpl::features() {
   return features_;
 }
 
+void ItemEncoderImpl::attach_id_table(const torch::Tensor& table) {
+  DIVREC_CHECK_HINT(external_ids_, "only a model built with an external item table takes one",
+                    "item encoder: attach_id_table on an encoder that owns its id table");
+  DIVREC_CHECK(!table.defined() || (table.dim() == 2 && table.size(0) == num_items_ &&
+                                    table.size(1) == dim_),
+               "item encoder: attached id table must be [", num_items_, ", ", dim_, "], got ",
+               table.sizes());
+  attached_ids_ = table;
+}
+
+torch::Tensor ItemEncoderImpl::id_table() const {
+  if (item_id_) return item_id_->weight;
+  DIVREC_CHECK_HINT(attached_ids_.defined(),
+                    "pass id rows, or attach the (gathered) table with attach_id_table",
+                    "item encoder: the item-id table is external and none is attached");
+  return attached_ids_;
+}
+
 torch::Tensor ItemEncoderImpl::forward_all() {
   const auto& f = features();
   torch::Tensor sum;
   auto add = [&](const torch::Tensor& t) { sum = sum.defined() ? sum + t : t; };
-  if (item_id_) add(item_id_->weight);
+  if (uses_item_id_) add(id_table());
   if (category_) add(category_->forward(f.category));
   if (attributes_) add(attributes_->forward(f.attr_ids, f.bag_offsets()));
   if (content_proj_) add(content_proj_->forward(f.content));
   return finish(sum);
 }
 
-torch::Tensor ItemEncoderImpl::forward_items(const torch::Tensor& item_ids) {
+torch::Tensor ItemEncoderImpl::forward_items(const torch::Tensor& item_ids,
+                                             const torch::Tensor& id_rows) {
   const auto& f = features();
   auto sizes = item_ids.sizes().vec();
   sizes.push_back(dim_);
@@ -83,7 +104,17 @@ torch::Tensor ItemEncoderImpl::forward_items(const torch::Tensor& item_ids) {
   if (flat.numel() == 0) return torch::zeros(sizes, mask_embedding_.options());  // no empty bags
   torch::Tensor sum;
   auto add = [&](const torch::Tensor& t) { sum = sum.defined() ? sum + t : t; };
-  if (item_id_) add(item_id_->forward(flat));
+  if (id_rows.defined()) {
+    DIVREC_CHECK(uses_item_id_ && id_rows.dim() == 2 && id_rows.size(0) == flat.numel() &&
+                     id_rows.size(1) == dim_,
+                 "item encoder: id rows must be [", flat.numel(), ", ", dim_,
+                 "] for a model with the item-id feature, got ", id_rows.sizes());
+    add(id_rows);
+  } else if (item_id_) {
+    add(item_id_->forward(flat));
+  } else if (uses_item_id_) {
+    add(id_table().index_select(0, flat));
+  }
   if (category_) add(category_->forward(f.category.index_select(0, flat)));
   if (attributes_) {
     // Sub-CSR of the requested items: new bag offsets and the positions of their attributes.
@@ -111,13 +142,21 @@ void ItemEncoderImpl::check_input_ids(const torch::Tensor& input_ids) const {
 }
 
 torch::Tensor ItemEncoderImpl::embed_inputs(const torch::Tensor& input_ids,
-                                            const torch::Tensor& item_table) {
+                                            const torch::Tensor& item_table,
+                                            const torch::Tensor& table_ids) {
   check_input_ids(input_ids);
-  DIVREC_CHECK(
-      item_table.dim() == 2 && item_table.size(0) == num_items_ && item_table.size(1) == dim_,
-      "item encoder: item table must be [", num_items_, ", ", dim_, "], got ", item_table.sizes());
+  const int64_t rows_expected = table_ids.defined() ? table_ids.numel() : num_items_;
+  DIVREC_CHECK(item_table.dim() == 2 && item_table.size(0) == rows_expected &&
+                   item_table.size(1) == dim_,
+               "item encoder: item table must be [", rows_expected, ", ", dim_, "], got ",
+               item_table.sizes());
   const auto flat = input_ids.reshape({-1});
-  auto rows = item_table.index_select(0, (flat - 1).clamp(0, num_items_ - 1));
+  auto index = (flat - 1).clamp(0, num_items_ - 1);
+  if (table_ids.defined()) {
+    DIVREC_CHECK(table_ids.numel() > 0, "item encoder: empty table_ids");
+    index = torch::searchsorted(table_ids, index).clamp_max(table_ids.numel() - 1);
+  }
+  auto rows = item_table.index_select(0, index);
   rows = torch::where(flat.eq(mask_token()).unsqueeze(1), mask_embedding_, rows);
   rows = rows.masked_fill(flat.eq(kPad).unsqueeze(1), 0.0);
   auto sizes = input_ids.sizes().vec();

@@ -35,13 +35,27 @@ class ItemEncoderImpl : public torch::nn::Module {
   // [I, D]: every item's vector in one pass (table lookups + one matmul for content).
   torch::Tensor forward_all();
   // Item ids in [0, I) of any shape S -> [S..., D], computing only the requested rows.
-  torch::Tensor forward_items(const torch::Tensor& item_ids);
+  // id_rows: optional [numel(S), D] float rows of the item-id table for item_ids (flattened),
+  // supplied by the sparse item table (a leaf whose .grad() is then the row-sparse gradient);
+  // undefined = the encoder's own table (registered or attached).
+  torch::Tensor forward_items(const torch::Tensor& item_ids, const torch::Tensor& id_rows = {});
   // Input ids of any shape S -> [S..., D]: items' vectors, mask_embedding for [MASK], zeros
   // for padding. Uses forward_all() when there are at least I tokens, else direct lookups.
   torch::Tensor forward(const torch::Tensor& input_ids);
   // As forward, but gathers item rows from a precomputed forward_all() table (the training
   // step computes it once and shares it between inputs and the tied output scoring).
-  torch::Tensor embed_inputs(const torch::Tensor& input_ids, const torch::Tensor& item_table);
+  // table_ids: optional [R] int64 SORTED unique item ids whose vectors item_table [R, D] holds
+  // (the touched-items step); every item of input_ids must be among them. Undefined: item_table
+  // is the whole catalog [I, D].
+  torch::Tensor embed_inputs(const torch::Tensor& input_ids, const torch::Tensor& item_table,
+                             const torch::Tensor& table_ids = {});
+
+  // External id table (ModelConfig::external_item_table): [I, D] float rows used when no id
+  // rows are passed (validation, evaluation); not a parameter, never checkpointed by the
+  // module. An undefined tensor detaches it. Throws when the encoder owns its table or the
+  // shape is not [I, D].
+  void attach_id_table(const torch::Tensor& table);
+  bool has_id_feature() const { return uses_item_id_; }
 
   // Side features on the module's current device (moved lazily after .to(device)).
   const ItemFeatures& features();
@@ -50,8 +64,13 @@ class ItemEncoderImpl : public torch::nn::Module {
   void check_input_ids(const torch::Tensor& input_ids) const;
   torch::Tensor finish(const torch::Tensor& sum);  // the item norm, when configured
 
+  torch::Tensor id_table() const;  // registered weight or attached table; throws when neither
+
   int64_t num_items_;
   int64_t dim_;
+  bool uses_item_id_ = false;
+  bool external_ids_ = false;
+  torch::Tensor attached_ids_;  // external id table, when attached
   ItemFeatures features_;  // not registered as buffers: data, not checkpointed state
   torch::nn::Embedding item_id_{nullptr};
   torch::nn::Embedding category_{nullptr};

@@ -33,7 +33,8 @@ void SeqModelImpl::check_input(const torch::Tensor& input_ids) const {
 }
 
 PackedHidden SeqModelImpl::encode_packed(const torch::Tensor& input_ids, bool causal,
-                                         const torch::Tensor& item_table) {
+                                         const torch::Tensor& item_table,
+                                         const torch::Tensor& table_ids) {
   check_input(input_ids);
   const int64_t l = input_ids.size(1);
   const auto is_pad = input_ids.eq(ItemEncoderImpl::kPad);
@@ -41,7 +42,7 @@ PackedHidden SeqModelImpl::encode_packed(const torch::Tensor& input_ids, bool ca
   const auto layout =
       TokenLayout::make(is_pad, causal, config_.heads, positions_->weight.scalar_type());
   const auto real_ids = input_ids.reshape({-1}).index_select(0, layout.real_index);
-  auto x = item_table.defined() ? item_encoder_->embed_inputs(real_ids, item_table)
+  auto x = item_table.defined() ? item_encoder_->embed_inputs(real_ids, item_table, table_ids)
                                 : item_encoder_->forward(real_ids);
   // Raw (un-normalised) item vectors start at init_std scale: SASRec's sqrt(dim) input scaling.
   if (!config_.item_norm) x = x * std::sqrt(static_cast<double>(config_.dim));
@@ -53,8 +54,9 @@ PackedHidden SeqModelImpl::encode_packed(const torch::Tensor& input_ids, bool ca
 }
 
 torch::Tensor SeqModelImpl::encode(const torch::Tensor& input_ids, bool causal,
-                                   const torch::Tensor& item_table) {
-  auto packed = encode_packed(input_ids, causal, item_table);
+                                   const torch::Tensor& item_table,
+                                   const torch::Tensor& table_ids) {
+  auto packed = encode_packed(input_ids, causal, item_table, table_ids);
   const int64_t b = input_ids.size(0);
   const int64_t l = input_ids.size(1);
   const int64_t d = config_.dim;

@@ -40,12 +40,14 @@ class SeqModelImpl : public torch::nn::Module {
   // (position t sees positions <= t); otherwise bidirectional (masked-item). item_table:
   // optional item_vectors() computed once per step by the caller, so one catalog pass serves
   // both the inputs and the tied output scoring; undefined = direct lookups of the inputs.
+  // table_ids: see ItemEncoderImpl::embed_inputs (item_table then holds only those items).
   torch::Tensor encode(const torch::Tensor& input_ids, bool causal,
-                       const torch::Tensor& item_table = {});
+                       const torch::Tensor& item_table = {}, const torch::Tensor& table_ids = {});
   // As encode, but only the real (non-padding) positions: skips the scatter into [B, L, D]
   // when the loss wants exactly those rows (next-item training, user vectors).
   PackedHidden encode_packed(const torch::Tensor& input_ids, bool causal,
-                             const torch::Tensor& item_table = {});
+                             const torch::Tensor& item_table = {},
+                             const torch::Tensor& table_ids = {});
 
   // [I, D] output item embeddings (tied: the item encoder's vectors).
   torch::Tensor item_vectors();

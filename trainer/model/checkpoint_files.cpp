@@ -1,6 +1,6 @@
 // Checkpoint files on disk (see checkpoint_files.h): framing + CRC-32 footer, verification,
 // disk-full-safe atomic writes, and choosing the file to resume from or initialise from.
-#include "trainer/checkpoint_files.h"
+#include "trainer/model/checkpoint_files.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -19,7 +19,7 @@
 
 namespace fs = std::filesystem;
 
-namespace divrec::trainer {
+namespace divrec::model {
 
 namespace {
 
@@ -233,4 +233,4 @@ std::string resolve_checkpoint_arg(const std::string& path) {
   return newest;
 }
 
-}  // namespace divrec::trainer
+}  // namespace divrec::model

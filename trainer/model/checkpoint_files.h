@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace divrec::trainer {
+namespace divrec::model {
 
 inline constexpr char kCheckpointMagic[] = "DIVRECK1";
 inline constexpr size_t kCheckpointFooterBytes = 24;
@@ -39,4 +39,4 @@ std::string find_resume_checkpoint(const std::string& run_dir_or_file,
 // its newest valid checkpoint; a file means that file. Throws when nothing usable is found.
 std::string resolve_checkpoint_arg(const std::string& path);
 
-}  // namespace divrec::trainer
+}  // namespace divrec::model
