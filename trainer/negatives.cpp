@@ -13,7 +13,8 @@ namespace divrec::trainer {
 NegativeSampler::NegativeSampler(const std::vector<int64_t>& popularity, uint64_t seed,
                                  double power, double smoothing)
     : num_items_(static_cast<int64_t>(popularity.size())),
-      generator_(at::detail::createCPUGenerator(seed)) {
+      generator_(at::detail::createCPUGenerator(seed)),
+      shared_generator_(at::detail::createCPUGenerator(seed)) {
   DIVREC_CHECK(num_items_ >= 2, "negative sampler: needs at least 2 items, got ", num_items_);
   DIVREC_CHECK(power >= 0.0 && smoothing >= 0.0,
                "negative sampler: power and smoothing must be >= 0, got ", power, ", ", smoothing);
@@ -47,7 +48,7 @@ torch::Tensor NegativeSampler::uniform_excluding(const torch::Tensor& pos_items,
 
 SharedNegatives NegativeSampler::popularity_shared(int64_t s) {
   DIVREC_CHECK(s >= 1, "negative sampler: number of shared negatives must be >= 1, got ", s);
-  const auto u = torch::rand({s}, generator_, torch::kFloat64);
+  const auto u = torch::rand({s}, shared_generator_, torch::kFloat64);
   auto items = torch::searchsorted(cdf_, u, /*out_int32=*/false, /*right=*/true);
   items = items.clamp_max(num_items_ - 1);
   return {items, log_q_.index_select(0, items)};

@@ -26,17 +26,21 @@ class NegativeSampler {
   // For every positive, k negatives uniform over the other I-1 items (no rejection loop:
   // draw r in [0, I-1) and skip over the positive). pos_items [N] -> [N] if k == 1 else [N, k].
   torch::Tensor uniform_excluding(const torch::Tensor& pos_items, int64_t k = 1);
-  // S shared negatives drawn from q (inverse CDF over a precomputed table), with log q.
+  // S shared negatives drawn from q (inverse CDF over a precomputed table), with log q, from
+  // shared_generator(): the trainer seeds it per step only, so every rank draws the same S
+  // negatives (job-wide shared negatives: W ranks x B then compute what 1 rank x W B does).
   SharedNegatives popularity_shared(int64_t s);
   // log q of given item ids (any shape; for log_q_pos of the sampled softmax).
   torch::Tensor log_q(const torch::Tensor& items) const;
   // [I] float32 log q of every item.
   const torch::Tensor& log_q_table() const { return log_q_; }
-  at::Generator& generator() { return generator_; }
+  at::Generator& generator() { return generator_; }  // per-target negatives, in-batch picks
+  at::Generator& shared_generator() { return shared_generator_; }
 
  private:
   int64_t num_items_;
   at::Generator generator_;
+  at::Generator shared_generator_;
   torch::Tensor cdf_;    // [I] float64 cumulative q, last entry 1
   torch::Tensor log_q_;  // [I] float32
 };

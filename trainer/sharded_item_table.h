@@ -45,8 +45,10 @@ class ShardedItemTable {
   torch::Tensor& weight() { return weight_; }  // [local_rows, D] float32
   SparseRowOptimizer& optimizer() { return *optimizer_; }
   RowExchange& exchange() { return exchange_; }
-  // Unique rows touched by this rank in the last lookup.
+  // Unique rows touched by this rank in the last lookup, their ids and the leaf handed out.
   int64_t last_rows() const { return route_.ids.defined() ? route_.ids.numel() : 0; }
+  const torch::Tensor& last_ids() const { return route_.ids; }
+  const torch::Tensor& last_lookup() const { return rows_; }
 
  private:
   ShardingPlan plan_;

@@ -38,6 +38,8 @@ StepLoss::StepLoss(const TrainConfig& cfg, const model::ModelConfig& mc,
 void StepLoss::seed_step(int64_t step, int rank) {
   torch::manual_seed(step_seed(cfg_.seed, step, rank));
   negatives_.generator().set_current_seed(step_seed(cfg_.seed + 1, step, rank));
+  // Shared negatives: one draw per step for the whole job (no rank in the seed).
+  negatives_.shared_generator().set_current_seed(step_seed(cfg_.seed + 3, step, 0));
   mask_seed_ = step_seed(cfg_.seed + 2, step, rank);
 }
 
