@@ -2,10 +2,13 @@
 #include "trainer/trainer.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
+#include <sys/resource.h>
+
 #include <csignal>
 #include <nlohmann/json.hpp>
 
@@ -402,6 +405,14 @@ TrainResult train(const TrainConfig& config, const std::string& config_ini,
     }
   }
   result.seconds = since(t_start);
+  {
+    // Peak resident memory of every rank (the catalog-scale benchmark reads it).
+    struct rusage ru {};
+    getrusage(RUSAGE_SELF, &ru);
+    auto rss = core::allgatherv(comm, std::vector<double>{static_cast<double>(ru.ru_maxrss) / 1024.0});
+    core::log0("train: peak RSS per rank (MiB): {:.0f}", fmt::join(rss, ", "));
+    if (mlog) mlog->write({{"kind", "resources"}, {"peak_rss_mb", rss}});
+  }
   core::log0("train: {} steps, {} epochs in {}", result.steps, result.epochs,
              core::format_duration(result.seconds));
   return result;

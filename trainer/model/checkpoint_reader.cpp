@@ -2,6 +2,7 @@
 #include "trainer/model/checkpoint_reader.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <set>
 
