@@ -1,6 +1,8 @@
 // Training telemetry (see step_log.h).
 #include "trainer/step_log.h"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include <vector>
@@ -18,6 +20,14 @@ MetricsLog::MetricsLog(const std::string& path) : out_(path, std::ios::app) {
 void MetricsLog::write(const nlohmann::json& j) {
   out_ << j.dump() << "\n";
   out_.flush();
+}
+
+double resident_mb() {
+  // /proc/self/statm: size resident shared ... in pages.
+  std::ifstream statm("/proc/self/statm");
+  long size = 0, resident = 0;
+  if (!(statm >> size >> resident)) return 0.0;
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1 << 20);
 }
 
 void StepWindow::add(double seconds, int64_t sequences, double loss, double grad_norm) {
@@ -39,10 +49,15 @@ void StepWindow::flush(core::Communicator& comm, core::Watchdog* watchdog, const
   if (steps_ == 0) return;
   const double n = static_cast<double>(steps_);
   const double ms = 1000.0 * seconds_ / n;
-  std::vector<double> all_ms;
+  std::vector<double> all;  // per rank: ms/step, resident MiB
   {
     core::WatchdogScope w(watchdog, fmt::format("log all-gather, step {}", step));
-    all_ms = core::allgatherv(comm, std::vector<double>{ms});
+    all = core::allgatherv(comm, std::vector<double>{ms, resident_mb()});
+  }
+  std::vector<double> all_ms, all_rss;
+  for (size_t i = 0; i + 1 < all.size(); i += 2) {
+    all_ms.push_back(all[i]);
+    all_rss.push_back(all[i + 1]);
   }
   const double comm_ms = 1000.0 * (now.comm_seconds - stats0_.comm_seconds) / n;
   const double wait_ms = 1000.0 * (now.wait_seconds - stats0_.wait_seconds) / n;
@@ -61,6 +76,7 @@ void StepWindow::flush(core::Communicator& comm, core::Watchdog* watchdog, const
                 {"ms_per_step", ms},
                 {"seq_per_s", sps},
                 {"rank_ms_per_step", all_ms},
+                {"rank_rss_mb", all_rss},
                 {"comm_ms_per_step", comm_ms},
                 {"wait_ms_per_step", wait_ms},
                 {"unique_rows_per_step", unique_rows_ / n},

@@ -14,6 +14,9 @@
 
 namespace divrec::trainer {
 
+// Resident memory of this process now (MiB), from /proc/self/statm; 0 where unavailable.
+double resident_mb();
+
 class MetricsLog {
  public:
   explicit MetricsLog(const std::string& path);

@@ -264,7 +264,13 @@ TrainResult train(const TrainConfig& config, const std::string& config_ini,
       for (size_t i = 0; i < users.size(); ++i) users[i] = trainable[plan[b][i]];
 
       int64_t n_local = 0;
-      auto loss_local = step_loss(model, users, &n_local);
+      torch::Tensor loss_local;
+      {
+        // Row-wise, the forward pass holds the item-row all-to-all.
+        core::WatchdogScope w(table && table->plan().row_wise() ? &watchdog : nullptr,
+                              fmt::format("forward with item-row exchange, step {}", state.step));
+        loss_local = step_loss(model, users, &n_local);
+      }
       // One small all-reduce: global target count (exact mean) + preemption votes.
       std::vector<int64_t> agree = {n_local, preemption_flag().load() ? 1 : 0};
       {
