@@ -52,6 +52,15 @@ class Communicator {
   // counts[r] elements from rank r, concatenated in rank order into recv.
   virtual void allgatherv(const void* send, size_t count, void* recv,
                           const std::vector<size_t>& counts, DType dtype) = 0;
+  // All-to-all with a size per peer (row-wise sharded tables: ids to row owners, rows back).
+  // Counts are in ELEMENTS of dtype, one per rank (both vectors have world() entries; zeros are
+  // fine). `send` holds the blocks for ranks 0..W-1 back to back, send_counts[r] elements for
+  // rank r; `recv` gets the blocks from ranks 0..W-1 back to back, recv_counts[r] elements from
+  // rank r. recv_counts[r] must equal rank r's send_counts[rank()]: the caller's job
+  // (exchange_counts in typed.h gets them). Throws on wrong-length counts, and on a mismatch
+  // where the backend can see one; send and recv must not overlap.
+  virtual void alltoallv(const void* send, const std::vector<size_t>& send_counts, void* recv,
+                         const std::vector<size_t>& recv_counts, DType dtype) = 0;
   virtual void barrier() = 0;
   // Ends the whole job (every rank) with this exit code. Never returns.
   [[noreturn]] virtual void abort(int code) = 0;
@@ -60,7 +69,24 @@ class Communicator {
   // host-buffer calls; the NCCL backend overrides them for CUDA tensors.
   virtual void allreduce(torch::Tensor& t, ReduceOp op);
   virtual void broadcast(torch::Tensor& t, int root);
+  // alltoallv over rows of dim 0: counts are ROWS, a row being numel / size(0) elements (the
+  // same for send and recv, as is the dtype); send has sum(send_counts) rows and recv, already
+  // allocated, sum(recv_counts) rows. E.g. send [N, 64] float32 -> recv [M, 64] float32.
+  virtual void alltoallv(const torch::Tensor& send, const std::vector<size_t>& send_counts,
+                         torch::Tensor& recv, const std::vector<size_t>& recv_counts);
 };
+
+// alltoallv's shared argument checks. check_alltoallv_counts: both count vectors have `world`
+// entries. alltoallv_row_elems: the tensors suit the tensor overload (dims, dtype, rows per
+// counts, no overlap); returns the elements per row (the same for both).
+void check_alltoallv_counts(int world, const std::vector<size_t>& send_counts,
+                            const std::vector<size_t>& recv_counts);
+size_t alltoallv_row_elems(const torch::Tensor& send, const std::vector<size_t>& send_counts,
+                           const torch::Tensor& recv, const std::vector<size_t>& recv_counts);
+// counts[i] * factor for every i (rows -> elements); throws on size_t overflow.
+std::vector<size_t> scale_counts(const std::vector<size_t>& counts, size_t factor);
+// Exclusive prefix sums plus the total: counts.size() + 1 entries, entry r = offset of block r.
+std::vector<size_t> block_offsets(const std::vector<size_t>& counts);
 
 using CommPtr = std::shared_ptr<Communicator>;
 
@@ -80,9 +106,12 @@ class LocalCommunicator : public Communicator {
   void allgather(const void* send, void* recv, size_t count, DType dtype) override;
   void allgatherv(const void* send, size_t count, void* recv, const std::vector<size_t>& counts,
                   DType dtype) override;
+  void alltoallv(const void* send, const std::vector<size_t>& send_counts, void* recv,
+                 const std::vector<size_t>& recv_counts, DType dtype) override;
   void barrier() override {}
   [[noreturn]] void abort(int code) override;
   using Communicator::allreduce;
+  using Communicator::alltoallv;
   using Communicator::broadcast;
 };
 

@@ -152,6 +152,12 @@ void NcclCommunicator::allgatherv(const void* send, size_t count, void* recv,
   control_->allgatherv(send, count, recv, counts, dtype);
 }
 
+void NcclCommunicator::alltoallv(const void* send, const std::vector<size_t>& send_counts,
+                                 void* recv, const std::vector<size_t>& recv_counts,
+                                 DType dtype) {
+  control_->alltoallv(send, send_counts, recv, recv_counts, dtype);
+}
+
 void NcclCommunicator::barrier() {
   CUDA_CHECK(cudaStreamSynchronize(state_->stream));
   control_->barrier();
@@ -186,6 +192,40 @@ void NcclCommunicator::broadcast(torch::Tensor& t, int root) {
   }
   NCCL_CHECK(ncclBroadcast(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()),
                            to_nccl(dtype_of(t)), root, state_->comm, state_->stream));
+  CUDA_CHECK(cudaStreamSynchronize(state_->stream));
+}
+
+void NcclCommunicator::alltoallv(const torch::Tensor& send, const std::vector<size_t>& send_counts,
+                                 torch::Tensor& recv, const std::vector<size_t>& recv_counts) {
+  if (!send.device().is_cuda() && !recv.device().is_cuda()) {
+    Communicator::alltoallv(send, send_counts, recv, recv_counts);  // via the MPI control plane
+    return;
+  }
+  DIVREC_CHECK(send.device() == recv.device(), "alltoallv needs send and recv on one device, got ",
+               send.device(), " and ", recv.device());
+  check_alltoallv_counts(world(), send_counts, recv_counts);
+  size_t row = alltoallv_row_elems(send, send_counts, recv, recv_counts);
+  auto send_off = block_offsets(scale_counts(send_counts, row));
+  auto recv_off = block_offsets(scale_counts(recv_counts, row));
+  size_t es = dtype_size(dtype_of(send));
+  ncclDataType_t type = to_nccl(dtype_of(send));
+  auto* src = static_cast<const char*>(send.data_ptr());
+  auto* dst = static_cast<char*>(recv.data_ptr());
+  CUDA_CHECK(cudaSetDevice(send.device().index()));
+  NCCL_CHECK(ncclGroupStart());
+  for (int peer = 0; peer < world(); ++peer) {
+    size_t n_send = send_off[peer + 1] - send_off[peer];
+    size_t n_recv = recv_off[peer + 1] - recv_off[peer];
+    if (n_send > 0) {
+      NCCL_CHECK(ncclSend(src + send_off[peer] * es, n_send, type, peer, state_->comm,
+                          state_->stream));
+    }
+    if (n_recv > 0) {
+      NCCL_CHECK(ncclRecv(dst + recv_off[peer] * es, n_recv, type, peer, state_->comm,
+                          state_->stream));
+    }
+  }
+  NCCL_CHECK(ncclGroupEnd());
   CUDA_CHECK(cudaStreamSynchronize(state_->stream));
 }
 

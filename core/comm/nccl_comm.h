@@ -33,10 +33,17 @@ class NcclCommunicator : public Communicator {
   void allgather(const void* send, void* recv, size_t count, DType dtype) override;
   void allgatherv(const void* send, size_t count, void* recv, const std::vector<size_t>& counts,
                   DType dtype) override;
+  // Host buffers: through the MPI control plane, like allgatherv.
+  void alltoallv(const void* send, const std::vector<size_t>& send_counts, void* recv,
+                 const std::vector<size_t>& recv_counts, DType dtype) override;
   void barrier() override;
   [[noreturn]] void abort(int code) override;
   void allreduce(torch::Tensor& t, ReduceOp op) override;
   void broadcast(torch::Tensor& t, int root) override;
+  // CUDA tensors: one ncclSend/ncclRecv per peer with rows to move, in one NCCL group on the
+  // backend's stream; CPU tensors: the base implementation (host buffers).
+  void alltoallv(const torch::Tensor& send, const std::vector<size_t>& send_counts,
+                 torch::Tensor& recv, const std::vector<size_t>& recv_counts) override;
 
  private:
   struct State;

@@ -3,6 +3,7 @@
 // the hub, meet at a generation barrier, and reduce in rank order (like MPI, deterministic).
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <exception>
@@ -18,7 +19,8 @@ namespace divrec::testing {
 
 class FakeHub {
  public:
-  explicit FakeHub(int world) : world_(world), slots_(world), counts_(world) {}
+  explicit FakeHub(int world)
+      : world_(world), slots_(world), counts_(world), block_counts_(world) {}
   int world() const { return world_; }
 
   // Blocks until every rank has called sync() for this generation.
@@ -35,6 +37,8 @@ class FakeHub {
   }
   std::vector<std::vector<char>>& slots() { return slots_; }
   std::vector<size_t>& counts() { return counts_; }
+  // alltoallv: rank r's send_counts, so receivers can find their block in r's slot.
+  std::vector<std::vector<size_t>>& block_counts() { return block_counts_; }
 
  private:
   int world_;
@@ -44,6 +48,7 @@ class FakeHub {
   int64_t generation_ = 0;
   std::vector<std::vector<char>> slots_;
   std::vector<size_t> counts_;
+  std::vector<std::vector<size_t>> block_counts_;
 };
 
 class FakeCommunicator : public core::Communicator {
@@ -92,12 +97,34 @@ class FakeCommunicator : public core::Communicator {
     }
     hub_->sync();
   }
+  // Rank order like MPI: the block from rank s is s's send_counts[rank] elements, found after
+  // s's blocks for lower ranks. A count mismatch throws (after the last sync, so peers finish).
+  void alltoallv(const void* send, const std::vector<size_t>& send_counts, void* recv,
+                 const std::vector<size_t>& recv_counts, core::DType dtype) override {
+    ++collectives_;
+    core::check_alltoallv_counts(world(), send_counts, recv_counts);
+    size_t es = core::dtype_size(dtype);
+    hub_->block_counts()[rank_] = send_counts;
+    publish(send, core::block_offsets(send_counts).back() * es);
+    auto* out = static_cast<char*>(recv);
+    bool mismatch = false;
+    for (int s = 0; s < world(); ++s) {
+      const auto& theirs = hub_->block_counts()[s];
+      mismatch = mismatch || theirs[rank_] != recv_counts[s];
+      size_t n = std::min(theirs[rank_], recv_counts[s]) * es;
+      if (n) std::memcpy(out, hub_->slots()[s].data() + core::block_offsets(theirs)[rank_] * es, n);
+      out += recv_counts[s] * es;
+    }
+    hub_->sync();
+    if (mismatch) throw std::runtime_error("fake alltoallv: recv_counts differ from peers' sends");
+  }
   void barrier() override {
     ++collectives_;
     hub_->sync();
   }
   [[noreturn]] void abort(int code) override { throw std::runtime_error("fake abort"); }
   using core::Communicator::allreduce;
+  using core::Communicator::alltoallv;
   using core::Communicator::broadcast;
 
  private:

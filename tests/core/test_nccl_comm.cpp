@@ -2,6 +2,7 @@
 // message when no GPU is visible: the backend still compiles and links everywhere.
 #include <gtest/gtest.h>
 
+#include "common/alltoallv_pattern.h"
 #include "common/mpi_gtest.h"
 
 #include "core/comm/mpi_comm.h"
@@ -34,6 +35,15 @@ TEST(NcclComm, ReductionsBroadcastAllgather) {
   auto t = torch::ones({17}, torch::kFloat32);
   c.allreduce(t, ReduceOp::kSum);
   EXPECT_TRUE(torch::allclose(t, torch::full({17}, static_cast<float>(W))));
+}
+
+// Host buffers and CPU tensors go through the MPI control plane (a CPU LibTorch has no CUDA
+// tensors to send with ncclSend/ncclRecv).
+TEST(NcclComm, AlltoallvHostBuffersAndCpuTensors) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA GPU visible: NCCL tests skipped";
+  NcclCommunicator c(g_mpi);
+  divrec::testing::a2a::host_exchange_every_dtype(c);
+  divrec::testing::a2a::tensor_exchange(c);
 }
 
 int main(int argc, char** argv) {
