@@ -75,7 +75,7 @@ void ShardedItemTable::apply(double lr, double clip_scale, int64_t step) {
     optimizer_->step(weight_, reduced_.local_rows, reduced_.grad, lr, step);
   }
   reduced_ = {};
-  rows_ = {};
+  rows_ = torch::Tensor();
 }
 
 torch::Tensor ShardedItemTable::gather_full() {
