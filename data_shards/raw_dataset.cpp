@@ -6,16 +6,31 @@
 namespace divrec::data {
 
 int32_t Interner::intern(std::string_view s) {
+  catch_up();
   auto it = index_.find(s);
   if (it != index_.end()) return it->second;
-  DIVREC_CHECK(names_.size() < static_cast<size_t>(INT32_MAX), "more than 2^31 distinct ids");
-  names_.emplace_back(s);
-  auto id = static_cast<int32_t>(names_.size() - 1);
+  auto id = add_new(s);
   index_.emplace(names_.back(), id);
+  indexed_ = names_.size();
   return id;
 }
 
+int32_t Interner::add_new(std::string_view s) {
+  DIVREC_CHECK(names_.size() < static_cast<size_t>(INT32_MAX), "more than 2^31 distinct ids");
+  names_.emplace_back(s);
+  return static_cast<int32_t>(names_.size() - 1);
+}
+
+void Interner::catch_up() const {
+  for (; indexed_ < names_.size(); ++indexed_) {
+    bool fresh = index_.emplace(names_[indexed_], static_cast<int32_t>(indexed_)).second;
+    DIVREC_CHECK(fresh, "internal: Interner::add_new got the existing name '", names_[indexed_],
+                 "'");
+  }
+}
+
 int32_t Interner::find(std::string_view s) const {
+  catch_up();
   auto it = index_.find(s);
   return it == index_.end() ? -1 : it->second;
 }

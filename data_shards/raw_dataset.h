@@ -14,17 +14,25 @@
 namespace divrec::data {
 
 // Maps strings to 0, 1, 2, ... in first-seen order; lookups by string_view allocate nothing.
+// Not thread-safe, find included: the index is built lazily.
 class Interner {
  public:
   int32_t intern(std::string_view s);
+  // Appends a name the caller guarantees is new (e.g. generated ids "0".."n-1") without hashing
+  // it: the index catches up at the next intern/find, so a 10M-item catalog nobody looks up by
+  // name costs no hash table. A duplicate is an error then.
+  int32_t add_new(std::string_view s);
   int32_t find(std::string_view s) const;  // -1 when absent
   int32_t size() const { return static_cast<int32_t>(names_.size()); }
   const std::string& name(int32_t i) const { return names_[static_cast<size_t>(i)]; }
   std::vector<std::string> names() const { return {names_.begin(), names_.end()}; }
 
  private:
+  void catch_up() const;  // indexes names_[indexed_, size())
+
   std::deque<std::string> names_;  // deque: elements never move, so the views below stay valid
-  std::unordered_map<std::string_view, int32_t> index_;
+  mutable std::unordered_map<std::string_view, int32_t> index_;
+  mutable size_t indexed_ = 0;  // names_[0, indexed_) are in index_
 };
 
 struct SplitOptions {

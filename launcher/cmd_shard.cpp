@@ -30,7 +30,8 @@ const std::vector<std::pair<std::string, std::vector<std::string>>> kFormatOptio
      {"delimiter", "header", "user-col", "item-col", "time-col", "category-col", "attributes-col",
       "attr-delimiter"}},
     {"synthetic",
-     {"users", "items", "categories", "attributes", "mean-length", "content-dim", "seed"}},
+     {"users", "items", "categories", "attributes", "mean-length", "content-dim", "seed",
+      "cover-items"}},
 };
 
 char single_char(const std::string& option, const std::string& v) {
@@ -91,6 +92,7 @@ RawDataset run_converter(const std::string& format, const po::variables_map& vm)
     o.mean_length = vm["mean-length"].as<double>();
     o.content_dim = vm["content-dim"].as<int64_t>();
     o.seed = vm["seed"].as<uint64_t>();
+    o.cover_items = vm["cover-items"].as<bool>();
     return data::convert_synthetic(o);
   }
   DIVREC_FAIL("--format '", format,
@@ -138,6 +140,8 @@ int convert(const Args& args) {
        "synthetic: mean sequence length");
   fadd("content-dim", po::value<int64_t>()->default_value(16), "synthetic: content vector size");
   fadd("seed", po::value<uint64_t>()->default_value(1), "synthetic: random seed");
+  fadd("cover-items", po::bool_switch(),
+       "synthetic: every item gets >= 1 interaction (needs users x mean length >= items)");
   common.add(fmt_opts);
   po::variables_map vm;
   if (!parse_options("shard convert", args, common, vm)) return 0;

@@ -48,15 +48,17 @@ struct CsvOptions {
 RawDataset convert_csv(const CsvOptions& options);
 
 // Generated data with planted structure (Zipf popularity, per-user favourite categories,
-// item-to-item transitions); deterministic for a given seed.
+// item-to-item transitions); deterministic for a given seed. Users' lengths and times depend on
+// (seed, users, mean_length) only, never on the catalog options.
 struct SyntheticOptions {
   int64_t users = 1000;
   int64_t items = 500;
   int64_t categories = 10;
-  int64_t attributes = 40;
+  int64_t attributes = 40;  // 0 = no attributes
   double mean_length = 20;
   int64_t content_dim = 16;  // 0 = no content vectors
   uint64_t seed = 1;
+  bool cover_items = false;  // every item gets >= 1 interaction (needs events >= items)
 };
 RawDataset convert_synthetic(const SyntheticOptions& options);
 

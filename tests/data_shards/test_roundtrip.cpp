@@ -94,6 +94,20 @@ TEST(Ids, Fnv1aKnownVectorsAndNumericOrder) {
   EXPECT_EQ(sorted_by_name(names, {0, 1, 5}), (std::vector<int32_t>{0, 1, 5}));
 }
 
+TEST(Ids, InternerAddNewIsIndexedLazily) {
+  Interner in;
+  EXPECT_EQ(in.intern("a"), 0);
+  EXPECT_EQ(in.add_new("b"), 1);
+  EXPECT_EQ(in.add_new("c"), 2);
+  EXPECT_EQ(in.find("c"), 2);  // the index catches up
+  EXPECT_EQ(in.intern("b"), 1);
+  EXPECT_EQ(in.intern("d"), 3);
+  EXPECT_EQ(in.find("x"), -1);
+  EXPECT_EQ(in.names(), (std::vector<std::string>{"a", "b", "c", "d"}));
+  in.add_new("a");  // breaks the caller's promise: caught when the index catches up
+  EXPECT_THROW(in.find("a"), divrec::Error);
+}
+
 TEST(RoundTrip, HandMadeLeaveOneOut) {
   auto out = scratch_dir("rt_hand") + "/ds";
   Manifest written = write_dataset(hand_raw(), opts(out, 3));

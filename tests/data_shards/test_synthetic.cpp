@@ -109,3 +109,94 @@ TEST(Synthetic, PlantedStructureIsVisible) {
   }
   EXPECT_GT(in / static_cast<double>(nin), out / static_cast<double>(nout) + 0.3);
 }
+
+namespace {
+std::vector<int64_t> lengths_of(const RawDataset& r) {
+  std::vector<int64_t> len(static_cast<size_t>(r.users.size()), 0);
+  for (int32_t u : r.user) ++len[static_cast<size_t>(u)];
+  return len;
+}
+}  // namespace
+
+// A benchmark over catalog sizes compares like with like: the users, their lengths and times do
+// not depend on --items, --categories, --attributes, --content-dim or --cover-items.
+TEST(Synthetic, UsersIndependentOfCatalog) {
+  SyntheticOptions a = small(3), b = small(3);
+  b.items = 5000;
+  b.categories = 25;
+  RawDataset ra = convert_synthetic(a), rb = convert_synthetic(b);
+  EXPECT_EQ(ra.users.names(), rb.users.names());
+  EXPECT_EQ(lengths_of(ra), lengths_of(rb));
+  EXPECT_EQ(ra.time, rb.time);
+  EXPECT_NE(ra.item, rb.item);
+  // Side info comes from its own stream: dropping it changes no interaction.
+  SyntheticOptions bare = small(3);
+  bare.attributes = 0;
+  bare.content_dim = 0;
+  RawDataset re = convert_synthetic(bare);
+  EXPECT_EQ(re.item, ra.item);
+  EXPECT_EQ(re.item_category, ra.item_category);
+  EXPECT_TRUE(re.attr_item.empty());
+  EXPECT_TRUE(re.content.empty());
+  b.cover_items = true;
+  b.users = 600;  // ~7200 events for 5000 items
+  a.users = 600;
+  RawDataset rc = convert_synthetic(b), rd = convert_synthetic(a);
+  EXPECT_EQ(lengths_of(rc), lengths_of(rd));
+  EXPECT_EQ(rc.time, rd.time);
+  EXPECT_EQ(rc.user, rd.user);
+}
+
+TEST(Synthetic, CoverItemsObservesEveryItem) {
+  SyntheticOptions o = small(4);
+  o.users = 600;  // ~7200 events
+  o.items = 4000;
+  o.categories = 20;
+  RawDataset plain = convert_synthetic(o);
+  o.cover_items = true;
+  RawDataset r = convert_synthetic(o);
+  // Only items change: same users, lengths, times; the valid/test targets (each user's last two
+  // events) are kept, and every overwritten item still occurs.
+  ASSERT_EQ(r.user, plain.user);
+  EXPECT_EQ(r.time, plain.time);
+  std::vector<int64_t> count(4000, 0), plain_count(4000, 0);
+  for (int32_t i : r.item) ++count[static_cast<size_t>(i)];
+  for (int32_t i : plain.item) ++plain_count[static_cast<size_t>(i)];
+  int64_t changed = 0, unobserved = 0;
+  const size_t n = r.item.size();
+  for (size_t k = 0; k < n; ++k) {
+    bool target = k + 2 >= n || r.user[k + 2] != r.user[k];
+    if (target) {
+      EXPECT_EQ(r.item[k], plain.item[k]) << "event " << k;
+    }
+    changed += r.item[k] != plain.item[k];
+  }
+  for (size_t i = 0; i < count.size(); ++i) {
+    EXPECT_GE(count[i], 1) << "item " << i;
+    unobserved += plain_count[i] == 0;
+  }
+  EXPECT_GT(unobserved, 1000);
+  EXPECT_EQ(changed, unobserved);  // one event per unobserved item, no more
+  // The catalog written is the whole catalog.
+  WriteOptions w;
+  BuiltDataset b = build_dataset(r, w);
+  EXPECT_EQ(b.items.num_items, 4000);
+  EXPECT_EQ(b.users.num_users(), 600);
+}
+
+TEST(Synthetic, CoverItemsNeedsEnoughEvents) {
+  SyntheticOptions o = small(4);
+  o.items = 10000;  // 200 users x ~12 events
+  o.cover_items = true;
+  try {
+    convert_synthetic(o);
+    FAIL() << "expected an error";
+  } catch (const divrec::Error& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("fewer than the 10000 --items"), std::string::npos) << what;
+    EXPECT_NE(e.hint().find("pass --users >= "), std::string::npos) << e.hint();
+    EXPECT_NE(e.hint().find("--mean-length >= "), std::string::npos) << e.hint();
+  }
+  o.cover_items = false;
+  EXPECT_NO_THROW(convert_synthetic(o));
+}
