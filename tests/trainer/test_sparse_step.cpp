@@ -133,7 +133,9 @@ void compare(const std::string& objective, const std::string& loss) {
     const auto& a = kv.value().grad();
     const auto& b = gs[kv.key()].grad();
     ASSERT_EQ(a.defined(), b.defined()) << kv.key();
-    if (a.defined()) EXPECT_LE((a - b).abs().max().item<double>(), 1e-6) << kv.key();
+    if (a.defined()) {
+      EXPECT_LE((a - b).abs().max().item<double>(), 1e-6) << kv.key();
+    }
   }
 }
 

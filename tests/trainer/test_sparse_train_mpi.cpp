@@ -86,9 +86,11 @@ void expect_close(const std::map<std::string, torch::Tensor>& a,
 
 TEST(SparseTrainMpi, RowShardingEqualsReplicated) {
   auto cr = sparse_config("replicated", "replicated");
+  cr.epochs = 3;
   cr.max_steps = 8;
   auto rr = trainer::train(cr, "", *g_comm);
   auto cw = sparse_config("row", "row");
+  cw.epochs = 3;
   cw.max_steps = 8;
   auto rw = trainer::train(cw, "", *g_comm);
   EXPECT_EQ(rr.steps, 8);
