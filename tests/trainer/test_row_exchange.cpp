@@ -75,7 +75,9 @@ TEST_P(RowExchangeTest, FetchAndReduceMatchHandSums) {
       for (int64_t d = 0; d < kDim; ++d)
         EXPECT_FLOAT_EQ(owned.grad[k][d].item<float>(), 0.5f * expected[g][d]) << g;
     }
-    if (W > 1 && ids.numel() > 0) EXPECT_GT(ex.stats().bytes_sent, 0);
+    if (W > 1 && ids.numel() > 0) {
+      EXPECT_GT(ex.stats().bytes_sent, 0);
+    }
   });
 }
 
