@@ -11,11 +11,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
+#include <set>
 
 #include "core/check.h"
 #include "core/fs.h"
 #include "core/log.h"
+#include "trainer/model/item_table_file.h"
 
 namespace fs = std::filesystem;
 
@@ -76,7 +79,10 @@ std::string frame_checkpoint(std::string payload) {
   return payload;
 }
 
-CheckpointCheck verify_checkpoint_file(const std::string& path) {
+namespace {
+
+// Footer + CRC of one framed file.
+CheckpointCheck verify_framed_file(const std::string& path) {
   CheckpointCheck c;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -114,6 +120,45 @@ CheckpointCheck verify_checkpoint_file(const std::string& path) {
                             footer_crc(footer), crc)};
   }
   return c;
+}
+
+// The sparse item table's shard files beside a checkpoint (model/item_table_file.h): when any
+// exist, one complete set <ckpt>.items-<step>.<s>-of-<S> (s = 0..S-1) must pass its CRC.
+CheckpointCheck verify_item_table_shards(const std::string& path) {
+  std::map<std::pair<std::string, int>, std::set<int>> sets;  // (step, S) -> shards present
+  static const std::regex kName(R"(\.items-(\d+)\.(\d+)-of-(\d+)$)");
+  for (const auto& f : list_item_table_files(path)) {
+    std::smatch m;
+    if (!std::regex_search(f, m, kName)) continue;
+    sets[{m[1].str(), std::stoi(m[3].str())}].insert(std::stoi(m[2].str()));
+  }
+  if (sets.empty()) return {true, ""};
+  std::string why;
+  for (const auto& [key, shards] : sets) {
+    const int S = key.second;
+    if (static_cast<int>(shards.size()) != S) {
+      why = fmt::format("item-table shards of step {}: {} of {} present", key.first, shards.size(), S);
+      continue;
+    }
+    bool ok = true;
+    for (int s = 0; s < S && ok; ++s) {
+      auto f = fmt::format("{}.items-{}.{}-of-{}", path, key.first, s, S);
+      auto c = verify_framed_file(f);
+      if (!c.ok) {
+        why = fmt::format("item-table shard '{}': {}", f, c.reason);
+        ok = false;
+      }
+    }
+    if (ok) return {true, ""};
+  }
+  return {false, why};
+}
+
+}  // namespace
+
+CheckpointCheck verify_checkpoint_file(const std::string& path) {
+  auto c = verify_framed_file(path);
+  return c.ok ? verify_item_table_shards(path) : c;
 }
 
 std::string read_checkpoint_payload(const std::string& path) {
