@@ -14,6 +14,7 @@
 #include "data_shards/writer.h"
 #include "trainer/sharded_item_table.h"
 #include "trainer/step_loss.h"
+#include "trainer/train_fixture.h"
 
 using namespace divrec;
 
@@ -52,11 +53,7 @@ const Data& data_set() {
 }
 
 model::ModelConfig small_model(const data::ItemTable& items) {
-  model::ModelConfig mc;
-  mc.num_items = items.num_items;
-  mc.num_categories = items.num_categories;
-  mc.num_attributes = items.num_attributes;
-  mc.content_dim = items.content_dim;
+  auto mc = divrec::testing::sized_model({}, items);
   mc.dim = 16;
   mc.layers = 1;
   mc.heads = 2;

@@ -19,8 +19,11 @@
 #include "trainer/item_table_checkpoint.h"
 #include "trainer/model/seq_model.h"
 #include "trainer/trainer.h"
+#include "trainer/train_fixture.h"
 
 using namespace divrec;
+using divrec::testing::final_params;
+using divrec::testing::sized_model;
 
 static core::MpiCommunicator* g_comm = nullptr;
 static std::string g_dir;
@@ -54,23 +57,6 @@ trainer::TrainConfig sparse_config(const std::string& run, const std::string& sh
   return c;
 }
 
-// Every parameter of a run's newest checkpoint by name, the item table assembled whole.
-std::map<std::string, torch::Tensor> final_params(const trainer::TrainConfig& c) {
-  auto items = data::read_item_table(c.data_dir);
-  model::ModelConfig mc = c.model;
-  mc.num_items = items.num_items;
-  mc.num_categories = items.num_categories;
-  mc.num_attributes = items.num_attributes;
-  mc.content_dim = items.content_dim;
-  model::SeqModel m(mc, model::ItemFeatures::from_table(items));
-  trainer::TrainState st;
-  trainer::LoadOptions lo;
-  lo.restore_rng = false;
-  trainer::load_checkpoint(trainer::find_resume_checkpoint(c.run_dir, "auto"), *m, nullptr, st, lo);
-  std::map<std::string, torch::Tensor> out;
-  for (auto& kv : m->named_parameters()) out[kv.key()] = kv.value().detach().clone();
-  return out;
-}
 
 void expect_close(const std::map<std::string, torch::Tensor>& a,
                   const std::map<std::string, torch::Tensor>& b, double atol) {
@@ -100,7 +86,6 @@ TEST(SparseTrainMpi, RowShardingEqualsReplicated) {
     auto pr = final_params(cr), pw = final_params(cw);
     expect_close(pr, pw, 1e-5);
     // Training moved the item table (the comparison is not vacuous).
-    auto items = data::read_item_table(cr.data_dir);
     EXPECT_GT(pr.at("item_encoder.item_id.weight").abs().sum().item<double>(), 0.0);
   }
   g_comm->barrier();
@@ -162,11 +147,7 @@ TEST(SparseTrainMpi, CheckpointsReshardAcrossWorldSizes) {
   trainer::train(c, "", *g_comm);
   const auto ckpt = trainer::find_resume_checkpoint(c.run_dir, "auto");
   auto items = data::read_item_table(c.data_dir);
-  model::ModelConfig mc = c.model;
-  mc.num_items = items.num_items;
-  mc.num_categories = items.num_categories;
-  mc.num_attributes = items.num_attributes;
-  mc.content_dim = items.content_dim;
+  model::ModelConfig mc = sized_model(c.model, items);
   mc.external_item_table = true;
   auto load_into = [&](core::Communicator& comm, trainer::Sharding kind) {
     trainer::ShardingPlan plan{kind, mc.num_items, comm.rank(), comm.world()};

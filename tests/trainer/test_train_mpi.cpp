@@ -18,8 +18,11 @@
 #include "trainer/checkpoint.h"
 #include "trainer/model/seq_model.h"
 #include "trainer/trainer.h"
+#include "trainer/train_fixture.h"
 
 using namespace divrec;
+using divrec::testing::final_params;
+using divrec::testing::sized_model;
 
 static core::MpiCommunicator* g_comm = nullptr;
 static std::string g_dir;
@@ -50,23 +53,6 @@ trainer::TrainConfig base_config(const std::string& run) {
   return c;
 }
 
-// Parameters of a run's newest checkpoint, by name.
-std::map<std::string, torch::Tensor> final_params(const trainer::TrainConfig& c) {
-  auto items = data::read_item_table(c.data_dir);
-  model::ModelConfig mc = c.model;
-  mc.num_items = items.num_items;
-  mc.num_categories = items.num_categories;
-  mc.num_attributes = items.num_attributes;
-  mc.content_dim = items.content_dim;
-  model::SeqModel m(mc, model::ItemFeatures::from_table(items));
-  trainer::TrainState st;
-  trainer::LoadOptions lo;
-  lo.restore_rng = false;
-  trainer::load_checkpoint(trainer::find_resume_checkpoint(c.run_dir, "auto"), *m, nullptr, st, lo);
-  std::map<std::string, torch::Tensor> out;
-  for (auto& kv : m->named_parameters()) out[kv.key()] = kv.value().detach().clone();
-  return out;
-}
 
 }  // namespace
 
