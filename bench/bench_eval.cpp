@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -70,7 +71,10 @@ int main(int argc, char** argv) {
     dir += "_" + std::to_string(::getpid());
     std::filesystem::remove_all(dir);
     data::SyntheticOptions so;
-    so.users = users;
+    // Every item observed (so the catalog really has `items` items): enough users for that,
+    // of whom the first `users` are evaluated (max_users).
+    so.users = std::max<int64_t>(users, items * 11 / 300 + 1);
+    so.cover_items = true;
     so.items = items;
     so.categories = 50;
     so.attributes = 200;
@@ -117,6 +121,7 @@ int main(int argc, char** argv) {
   opt.batch_size = batch;
   opt.threads = threads;
   opt.progress = false;
+  opt.max_users = users;
   opt.score_precision = model::parse_score_precision(precision, "--precision");
 
   auto run = [&](const std::string& name, std::vector<eval::RerankSetting> settings,

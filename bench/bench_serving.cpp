@@ -112,8 +112,9 @@ std::string make_dataset(const Args& args, const std::string& dir) {
     return "amazon-beauty";
   }
   data::SyntheticOptions so;
-  so.users = 20000;
+  so.users = std::max<int64_t>(20000, args.items * 11 / 90 + 1);  // events >= items
   so.items = args.items > 0 ? args.items : 12101;
+  so.cover_items = true;  // the catalog really has that many items
   so.categories = 40;
   so.attributes = 637;
   so.mean_length = 9;
