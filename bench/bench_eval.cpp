@@ -3,13 +3,16 @@
 // 11 MMR settings, on a synthetic catalog with a random model. One JSON line per measurement.
 // Runs alone or under mpirun (users are split by dense id as in divrec eval).
 //   bench_eval [--users 2000] [--items 5000] [--dim 64] [--candidates 200] [--k 20]
-//              [--threads 0] [--batch 256]
+//              [--threads 0] [--batch 256] [--precision fp32|bf16] [--methods none,dpp,...]
+// --methods picks measurements (none mmr dpp xquad calibrated mmr+min_categories mmr-sweep-11).
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -29,10 +32,15 @@ using namespace divrec;
 int main(int argc, char** argv) {
   int64_t users = 2000, items = 5000, dim = 64, batch = 256;
   int candidates = 200, k = 20, threads = 0;
+  std::string precision = "fp32", methods;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     int64_t v = std::atoll(argv[i + 1]);
-    if (a == "--users")
+    if (a == "--precision")
+      precision = argv[i + 1];
+    else if (a == "--methods")
+      methods = "," + std::string(argv[i + 1]) + ",";
+    else if (a == "--users")
       users = v;
     else if (a == "--items")
       items = v;
@@ -63,7 +71,10 @@ int main(int argc, char** argv) {
     dir += "_" + std::to_string(::getpid());
     std::filesystem::remove_all(dir);
     data::SyntheticOptions so;
-    so.users = users;
+    // Every item observed (so the catalog really has `items` items): enough users for that,
+    // of whom the first `users` are evaluated (max_users).
+    so.users = std::max<int64_t>(users, items * 11 / 300 + 1);
+    so.cover_items = true;
     so.items = items;
     so.categories = 50;
     so.attributes = 200;
@@ -98,6 +109,7 @@ int main(int argc, char** argv) {
 
   eval::EvalInputs in;
   in.model = model;
+  in.item_table = vec;  // evaluate() would compute it again
   in.items = &table;
   in.rerank_similarity = &cosine;
   in.ild_similarity = &cosine;
@@ -109,18 +121,25 @@ int main(int argc, char** argv) {
   opt.batch_size = batch;
   opt.threads = threads;
   opt.progress = false;
+  opt.max_users = users;
+  opt.score_precision = model::parse_score_precision(precision, "--precision");
 
   auto run = [&](const std::string& name, std::vector<eval::RerankSetting> settings,
                  bool constrained) {
+    if (!methods.empty() && methods.find("," + name + ",") == std::string::npos) return;
     opt.settings = std::move(settings);
     opt.constraints = eval::Constraints{};
     if (constrained) opt.constraints.min_categories = 5;
+    const std::clock_t cpu0 = std::clock();  // process CPU time: robust on a shared machine
     auto pass = eval::evaluate(in, opt, *comm);
+    const double cpu_s = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
     const auto& r = pass.result;
     const double per_rank = static_cast<double>(r.users) / comm->world() / r.seconds;
     if (comm->rank() == 0) {
       nlohmann::json j;
       j["bench"] = "eval";
+      j["stage"] = "eval";
+      j["precision"] = precision;
       j["method"] = name;
       j["settings"] = opt.settings.size();
       j["constraints"] = opt.constraints.describe();
@@ -133,6 +152,7 @@ int main(int argc, char** argv) {
       j["k"] = k;
       j["seconds"] = r.seconds;
       j["users_per_s_per_rank"] = per_rank;
+      j["cpu_s"] = cpu_s;  // this rank's whole process (all its threads), the pass only
       j["lists_per_s_per_rank"] = per_rank * static_cast<double>(opt.settings.size());
       j["ndcg@10"] = r.settings[0].metrics.at("ndcg@10");
       std::printf("%s\n", j.dump().c_str());

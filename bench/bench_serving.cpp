@@ -5,7 +5,12 @@
 //   - loopback HTTP with several keep-alive httplib clients: requests/s, p50/p99 latency.
 // Bounded in time and request count. One JSON line per measurement on stdout.
 //   bench_serving [--seconds S] [--requests N] [--connections C] [--server-threads T]
-//                 [--data DIR] [--candidates N]
+//                 [--data DIR] [--candidates N] [--precision fp32|bf16]
+// With --items N (catalog scale): a synthetic catalog of N items and only the in-process dpp
+// latency, plus load time, resident memory and recall of the exact top-candidates against a
+// double-precision reference ({"stage": "serve", ...}). --workdir DIR keeps the data and the
+// artifact there (made when missing); --prepare 1 only makes them, so a fresh process measures
+// the artifact's load and resident memory alone.
 #include <httplib.h>
 #include <torch/torch.h>
 #include <unistd.h>
@@ -14,8 +19,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
@@ -43,7 +51,11 @@ struct Args {
   int connections = 4;
   int server_threads = 4;
   int candidates = 200;
-  std::string data;  // an amazon-s3rec directory; default ../shared/data/amazon-beauty
+  std::string data;   // an amazon-s3rec directory; default ../shared/data/amazon-beauty
+  int64_t items = 0;  // > 0: catalog-scale mode on a synthetic catalog of this size
+  std::string precision = "fp32";
+  std::string workdir;   // scale mode: keep data + artifact here
+  bool prepare = false;  // scale mode: make them and exit
 };
 
 Args parse(int argc, char** argv) {
@@ -62,6 +74,14 @@ Args parse(int argc, char** argv) {
       a.candidates = std::atoi(v.c_str());
     else if (k == "--data")
       a.data = v;
+    else if (k == "--items")
+      a.items = std::atoll(v.c_str());
+    else if (k == "--precision")
+      a.precision = v;
+    else if (k == "--workdir")
+      a.workdir = v;
+    else if (k == "--prepare")
+      a.prepare = v == "1";
     else {
       std::cerr << "bench_serving: unknown option " << k << "\n";
       std::exit(2);
@@ -87,13 +107,14 @@ std::string make_dataset(const Args& args, const std::string& dir) {
   data::WriteOptions wo;
   wo.output_dir = dir;
   fs::remove_all(dir);
-  if (fs::exists(src + "/Beauty.txt")) {
+  if (args.items == 0 && fs::exists(src + "/Beauty.txt")) {
     data::write_dataset(data::convert_amazon_s3rec({src, false}), wo);
     return "amazon-beauty";
   }
   data::SyntheticOptions so;
-  so.users = 20000;
-  so.items = 12101;
+  so.users = std::max<int64_t>(20000, args.items * 11 / 90 + 1);  // events >= items
+  so.items = args.items > 0 ? args.items : 12101;
+  so.cover_items = true;  // the catalog really has that many items
   so.categories = 40;
   so.attributes = 637;
   so.mean_length = 9;
@@ -155,12 +176,117 @@ serving::RecommendSettings settings_for(const std::string& method, int candidate
   return s;
 }
 
+// Latencies (ms) of in-process requests over `hist` after `warmup` unmeasured ones (scratch
+// buffers, allocator, caches), bounded by args.requests and args.seconds; *cpu_ms: process CPU
+// time per request. Empty when a list comes back short of k = 10.
+std::vector<double> time_requests(const serving::Recommender& rec, serving::RecommendRequest req,
+                                  const std::vector<std::vector<std::string>>& hist, int warmup,
+                                  const Args& args, double* cpu_ms) {
+  for (int i = 0; i < warmup; ++i) {
+    req.history = hist[i % hist.size()];
+    rec.recommend(req);
+  }
+  std::vector<double> ms;
+  const auto t0 = Clock::now();
+  const std::clock_t cpu0 = std::clock();
+  for (int64_t i = 0; i < args.requests; ++i) {
+    req.history = hist[i % hist.size()];
+    auto a = Clock::now();
+    auto r = rec.recommend(req);
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
+    if (r.items.size() != 10) return {};
+    if (std::chrono::duration<double>(Clock::now() - t0).count() > args.seconds) break;
+  }
+  *cpu_ms = 1e3 * static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC /
+            static_cast<double>(ms.size());
+  return ms;
+}
+
+double rss_mb() {
+  std::ifstream f("/proc/self/status");
+  for (std::string line; std::getline(f, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;  // kB
+  }
+  return 0;
+}
+
+// Catalog-scale mode (--items): in-process dpp latency (k = 10, one core) of exact retrieval.
+int run_scale(const Args& args) {
+  const std::string dir = args.workdir.empty()
+                              ? (fs::temp_directory_path() / "divrec_bench_serving_scale").string()
+                              : args.workdir;
+  const std::string model_path = dir + "/model.h5";
+  if (!fs::exists(model_path)) {
+    fs::create_directories(dir);
+    make_dataset(args, dir + "/data");
+    make_artifact(dir + "/data", model_path + ".tmp");
+    fs::rename(model_path + ".tmp", model_path);
+  }
+  if (args.prepare) return 0;
+  const auto precision = model::parse_score_precision(args.precision, "--precision");
+  auto t0 = Clock::now();
+  auto rec = serving::Recommender::load(model_path, precision);
+  const double load_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  auto hist = histories(dir + "/data", rec->items());
+  serving::RecommendRequest req;
+  req.settings = settings_for("dpp", args.candidates);
+  double cpu_ms = 0;
+  const std::vector<double> ms = time_requests(*rec, req, hist, 5, args, &cpu_ms);
+  if (ms.empty()) return 1;
+  // Recall of the served candidates against a double-precision top-N of the same user vector
+  // (history removed) over the fp32 item vectors, for 20 histories.
+  const auto& vec = rec->artifact().item_vectors;
+  const auto vec64 = vec.to(torch::kFloat64);
+  double hit = 0, total = 0;
+  for (size_t i = 0; i < std::min<size_t>(20, hist.size()); ++i) {
+    std::vector<int32_t> dense;
+    for (const auto& raw : hist[i]) dense.push_back(rec->dense_id(raw));
+    std::vector<float> u(static_cast<size_t>(vec.size(1)));
+    rec->user_vector(dense.data(), static_cast<int64_t>(dense.size()), u.data());
+    auto s =
+        vec64.mv(torch::from_blob(u.data(), {vec.size(1)}, torch::kFloat32).to(torch::kFloat64));
+    for (int32_t h : dense) s[h] = -std::numeric_limits<double>::infinity();
+    auto ref = std::get<1>(s.topk(args.candidates)).to(torch::kInt64);
+    std::vector<int32_t> got;
+    std::vector<float> got_scores;
+    rec->top_candidates(dense.data(), static_cast<int64_t>(dense.size()), args.candidates, got,
+                        got_scores);
+    std::sort(got.begin(), got.end());
+    for (int64_t r = 0; r < ref.size(0); ++r) {
+      hit +=
+          std::binary_search(got.begin(), got.end(), static_cast<int32_t>(ref[r].item<int64_t>()));
+    }
+    total += static_cast<double>(ref.size(0));
+  }
+  json j = {{"stage", "serve"},
+            {"items", rec->num_items()},
+            {"retrieval", "exact"},
+            {"precision", args.precision},
+            {"method", "dpp"},
+            {"k", 10},
+            {"candidates", args.candidates},
+            {"dim", 64},
+            {"threads", 1},
+            {"requests", ms.size()},
+            {"p50_ms", pct(ms, 0.5)},
+            {"p99_ms", pct(ms, 0.99)},
+            {"cpu_ms_per_request", cpu_ms},  // robust on a shared machine
+            {"recall_at_" + std::to_string(args.candidates), hit / total},
+            {"load_s", load_s},
+            {"rss_mb", rss_mb()},
+            {"score_table_mb", rec->score_table_bytes() / 1048576.0}};
+  std::cout << j.dump() << std::endl;
+  if (args.workdir.empty()) fs::remove_all(dir);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Args args = parse(argc, argv);
   core::set_log_quiet(true);
   core::configure_threads(1);
+  if (args.items > 0) return run_scale(args);
   const std::string dir =
       (fs::temp_directory_path() / ("divrec_bench_serving_" + std::to_string(::getpid()))).string();
   fs::create_directories(dir);
@@ -181,20 +307,9 @@ int main(int argc, char** argv) {
   for (const std::string method : {"none", "mmr", "dpp"}) {
     serving::RecommendRequest req;
     req.settings = settings_for(method, args.candidates);
-    for (int i = 0; i < 50; ++i) {  // warm-up: scratch buffers, allocator, caches
-      req.history = hist[i % hist.size()];
-      rec->recommend(req);
-    }
-    std::vector<double> ms;
-    auto t0 = Clock::now();
-    for (int64_t i = 0; i < args.requests; ++i) {
-      req.history = hist[i % hist.size()];
-      auto a = Clock::now();
-      auto r = rec->recommend(req);
-      ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
-      if (r.items.size() != 10) return 1;
-      if (std::chrono::duration<double>(Clock::now() - t0).count() > args.seconds) break;
-    }
+    double cpu_ms = 0;
+    const std::vector<double> ms = time_requests(*rec, req, hist, 50, args, &cpu_ms);
+    if (ms.empty()) return 1;
     json j = base;
     j.update({{"mode", "in-process"},
               {"method", method},

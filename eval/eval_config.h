@@ -10,6 +10,7 @@
 #include "eval/rerank/constraints.h"
 #include "eval/rerank/reranker.h"
 #include "eval/rerank/similarity.h"
+#include "trainer/model/score_kernel.h"
 
 namespace divrec::eval {
 
@@ -28,6 +29,9 @@ struct EvalConfig {
   std::string dump_lists;                  // FILE.jsonl of every user's final list ("" = off)
   int64_t batch_size = 256;                // users scored per model call
   int threads = 0;                         // per rank, scoring and re-ranking (0 = auto)
+  // Item matrix of the scoring kernel; `divrec recommend`/`serve` with the same precision
+  // return exactly these lists.
+  model::ScorePrecision score_precision = model::ScorePrecision::kFp32;
   int64_t max_users = 0;                   // evaluate the first N users by dense id (0 = all)
   bool plot = true;                        // sweeps: make OUT.png with tools/plot_sweep.py
 };

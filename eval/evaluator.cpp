@@ -1,4 +1,5 @@
-// The evaluation pass (see evaluator.h). Scoring runs on torch's intra-op threads; re-ranking and
+// The evaluation pass (see evaluator.h). Encoding (one user per model call) and the blocked
+// scoring kernel run on torch's intra-op threads; re-ranking and
 // per-user metrics run on `threads` static slots over the (setting, user) pairs of a batch,
 // setting-major, so each slot touches only ~S/T settings and keeps accumulators for just those
 // (a sweep of S settings over a large catalog would otherwise hold S x T exposure histograms).
@@ -10,13 +11,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <limits>
 #include <memory>
 
 #include "core/check.h"
 #include "core/comm/typed.h"
 #include "core/log.h"
 #include "eval/user_blocks.h"
+#include "trainer/model/score_kernel.h"
 #include "trainer/model/scoring.h"
 
 namespace divrec::eval {
@@ -110,15 +111,20 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
   const torch::Tensor item_table = in.item_table.defined()
                                        ? in.item_table
                                        : model->item_vectors().to(torch::kFloat32).contiguous();
-  std::vector<float> score_buf;
+  DIVREC_CHECK(item_table.is_contiguous() && item_table.scalar_type() == torch::kFloat32,
+               "evaluate: the item table must be contiguous float32");
+  const int64_t D = item_table.size(1);
+  // Re-laid out once for the kernel (the bf16 copy rounds here).
+  const model::ScoreTable score_table(item_table.data_ptr<float>(), I, D, opt.score_precision);
+  model::ScoreOptions score_opt;
+  score_opt.threads = static_cast<int>(T);
+  std::vector<float> user_buf;
+  std::vector<model::ExcludeList> exclude;
+  model::TopN top;
   const auto t0 = std::chrono::steady_clock::now();
-  const float kMasked = -std::numeric_limits<float>::infinity();
 
   EvalPass pass;
   std::vector<int64_t> batch;
-  std::vector<int32_t> cand_items;
-  std::vector<float> cand_scores;
-  std::vector<int> cand_n;
   std::vector<CategoryDistribution> dists;
   std::vector<DumpLine> batch_lines;
   for (size_t start = 0, end = 0; start < rows.size(); start = end) {
@@ -132,43 +138,21 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
                  rows.begin() + static_cast<std::ptrdiff_t>(end));
     const int64_t B = static_cast<int64_t>(batch.size());
 
-    // Score the full catalog, mask each user's history, keep the top N.
-    // One user at a time through the function serving uses (model/scoring.h): a user's scores
-    // do not depend on its batch, and `divrec recommend` reproduces every list exactly.
-    score_buf.resize(static_cast<size_t>(B * I));
-    float* s = score_buf.data();
-    // Users in parallel over the intra-op pool (torch ops inside run single-threaded there; the
-    // bits do not depend on the thread).
+    // Each user's vector on its own (model/scoring.h: independent of the batch), then the blocked
+    // kernel: exact scores, history excluded, top N by score then lower id -- the bits and
+    // lists `divrec recommend` computes for the same history and precision.
+    user_buf.resize(static_cast<size_t>(B * D));
     at::parallel_for(0, B, 1, [&](int64_t lo, int64_t hi) {
       for (int64_t b = lo; b < hi; ++b) {
-        model::score_history(*model, item_table, in.causal, seqs.seq(batch[b]),
-                             seqs.history_end(batch[b], opt.split), s + b * I);
+        model::encode_history(*model, item_table, in.causal, seqs.seq(batch[b]),
+                              seqs.history_end(batch[b], opt.split), user_buf.data() + b * D);
       }
     });
+    exclude.resize(static_cast<size_t>(B));
     for (int64_t b = 0; b < B; ++b) {
-      const int32_t* seq = seqs.seq(batch[b]);
-      float* row = s + b * I;
-      for (int64_t i = 0, e = seqs.history_end(batch[b], opt.split); i < e; ++i) {
-        row[seq[i]] = kMasked;
-      }
+      exclude[b] = {seqs.seq(batch[b]), seqs.history_end(batch[b], opt.split)};
     }
-    auto scores = torch::from_blob(s, {B, I}, torch::kFloat32);
-    auto top = scores.topk(N, /*dim=*/1, /*largest=*/true, /*sorted=*/true);
-    auto values = std::get<0>(top).contiguous();
-    auto indices = std::get<1>(top).contiguous();
-    cand_items.resize(static_cast<size_t>(B * N));
-    cand_scores.resize(static_cast<size_t>(B * N));
-    cand_n.assign(static_cast<size_t>(B), 0);
-    const float* v = values.data_ptr<float>();
-    const int64_t* ix = indices.data_ptr<int64_t>();
-    for (int64_t b = 0; b < B; ++b) {
-      int n = 0;  // masked items sort last: stop at the first -inf
-      for (int64_t j = 0; j < N && v[b * N + j] != kMasked; ++j, ++n) {
-        cand_items[b * N + j] = static_cast<int32_t>(ix[b * N + j]);
-        cand_scores[b * N + j] = v[b * N + j];
-      }
-      cand_n[b] = n;
-    }
+    model::score_top_n(score_table, user_buf.data(), B, N, exclude.data(), score_opt, top);
     if (dists.size() < static_cast<size_t>(B)) dists.resize(static_cast<size_t>(B));
     for (int64_t b = 0; b < B; ++b) {
       dists[b].compute(seqs.seq(batch[b]), seqs.history_end(batch[b], opt.split), items);
@@ -187,7 +171,7 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
           const int32_t* seq = seqs.seq(u);
           const int64_t hend = seqs.history_end(u, opt.split);
           const auto [tb, te] = seqs.targets(u, opt.split);
-          Candidates cands(cand_items.data() + b * N, cand_scores.data() + b * N, cand_n[b]);
+          Candidates cands(top.items.data() + b * N, top.scores.data() + b * N, top.count[b]);
           UserContext user(seq, hend, &dists[b]);
           rerankers[si]->rerank_into(cands, user, max_k, opt.constraints, slot.ws, slot.result);
           auto& acc = slot.acc[static_cast<size_t>(si)];

@@ -15,6 +15,7 @@
 #include "eval/report.h"
 #include "eval/rerank/reranker.h"
 #include "eval/sweep.h"
+#include "trainer/model/score_kernel.h"
 #include "trainer/model/seq_model.h"
 
 namespace divrec::eval {
@@ -30,7 +31,10 @@ struct EvalOptions {
   // (read_user_blocks with the same size), batches are the same for any number of ranks and so
   // are the scores, bit for bit.
   int64_t batch_size = 256;
-  int threads = 1;             // re-ranking slots (torch's pool runs them)
+  int threads = 1;  // scoring ranges and re-ranking slots (torch's pool runs them)
+  // Item matrix of the scoring kernel (model/score_kernel.h): lists equal `divrec recommend`'s
+  // with the same precision.
+  model::ScorePrecision score_precision = model::ScorePrecision::kFp32;
   int64_t max_users = 0;       // only users with dense id < max_users (0 = all)
   bool collect_lists = false;  // DumpLines of settings[0] (needs user_raw_ids)
   bool progress = true;        // core::Progress line with ETA on rank 0

@@ -75,6 +75,7 @@ nlohmann::json report_json(const EvalConfig& config, const EvalResult& result) {
   j["checkpoint"] = result.checkpoint.empty() ? config.checkpoint : result.checkpoint;
   j["data"] = config.data_dir;
   j["candidates"] = config.candidates;
+  j["score_precision"] = model::score_precision_name(config.score_precision);
   j["k"] = config.ks;
   j["seconds"] = result.seconds;
   if (!config.sweep.empty()) {

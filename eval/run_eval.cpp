@@ -82,6 +82,7 @@ EvalResult run_eval(const EvalConfig& config, core::Communicator& comm) {
   opt.constraints = config.constraints;
   opt.batch_size = config.batch_size;
   opt.threads = std::max(1, config.threads);
+  opt.score_precision = config.score_precision;
   opt.max_users = config.max_users;
   opt.collect_lists = !config.dump_lists.empty();
   auto pass = evaluate(in, opt, comm);

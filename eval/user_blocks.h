@@ -1,8 +1,9 @@
 // Which users a rank evaluates: blocks of `block` consecutive dense user ids, block g on rank
 // g % world. Every batch of the evaluator then holds the same users in the same order whatever
 // the number of ranks, so the per-batch work split (re-ranking thread slots) and the dumped lists
-// are the same on 1, 2 or 3 ranks. (Scores themselves no longer depend on the batch:
-// model::score_history scores one user per call.)
+// are the same on 1, 2 or 3 ranks. (Scores themselves do not depend on the batch:
+// model::encode_history encodes one user per call and model::score_top_n's bits are
+// batch-independent.)
 #pragma once
 
 #include <cstdint>

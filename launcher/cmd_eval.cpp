@@ -34,7 +34,8 @@ int cmd_eval(const Args& args) {
   eval::EvalConfig c;
   auto& r = c.rerank;
   auto& k = c.constraints;
-  std::string split = "test", ks = "5,10,20", method = "none", similarity = "cosine";
+  std::string split = "test", ks = "5,10,20", method = "none", similarity = "cosine",
+              precision = "fp32";
   std::string sweep_methods, comm_kind = "auto";
   double max_similarity = std::numeric_limits<double>::infinity();
   po::options_description d;
@@ -65,11 +66,13 @@ int cmd_eval(const Args& args) {
     ("max-users", po::value(&c.max_users)->default_value(c.max_users), "evaluate users with dense id < N (0 = all)")
     ("plot", po::value(&c.plot)->default_value(c.plot), "sweeps: draw OUT.png (python3-matplotlib)")
     ("threads", po::value(&c.threads)->default_value(c.threads), "threads per rank (0 = auto)")
+    ("score-precision", po::value(&precision)->default_value(precision), "fp32 | bf16: item matrix of the scoring kernel (recommend/serve must match)")
     ("comm", po::value(&comm_kind)->default_value(comm_kind), "auto | mpi | nccl | local");
   po::variables_map vm;
   if (!parse_options("eval", args, d, vm)) return 0;
 
   c.split = eval::parse_eval_split(split);
+  c.score_precision = model::parse_score_precision(precision, "--score-precision");
   c.ks = parse_int_list("k", ks);
   r.method = eval::parse_rerank_method(method);
   c.similarity = eval::parse_similarity_kind(similarity);

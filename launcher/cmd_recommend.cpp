@@ -93,7 +93,7 @@ int64_t run_batch(const serving::Recommender& model, const serving::RecommendSet
 }  // namespace
 
 int cmd_recommend(const Args& args) {
-  std::string model_path, history, input, output;
+  std::string model_path, history, input, output, precision = "fp32";
   int threads = 0;
   po::options_description d;
   // clang-format off
@@ -102,7 +102,8 @@ int cmd_recommend(const Args& args) {
     ("history", po::value(&history), "one request: raw item ids, oldest first, comma-separated")
     ("input", po::value(&input), "batch: JSON request lines ({\"history\": [...], \"k\": 10, ...})")
     ("output", po::value(&output), "batch: JSON response lines, in input order")
-    ("threads", po::value(&threads)->default_value(threads), "batch threads (0 = all cores)");
+    ("threads", po::value(&threads)->default_value(threads), "batch threads (0 = all cores)")
+    ("score-precision", po::value(&precision)->default_value(precision), "fp32 | bf16: item matrix of the scoring kernel (as given to divrec eval)");
   // clang-format on
   add_settings_options(d);
   po::variables_map vm;
@@ -114,7 +115,8 @@ int cmd_recommend(const Args& args) {
                     "recommend: --input needs --output");
 
   core::configure_threads(1);  // requests are the parallelism; torch runs one thread each
-  auto model = serving::Recommender::load(model_path);
+  auto model = serving::Recommender::load(
+      model_path, model::parse_score_precision(precision, "--score-precision"));
   serving::RecommendSettings base = resolve_settings(vm, model->defaults());
   // The command line is trusted: no server caps beyond what the catalog allows.
   serving::RequestLimits limits;

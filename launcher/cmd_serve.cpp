@@ -17,7 +17,7 @@ int cmd_serve(const Args& args) {
   // the serving loop instead of killing the process mid-request.
   serving::block_serving_signals();
 
-  std::string model_path;
+  std::string model_path, precision = "fp32";
   serving::ServerOptions so;
   serving::LifecycleOptions lo;
   int max_body = static_cast<int>(so.max_body_bytes);
@@ -28,6 +28,7 @@ int cmd_serve(const Args& args) {
     ("host", po::value(&so.host)->default_value(so.host), "address to listen on")
     ("port", po::value(&so.port)->default_value(so.port), "TCP port (0 = any free port)")
     ("threads", po::value(&so.threads)->default_value(so.threads), "worker threads (one connection each)")
+    ("score-precision", po::value(&precision)->default_value(precision), "fp32 | bf16: item matrix of the scoring kernel (as given to divrec eval)")
     ("max-k", po::value(&so.limits.max_k)->default_value(so.limits.max_k), "largest k a request may ask for")
     ("max-history", po::value(&so.limits.max_history)->default_value(so.limits.max_history), "longest history accepted")
     ("max-candidates", po::value(&so.limits.max_candidates)->default_value(so.limits.max_candidates), "largest candidate count accepted")
@@ -42,7 +43,8 @@ int cmd_serve(const Args& args) {
   core::configure_threads(1);  // request threads are the parallelism; one torch thread each
 
   core::log0("{}", format_config_table("divrec serve", vm));
-  auto model = serving::Recommender::load(model_path);
+  auto model = serving::Recommender::load(
+      model_path, model::parse_score_precision(precision, "--score-precision"));
   serving::HttpServer server(model, model_path, so);
   int port = server.start();
   core::log0(

@@ -177,7 +177,9 @@ bool HttpServer::reload(std::string* error) {
   std::lock_guard<std::mutex> lock(reload_mutex_);
   try {
     auto t0 = std::chrono::steady_clock::now();
-    std::shared_ptr<const Recommender> fresh = Recommender::load(model_path_);
+    // The same --score-precision as the model it replaces.
+    std::shared_ptr<const Recommender> fresh =
+        Recommender::load(model_path_, model()->score_precision());
     std::atomic_store(&model_, fresh);
     ++reloads_;
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -1,6 +1,7 @@
-// Recommender (see recommender.h): model rebuilt from the artifact, per-request scoring, candidate
-// selection and re-ranking. Per-thread scratch keeps the hot path free of catalog-sized
-// allocations; torch runs one intra-op thread per request thread (requests are the parallelism).
+// Recommender (see recommender.h): model rebuilt from the artifact, per-request encoding, the
+// scoring kernel's candidates and re-ranking. Per-thread scratch keeps the hot path free of
+// catalog-sized allocations; torch runs one intra-op thread per request thread (requests are the
+// parallelism).
 #include "serving/recommender.h"
 
 #include <ATen/Parallel.h>
@@ -8,23 +9,22 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/check.h"
 #include "trainer/model/item_features.h"
+#include "trainer/model/score_kernel.h"
 #include "trainer/model/scoring.h"
 
 namespace divrec::serving {
 
 namespace {
 
-constexpr float kMasked = -std::numeric_limits<float>::infinity();
-
 // Scratch of one request thread (never shared; sized by the largest catalog seen).
 struct Scratch {
-  std::vector<float> scores;
+  std::vector<float> user;  // [D]
+  model::TopN top;
   std::vector<int32_t> dense;
   std::vector<int32_t> cand_items;
   std::vector<float> cand_scores;
@@ -44,7 +44,8 @@ Scratch& scratch() {
 
 }  // namespace
 
-Recommender::Recommender(Artifact artifact) : artifact_(std::move(artifact)) {
+Recommender::Recommender(Artifact artifact, model::ScorePrecision precision)
+    : artifact_(std::move(artifact)) {
   const auto& a = artifact_;
   model_ = model::SeqModel(a.config, model::ItemFeatures::from_table(a.items));
   model_->eval();
@@ -90,10 +91,16 @@ Recommender::Recommender(Artifact artifact) : artifact_(std::move(artifact)) {
   cosine_ = eval::ItemSimilarity::cosine(artifact_.item_vectors.data_ptr<float>(), t.num_items,
                                          artifact_.config.dim);
   jaccard_ = eval::ItemSimilarity::jaccard(artifact_.items);
+  DIVREC_CHECK(artifact_.item_vectors.is_contiguous() &&
+                   artifact_.item_vectors.scalar_type() == torch::kFloat32,
+               "serving artifact: item vectors must be contiguous float32");
+  score_table_ = model::ScoreTable(artifact_.item_vectors.data_ptr<float>(), t.num_items,
+                                   artifact_.item_vectors.size(1), precision);
 }
 
-std::shared_ptr<const Recommender> Recommender::load(const std::string& path) {
-  return std::make_shared<const Recommender>(read_artifact(path));
+std::shared_ptr<const Recommender> Recommender::load(const std::string& path,
+                                                     model::ScorePrecision precision) {
+  return std::make_shared<const Recommender>(read_artifact(path), precision);
 }
 
 int32_t Recommender::dense_id(const std::string& raw_id) const {
@@ -105,29 +112,23 @@ const eval::ItemSimilarity& Recommender::similarity(eval::SimilarityKind kind) c
   return kind == eval::SimilarityKind::kJaccard ? jaccard_ : cosine_;
 }
 
-void Recommender::score_all(const int32_t* history, int64_t n, float* out) const {
-  // The function `divrec eval` scores with, on the exported item vectors (the same bits as the
-  // model's item_vectors()): served lists equal evaluated ones exactly.
-  model::score_history(*model_, artifact_.item_vectors, artifact_.causal(), history, n, out);
+void Recommender::user_vector(const int32_t* history, int64_t n, float* out) const {
+  scratch();  // this thread's torch settings
+  model::encode_history(*model_, artifact_.item_vectors, artifact_.causal(), history, n, out);
 }
 
-void Recommender::top_candidates(const float* scores, int64_t num_items, int n,
-                                 std::vector<int32_t>& items, std::vector<float>& top_scores) {
-  items.clear();
-  top_scores.clear();
-  const int64_t N = std::min<int64_t>(std::max(n, 0), num_items);
-  if (N == 0) return;
-  c10::InferenceMode guard;
-  auto row = torch::from_blob(const_cast<float*>(scores), {1, num_items}, torch::kFloat32);
-  auto top = row.topk(N, /*dim=*/1, /*largest=*/true, /*sorted=*/true);
-  auto values = std::get<0>(top).contiguous();
-  auto indices = std::get<1>(top).contiguous();
-  const float* v = values.data_ptr<float>();
-  const int64_t* ix = indices.data_ptr<int64_t>();
-  for (int64_t j = 0; j < N && v[j] != kMasked; ++j) {  // masked items sort last
-    items.push_back(static_cast<int32_t>(ix[j]));
-    top_scores.push_back(v[j]);
-  }
+void Recommender::top_candidates(const int32_t* history, int64_t n, int count,
+                                 std::vector<int32_t>& items, std::vector<float>& scores) const {
+  // The functions `divrec eval` scores with, on the exported item vectors (the same bits as the
+  // model's item_vectors()): served lists equal evaluated ones exactly.
+  Scratch& s = scratch();
+  s.user.resize(static_cast<size_t>(score_table_.dim()));
+  user_vector(history, n, s.user.data());
+  const model::ExcludeList exclude{history, n};
+  model::score_top_n(score_table_, s.user.data(), 1, std::max(count, 0), &exclude,
+                     model::ScoreOptions{}, s.top);
+  items.assign(s.top.items.begin(), s.top.items.begin() + s.top.count[0]);
+  scores.assign(s.top.scores.begin(), s.top.scores.begin() + s.top.count[0]);
 }
 
 Recommendation Recommender::recommend(const RecommendRequest& request) const {
@@ -167,10 +168,9 @@ Recommendation Recommender::recommend_dense(const std::vector<int32_t>& history,
     for (size_t i = 0; i < m; ++i)
       s.cand_scores[i] = static_cast<float>(t.popularity[s.cand_items[i]]);
   } else {
-    s.scores.resize(static_cast<size_t>(I));
-    score_all(history.data(), static_cast<int64_t>(history.size()), s.scores.data());
-    for (int32_t h : history) s.scores[h] = kMasked;  // the whole history, not only the window
-    top_candidates(s.scores.data(), I, settings.candidates, s.cand_items, s.cand_scores);
+    // The whole history is excluded, not only the encoded window (as in eval).
+    top_candidates(history.data(), static_cast<int64_t>(history.size()), settings.candidates,
+                   s.cand_items, s.cand_scores);
   }
 
   auto reranker = eval::make_reranker(settings.rerank, similarity(settings.similarity), t);
@@ -205,6 +205,7 @@ nlohmann::json Recommender::describe() const {
       {"categories", a.items.num_categories},
       {"attributes", a.items.num_attributes},
       {"objective", a.objective},
+      {"score_precision", model::score_precision_name(score_table_.precision())},
       {"config",
        {{"dim", c.dim},
         {"layers", c.layers},

@@ -1,6 +1,6 @@
 // Recommender: a loaded serving artifact answering requests. History (raw ids) -> user vector
-// (the transformer over the precomputed item vectors) -> scores of the whole catalog -> history
-// masked -> top-N candidates -> re-ranking + constraints (eval/rerank) -> k items with reasons.
+// (the transformer over the precomputed item vectors) -> the blocked scoring kernel (exact scores,
+// history excluded, top N) -> re-ranking + constraints (eval/rerank) -> k items with reasons.
 // Immutable after construction and safe for concurrent requests (per-thread scratch).
 #pragma once
 
@@ -15,6 +15,7 @@
 #include "eval/rerank/similarity.h"
 #include "serving/artifact.h"
 #include "serving/settings.h"
+#include "trainer/model/score_kernel.h"
 #include "trainer/model/seq_model.h"
 
 namespace divrec::serving {
@@ -44,9 +45,12 @@ struct Recommendation {
 
 class Recommender {
  public:
-  // Rebuilds the model from the artifact (eval mode, no autograd) and indexes the raw ids.
-  explicit Recommender(Artifact artifact);
-  static std::shared_ptr<const Recommender> load(const std::string& path);
+  // Rebuilds the model from the artifact (eval mode, no autograd), indexes the raw ids and lays
+  // the item vectors out for the scoring kernel in `precision` (--score-precision).
+  explicit Recommender(Artifact artifact,
+                       model::ScorePrecision precision = model::ScorePrecision::kFp32);
+  static std::shared_ptr<const Recommender> load(
+      const std::string& path, model::ScorePrecision precision = model::ScorePrecision::kFp32);
   Recommender(const Recommender&) = delete;
   Recommender& operator=(const Recommender&) = delete;
 
@@ -59,19 +63,19 @@ class Recommender {
   Recommendation recommend_dense(const std::vector<int32_t>& history,
                                  const RecommendSettings& settings) const;
 
-  // Relevance of every item for a non-empty dense history: model::score_history, the function
-  // `divrec eval` scores with (bit-identical scores). out has num_items() entries; history
-  // items are NOT masked here.
-  void score_all(const int32_t* history, int64_t n, float* out) const;
-  // The N best unmasked items of `scores` (masked = -inf), by score descending: torch::topk of
-  // the row, cut at the first masked item, which is exactly how `divrec eval` picks candidates
-  // (so even exact score ties come out in the same order).
-  static void top_candidates(const float* scores, int64_t num_items, int n,
-                             std::vector<int32_t>& items, std::vector<float>& top_scores);
+  // The n most relevant items for a non-empty dense history, history excluded, by score
+  // descending then LOWER dense id: model::encode_history, then model::score_top_n with B = 1 --
+  // what `divrec eval` computes for the same history and precision (bit-identical scores).
+  void top_candidates(const int32_t* history, int64_t n, int count, std::vector<int32_t>& items,
+                      std::vector<float>& scores) const;
+  // The user vector (model::encode_history) of a non-empty dense history: D float32 into out.
+  void user_vector(const int32_t* history, int64_t n, float* out) const;
 
   const Artifact& artifact() const { return artifact_; }  // weights moved into the model
   const data::ItemTable& items() const { return artifact_.items; }
   const RecommendSettings& defaults() const { return artifact_.defaults; }
+  model::ScorePrecision score_precision() const { return score_table_.precision(); }
+  size_t score_table_bytes() const { return score_table_.bytes(); }
   int64_t num_items() const { return artifact_.items.num_items; }
   int32_t dense_id(const std::string& raw_id) const;  // -1 when unknown
   // What GET /v1/model reports: format version, checksum, catalog sizes, config, defaults.
@@ -86,6 +90,7 @@ class Recommender {
   std::vector<int32_t> by_popularity_;  // dense ids, most popular first (fallback order)
   eval::ItemSimilarity cosine_;
   eval::ItemSimilarity jaccard_;
+  model::ScoreTable score_table_;  // artifact_.item_vectors re-laid out (fp32 or bf16)
 };
 
 }  // namespace divrec::serving

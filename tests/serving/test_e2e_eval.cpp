@@ -1,9 +1,10 @@
 // End to end with the built `divrec` binary: `divrec eval --dump-lists` on a small dataset and
 // checkpoint, `divrec export` with the same settings, then `divrec recommend --input` replaying
 // every dumped history must reproduce each user's list: the same items in the same order with the
-// same reasons and bit-identical relevance scores (both score through model::score_history).
-// Covers none / mmr + constraints / dpp + jaccard / xquad, next-item and masked-item models, and
-// several eval batch sizes (a user's scores must not depend on its batch).
+// same reasons and bit-identical relevance scores (both encode with model::encode_history and
+// score with model::score_top_n). Covers none / mmr + constraints / dpp + jaccard / xquad,
+// next-item and masked-item models, several eval batch sizes (a user's scores must not depend on
+// its batch), and --score-precision bf16 on both sides.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -46,8 +47,9 @@ std::vector<json> read_lines(const std::string& path) {
 struct Case {
   std::string name;
   std::string objective;
-  std::string settings;  // options both eval and export/recommend understand
-  int batch_size;        // eval --batch-size
+  std::string settings;            // options both eval and export/recommend understand
+  int batch_size;                  // eval --batch-size
+  std::string precision = "fp32";  // --score-precision of eval and recommend
 };
 
 void run_case(const Case& c) {
@@ -59,7 +61,8 @@ void run_case(const Case& c) {
                        d + "/report.json --dump-lists " + d +
                        "/lists.jsonl --k 5,10 "
                        "--candidates 40 --comm local --threads 2 --batch-size " +
-                       std::to_string(c.batch_size) + " " + c.settings,
+                       std::to_string(c.batch_size) + " --score-precision " + c.precision + " " +
+                       c.settings,
                    d + "/eval.log"),
             0)
       << core::read_file(d + "/eval.log");
@@ -68,13 +71,14 @@ void run_case(const Case& c) {
                    d + "/export.log"),
             0)
       << core::read_file(d + "/export.log");
+  EXPECT_EQ(json::parse(core::read_file(d + "/report.json"))["score_precision"], c.precision);
   auto lists = read_lines(d + "/lists.jsonl");
   ASSERT_GT(lists.size(), 20u);
   std::string requests;
   for (const auto& l : lists) requests += json{{"history", l["history"]}}.dump() + "\n";
   core::write_file_atomic(d + "/requests.jsonl", requests);
   ASSERT_EQ(divrec("recommend --model " + d + "/served.h5 --input " + d + "/requests.jsonl " +
-                       "--output " + d + "/out.jsonl --threads 3",
+                       "--output " + d + "/out.jsonl --threads 3 --score-precision " + c.precision,
                    d + "/recommend.log"),
             0)
       << core::read_file(d + "/recommend.log");
@@ -128,6 +132,10 @@ TEST(ServingMatchesEval, MmrWithConstraints) {
 
 TEST(ServingMatchesEval, DppJaccardSmallBatches) {
   run_case({"dpp", "next-item", "--rerank dpp --theta 2 --similarity jaccard", 8});
+}
+
+TEST(ServingMatchesEval, Bf16ScoresOnBothSides) {
+  run_case({"bf16", "next-item", "--rerank mmr --lambda 0.5", 8, "bf16"});
 }
 
 TEST(ServingMatchesEval, XquadMaskedItemModel) {

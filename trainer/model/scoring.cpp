@@ -1,4 +1,4 @@
-// Shape-invariant single-user scoring shared by eval and serving (see scoring.h).
+// Shape-invariant single-user encoding shared by eval and serving (see scoring.h).
 #include "trainer/model/scoring.h"
 
 #include <algorithm>
@@ -7,14 +7,14 @@
 
 namespace divrec::model {
 
-void score_history(SeqModelImpl& model, const torch::Tensor& item_table, bool causal,
-                   const int32_t* history, int64_t n, float* out) {
-  DIVREC_CHECK(n > 0, "score_history needs a non-empty history");
+void encode_history(SeqModelImpl& model, const torch::Tensor& item_table, bool causal,
+                    const int32_t* history, int64_t n, float* out) {
+  DIVREC_CHECK(n > 0, "encode_history needs a non-empty history");
   const int64_t I = model.config().num_items;
   const int64_t L = model.config().max_len;
   DIVREC_CHECK(item_table.dim() == 2 && item_table.size(0) == I &&
                    item_table.scalar_type() == torch::kFloat32,
-               "score_history: item table must be float32 [", I, ", D], got ", item_table.sizes());
+               "encode_history: item table must be float32 [", I, ", D], got ", item_table.sizes());
   c10::InferenceMode guard;
   // Input ids: item i -> id i + 1, the last max_len items left-padded with 0 to max_len.
   const int64_t used = std::min<int64_t>(n, L);
@@ -33,8 +33,10 @@ void score_history(SeqModelImpl& model, const torch::Tensor& item_table, bool ca
     auto in = torch::cat({ids.narrow(1, 1, L - 1), mask}, 1);
     user = model.encode(in, false, item_table).select(1, L - 1);
   }
-  auto scores = torch::matmul(user, item_table.t()).contiguous();
-  std::copy_n(scores.data_ptr<float>(), I, out);
+  user = user.to(torch::kFloat32).contiguous();
+  DIVREC_CHECK(user.numel() == item_table.size(1), "encode_history: user vector has ", user.numel(),
+               " values, item vectors ", item_table.size(1));
+  std::copy_n(user.data_ptr<float>(), item_table.size(1), out);
 }
 
 }  // namespace divrec::model
