@@ -89,6 +89,14 @@ AnnFileHeader read_ann_file(const std::string& path, std::vector<uint8_t>* paylo
                     "rebuild the index", "ANN index file ", path, " has unknown kind ", h.kind);
   DIVREC_CHECK_HINT(h.items >= 1 && h.dim >= 1, "rebuild the index", "ANN index file ", path,
                     " has an invalid shape [", h.items, ", ", h.dim, "]");
+  // Size against the file before allocating: a damaged header must not ask for terabytes.
+  std::fseek(f.get(), 0, SEEK_END);
+  long end = std::ftell(f.get());
+  std::fseek(f.get(), sizeof(h), SEEK_SET);
+  uint64_t have = end > static_cast<long>(sizeof(h)) ? uint64_t(end) - sizeof(h) : 0;
+  DIVREC_CHECK_HINT(have == h.payload_bytes, "the file is truncated: rebuild or copy it again",
+                    "ANN index file ", path, " holds ", have, " payload bytes, header says ",
+                    h.payload_bytes);
   payload->resize(h.payload_bytes);
   size_t n = h.payload_bytes ? std::fread(payload->data(), 1, h.payload_bytes, f.get()) : 0;
   DIVREC_CHECK_HINT(n == h.payload_bytes, "the file is truncated: rebuild or copy it again",
