@@ -89,11 +89,14 @@ TEST_F(AnnIndexTest, HnswRecallSaveLoadAndAppend) {
   AnnBuildOptions opts;
   opts.hnsw_m = 16;
   opts.ef_construction = 200;
+  opts.build_threads = 1;  // Faiss's parallel HNSW insertion is not deterministic; this is
   AnnIndex idx = AnnIndex::build(items_.data(), kItems, kDim, opts);
   AnnSearchParams p;
-  p.ef_search = 256;
+  p.ef_search = 400;
   AnnHits hits = idx.search(users_.data(), kUsers, kTop, p);
-  EXPECT_GE(recall_at_k(hits.ids, exact_, kUsers, kTop), 0.99);
+  double recall = recall_at_k(hits.ids, exact_, kUsers, kTop);
+  RecordProperty("hnsw_recall_at_50", std::to_string(recall));
+  EXPECT_GE(recall, 0.99);
   for (int64_t b = 0; b < kUsers; ++b) EXPECT_EQ(hits.ids[b * kTop], exact_[b * kTop]) << b;
 
   idx.save(path("items.ann"));
@@ -102,6 +105,7 @@ TEST_F(AnnIndexTest, HnswRecallSaveLoadAndAppend) {
   EXPECT_EQ(back.dim(), kDim);
   EXPECT_EQ(back.kind(), AnnKind::kHnsw);
   EXPECT_EQ(back.options().hnsw_m, 16);
+  EXPECT_EQ(back.options().ef_construction, 200);
   EXPECT_EQ(back.search(users_.data(), kUsers, kTop, p).ids, hits.ids);  // same graph, same lists
 
   // Append 10 new items of the planted clusters (new products of existing categories), scaled
