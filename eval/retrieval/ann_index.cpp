@@ -197,7 +197,23 @@ AnnHits AnnIndex::search(const float* users, int64_t batch, int64_t k,
           qn[b] += static_cast<double>(v) * v;
         }
       }
+      // Faiss 1.7.3's HNSW::search sizes its candidate heap as max(hnsw.efSearch, k) from the
+      // index, and only the stopping rule reads sp.efSearch: without this, ef_search above
+      // max(16, k) changed nothing (recall stuck at 0.89 for ef 256 and 512). The index's value
+      // is switched only under the unique lock, i.e. with no search in flight; callers that
+      // keep one ef_search (serving) only ever take the shared lock.
+      auto* hnsw = static_cast<faiss::IndexHNSWFlat*>(index_.get());
+      std::shared_lock<std::shared_mutex> shared(*ef_mutex_);
+      while (hnsw->hnsw.efSearch != p.ef_search) {
+        shared.unlock();
+        {
+          std::unique_lock<std::shared_mutex> unique(*ef_mutex_);
+          hnsw->hnsw.efSearch = p.ef_search;
+        }
+        shared.lock();  // another caller may have switched it again: check once more
+      }
       index_->search(batch, aug.data(), k, hits.scores.data(), hits.ids.data(), &sp);
+      shared.unlock();
       double phi2 = static_cast<double>(phi_) * phi_;
       for (int64_t b = 0; b < batch; ++b) {
         for (int64_t j = 0; j < k; ++j) {

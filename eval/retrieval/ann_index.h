@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,10 @@ class AnnIndex {
   int64_t dim_ = 0;
   uint32_t vectors_crc_ = 0;
   float phi_ = 0.0f;
+  // Faiss 1.7.3 sizes the HNSW candidate heap from the index's own hnsw.efSearch (max with k),
+  // not from SearchParametersHNSW: search() sets it to the call's ef_search under the unique
+  // lock when it differs, and searches run under the shared lock (see ann_index.cpp).
+  std::unique_ptr<std::shared_mutex> ef_mutex_ = std::make_unique<std::shared_mutex>();
 };
 
 }  // namespace divrec::eval
