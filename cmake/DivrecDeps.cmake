@@ -1,7 +1,8 @@
 # Third-party dependencies, all Debian packages (scripts/install-deps.sh installs them):
 #   LibTorch (model, autograd), Open MPI (CPU collectives, control plane), HDF5 (shards and
 #   artifacts), Boost.Program_options (CLI + INI), fmt (formatting), nlohmann-json (reports,
-#   manifests' JSON views, HTTP bodies), cpp-httplib (serving), GTest, Google Benchmark,
+#   manifests' JSON views, HTTP bodies), cpp-httplib (serving), Faiss (approximate retrieval;
+#   its static library needs OpenMP + BLAS), GTest, Google Benchmark,
 #   and NCCL from the CUDA toolkit when present (GPU collectives).
 
 find_package(Torch REQUIRED)
@@ -13,6 +14,14 @@ find_package(nlohmann_json REQUIRED)
 find_package(Threads REQUIRED)
 find_package(ZLIB REQUIRED)
 find_path(HTTPLIB_INCLUDE_DIR httplib.h)
+# Debian's libfaiss-dev ships libfaiss.a and a CMake package whose imported target `faiss` links
+# OpenMP::OpenMP_CXX and libblas (OpenBLAS through the alternatives): find OpenMP first.
+find_package(OpenMP REQUIRED COMPONENTS CXX)
+find_package(faiss REQUIRED)
+get_target_property(_faiss_inc faiss INTERFACE_INCLUDE_DIRECTORIES)
+if(_faiss_inc)
+  set_target_properties(faiss PROPERTIES INTERFACE_SYSTEM_INCLUDE_DIRECTORIES "${_faiss_inc}")
+endif()
 
 # Torch's imported target carries its include dirs; mark them SYSTEM so -Werror applies to
 # project code only.

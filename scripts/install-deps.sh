@@ -11,6 +11,7 @@ PACKAGES=(
   libboost-program-options-dev               # CLI long options + INI --config
   libfmt-dev nlohmann-json3-dev              # formatting; JSON reports, manifests, HTTP bodies
   libcpp-httplib-dev                         # serving HTTP server
+  libfaiss-dev                               # approximate top-k retrieval (HNSW, IVF-flat); static, OpenMP + BLAS
   libgtest-dev libbenchmark-dev              # tests, micro-benchmarks
   zlib1g-dev                                 # crc32 checksums
   python3-torch python3-numpy python3-h5py python3-matplotlib  # independent references, plots
