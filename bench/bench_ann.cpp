@@ -70,17 +70,28 @@ int main(int argc, char** argv) {
   std::string save_dir;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
-    if (a == "--items") items_list = parse_list(v);
-    else if (a == "--dim") dim = std::stoll(v);
-    else if (a == "--queries") queries = std::stoll(v);
-    else if (a == "--k") k = std::stoll(v);
-    else if (a == "--kind") opts.kind = divrec::eval::parse_ann_kind(v);
-    else if (a == "--ef") efs = parse_list(v);
-    else if (a == "--nprobe") nprobes = parse_list(v);
-    else if (a == "--m") opts.hnsw_m = std::stoi(v);
-    else if (a == "--ef-construction") opts.ef_construction = std::stoi(v);
-    else if (a == "--clusters") clusters = std::stoll(v);
-    else if (a == "--save") save_dir = v;
+    if (a == "--items")
+      items_list = parse_list(v);
+    else if (a == "--dim")
+      dim = std::stoll(v);
+    else if (a == "--queries")
+      queries = std::stoll(v);
+    else if (a == "--k")
+      k = std::stoll(v);
+    else if (a == "--kind")
+      opts.kind = divrec::eval::parse_ann_kind(v);
+    else if (a == "--ef")
+      efs = parse_list(v);
+    else if (a == "--nprobe")
+      nprobes = parse_list(v);
+    else if (a == "--m")
+      opts.hnsw_m = std::stoi(v);
+    else if (a == "--ef-construction")
+      opts.ef_construction = std::stoi(v);
+    else if (a == "--clusters")
+      clusters = std::stoll(v);
+    else if (a == "--save")
+      save_dir = v;
     else {
       std::cerr << "bench_ann: unknown option " << a << "\n";
       return 2;
@@ -98,8 +109,8 @@ int main(int argc, char** argv) {
       std::cerr << "bench_ann: generated [" << n << ", " << dim << "] in " << seconds_since(t0)
                 << " s\n";
       t0 = Clock::now();
-      std::vector<int64_t> exact = divrec::eval::exact_top_k(users.data(), queries, items.data(),
-                                                             n, dim, k);
+      std::vector<int64_t> exact =
+          divrec::eval::exact_top_k(users.data(), queries, items.data(), n, dim, k);
       std::cerr << "bench_ann: exact top-" << k << " in " << seconds_since(t0) << " s\n";
       t0 = Clock::now();
       divrec::eval::AnnIndex index = divrec::eval::AnnIndex::build(items.data(), n, dim, opts);
@@ -128,19 +139,19 @@ int main(int argc, char** argv) {
             std::copy(hits.ids.begin(), hits.ids.end(), ids.begin() + q * k);
           }
         }
-        nlohmann::json j = {{"stage", "ann"},
-                            {"items", n},
-                            {"dim", dim},
-                            {"kind", divrec::eval::ann_kind_name(opts.kind)},
-                            {hnsw ? "ef_search" : "nprobe", e},
-                            {"k", k},
-                            {"queries", queries},
-                            {"p50_ms", percentile(ms, 0.50)},
-                            {"p99_ms", percentile(ms, 0.99)},
-                            {"recall_at_" + std::to_string(k),
-                             divrec::eval::recall_at_k(ids, exact, queries, k)},
-                            {"build_s", build_s},
-                            {"index_mb", index_mb}};
+        nlohmann::json j = {
+            {"stage", "ann"},
+            {"items", n},
+            {"dim", dim},
+            {"kind", divrec::eval::ann_kind_name(opts.kind)},
+            {hnsw ? "ef_search" : "nprobe", e},
+            {"k", k},
+            {"queries", queries},
+            {"p50_ms", percentile(ms, 0.50)},
+            {"p99_ms", percentile(ms, 0.99)},
+            {"recall_at_" + std::to_string(k), divrec::eval::recall_at_k(ids, exact, queries, k)},
+            {"build_s", build_s},
+            {"index_mb", index_mb}};
         if (hnsw) {
           j["m"] = opts.hnsw_m;
           j["ef_construction"] = opts.ef_construction;

@@ -78,8 +78,8 @@ AnnFileHeader read_ann_file(const std::string& path, std::vector<uint8_t>* paylo
   AnnFileHeader h{};
   size_t got = std::fread(&h, 1, sizeof(h), f.get());
   DIVREC_CHECK_HINT(got == sizeof(h) && std::memcmp(h.magic, kAnnMagic, sizeof(kAnnMagic)) == 0,
-                    "pass a file written by divrec's ANN index save",
-                    "", path, " is not a divrec ANN index file (expected the 64-byte header ",
+                    "pass a file written by divrec's ANN index save", "", path,
+                    " is not a divrec ANN index file (expected the 64-byte header ",
                     "with magic DVRANNX1", got < sizeof(h) ? "; the file is shorter" : "", ")");
   DIVREC_CHECK_HINT(h.version == kAnnFormatVersion, "rebuild the index with this divrec",
                     "ANN index file ", path, " has format version ", h.version,

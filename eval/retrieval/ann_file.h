@@ -17,16 +17,16 @@ constexpr uint32_t kAnnFormatVersion = 1;
 struct AnnFileHeader {
   char magic[8];
   uint32_t version;
-  uint32_t kind;          // AnnKind
-  int64_t items;          // I
-  int64_t dim;            // D
+  uint32_t kind;  // AnnKind
+  int64_t items;  // I
+  int64_t dim;    // D
   int32_t hnsw_m;
   int32_t ef_construction;
   int32_t ivf_nlist;
-  uint32_t vectors_crc;   // CRC-32 (zlib) of the [I, D] float32 item bytes, row-major
+  uint32_t vectors_crc;  // CRC-32 (zlib) of the [I, D] float32 item bytes, row-major
   uint64_t payload_bytes;
-  uint32_t payload_crc;   // CRC-32 of the Faiss payload
-  float mips_norm;        // HNSW: phi of the inner-product -> L2 reduction (ann_index.h)
+  uint32_t payload_crc;  // CRC-32 of the Faiss payload
+  float mips_norm;       // HNSW: phi of the inner-product -> L2 reduction (ann_index.h)
 };
 static_assert(sizeof(AnnFileHeader) == 64, "the ANN file header is 64 bytes");
 

@@ -98,9 +98,7 @@ AnnKind parse_ann_kind(const std::string& name) {
   return AnnKind::kHnsw;
 }
 
-const char* ann_kind_name(AnnKind kind) {
-  return kind == AnnKind::kHnsw ? "hnsw" : "ivf-flat";
-}
+const char* ann_kind_name(AnnKind kind) { return kind == AnnKind::kHnsw ? "hnsw" : "ivf-flat"; }
 
 AnnIndex::AnnIndex() = default;
 AnnIndex::AnnIndex(AnnIndex&&) noexcept = default;
@@ -110,8 +108,8 @@ AnnIndex::~AnnIndex() = default;
 AnnIndex AnnIndex::build(const float* items, int64_t n, int64_t d, const AnnBuildOptions& opts) {
   DIVREC_CHECK_HINT(n >= 1 && d >= 1 && items != nullptr, "pass the item vectors [I, D]",
                     "ANN build needs at least one item and dimension, got [", n, ", ", d, "]");
-  DIVREC_CHECK_HINT(n < (int64_t{1} << 31), "Faiss HNSW stores 32-bit item ids",
-                    "ANN build: ", n, " items is more than 2^31 - 1");
+  DIVREC_CHECK_HINT(n < (int64_t{1} << 31), "Faiss HNSW stores 32-bit item ids", "ANN build: ", n,
+                    " items is more than 2^31 - 1");
   AnnIndex out;
   out.opts_ = opts;
   out.dim_ = d;
@@ -126,7 +124,7 @@ AnnIndex AnnIndex::build(const float* items, int64_t n, int64_t d, const AnnBuil
                         "ANN build: mips_headroom=", opts.mips_headroom);
       out.phi_ = std::max(max_norm(items, n, d), 1e-12f) * opts.mips_headroom;
       auto idx = std::make_unique<faiss::IndexHNSWFlat>(static_cast<int>(d + 1), opts.hnsw_m,
-                                                         faiss::METRIC_L2);
+                                                        faiss::METRIC_L2);
       idx->hnsw.efConstruction = opts.ef_construction;
       out.index_ = std::move(idx);
       add_augmented(out.index_.get(), items, n, d, out.phi_, 0);
@@ -137,7 +135,7 @@ AnnIndex AnnIndex::build(const float* items, int64_t n, int64_t d, const AnnBuil
       out.opts_.ivf_nlist = nlist;
       auto quantizer = std::make_unique<faiss::IndexFlatIP>(d);
       auto idx = std::make_unique<faiss::IndexIVFFlat>(quantizer.get(), d, nlist,
-                                                        faiss::METRIC_INNER_PRODUCT);
+                                                       faiss::METRIC_INNER_PRODUCT);
       idx->own_fields = true;
       quantizer.release();
       // Train the coarse centroids on a seeded sample (all items when the catalog is small).
@@ -160,8 +158,8 @@ AnnIndex AnnIndex::build(const float* items, int64_t n, int64_t d, const AnnBuil
       out.index_ = std::move(idx);
     }
   } catch (const faiss::FaissException& e) {
-    DIVREC_FAIL("ANN build (", ann_kind_name(opts.kind), ", [", n, ", ", d, "]) failed in Faiss: ",
-                e.what());
+    DIVREC_FAIL("ANN build (", ann_kind_name(opts.kind), ", [", n, ", ", d,
+                "]) failed in Faiss: ", e.what());
   }
   out.items_ = n;
   out.vectors_crc_ = crc_of(items, n, d, 0);
@@ -182,8 +180,8 @@ AnnHits AnnIndex::search(const float* users, int64_t batch, int64_t k,
   OmpThreads threads(std::max(1, p.threads));
   try {
     if (opts_.kind == AnnKind::kHnsw) {
-      DIVREC_CHECK_HINT(p.ef_search >= 1, "typical efSearch: 64-512", "ANN search: ef_search=",
-                        p.ef_search);
+      DIVREC_CHECK_HINT(p.ef_search >= 1, "typical efSearch: 64-512",
+                        "ANN search: ef_search=", p.ef_search);
       faiss::SearchParametersHNSW sp;
       sp.efSearch = p.ef_search;
       // Queries [q, 0]: |[q,0] - [x,t]|^2 = |q|^2 + phi^2 - 2 q.x, so the L2 order is the
@@ -304,8 +302,8 @@ AnnIndex AnnIndex::load(const std::string& path) {
 
 AnnIndex AnnIndex::load(const std::string& path, const float* items, int64_t n, int64_t d) {
   AnnIndex out = load(path);
-  DIVREC_CHECK_HINT(out.dim_ == d, "rebuild the index from the current item vectors",
-                    "ANN index ", path, " has dimension ", out.dim_, ", expected ", d);
+  DIVREC_CHECK_HINT(out.dim_ == d, "rebuild the index from the current item vectors", "ANN index ",
+                    path, " has dimension ", out.dim_, ", expected ", d);
   DIVREC_CHECK_HINT(out.items_ == n, "rebuild the index from the current item vectors",
                     "ANN index ", path, " holds ", out.items_, " items, expected ", n);
   uint32_t crc = crc_of(items, n, d, 0);

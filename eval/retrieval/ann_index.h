@@ -24,21 +24,21 @@ const char* ann_kind_name(AnnKind kind);
 
 struct AnnBuildOptions {
   AnnKind kind = AnnKind::kHnsw;
-  int hnsw_m = 32;                      // graph degree (level 0 has 2*M links); memory 8*M B/item
-  int ef_construction = 200;            // HNSW build beam width
-  int ivf_nlist = 0;                    // IVF lists; 0 = 4*sqrt(I) rounded, clamped to [1, I]
-  int64_t ivf_train_sample = 200'000;   // items sampled (seeded) to train the IVF centroids
-  uint64_t seed = 1234;                 // IVF training sample
-  int build_threads = 0;                // OpenMP threads for build/add; 0 = OpenMP's default
+  int hnsw_m = 32;                     // graph degree (level 0 has 2*M links); memory 8*M B/item
+  int ef_construction = 200;           // HNSW build beam width
+  int ivf_nlist = 0;                   // IVF lists; 0 = 4*sqrt(I) rounded, clamped to [1, I]
+  int64_t ivf_train_sample = 200'000;  // items sampled (seeded) to train the IVF centroids
+  uint64_t seed = 1234;                // IVF training sample
+  int build_threads = 0;               // OpenMP threads for build/add; 0 = OpenMP's default
   // HNSW only. The graph is built in L2 over [x, sqrt(phi^2 - |x|^2)] (phi = this factor x the
   // largest build norm), where nearest in L2 == largest inner product with [q, 0] (Bachrach et
-  // al. 2014): an inner-product graph is not a metric graph and plateaus below 0.97 recall on
-  // clustered catalogs. Appended items must have norm <= phi; headroom leaves room for them.
+  // al. 2014): an inner-product graph is not a metric graph (lower recall, appended items
+  // missed: docs/serving.md). Appended items must have norm <= phi; headroom leaves room.
   float mips_headroom = 1.25f;
 };
 
 struct AnnSearchParams {
-  int ef_search = 128;  // HNSW beam width; Faiss uses max(ef_search, k)
+  int ef_search = 256;  // HNSW beam (max with k); use >= k: 384-512 for k 200 at 1 M items
   int nprobe = 16;      // IVF lists visited
   // OpenMP threads for this call (only the calling thread's setting is changed, and restored).
   // 1 keeps one request on one core: serving's request threads must not each fan out to all
@@ -85,8 +85,8 @@ class AnnIndex {
   AnnKind kind() const { return opts_.kind; }
   const AnnBuildOptions& options() const { return opts_; }
   uint32_t vectors_crc() const { return vectors_crc_; }  // CRC-32 (zlib) of all item bytes
-  float mips_norm() const { return phi_; }  // HNSW: phi of the L2 reduction; 0 for IVF
-  size_t memory_bytes() const;  // bytes of the serialized Faiss index (~ resident size)
+  float mips_norm() const { return phi_; }               // HNSW: phi of the L2 reduction; 0 for IVF
+  size_t memory_bytes() const;  // serialized Faiss index bytes (~ resident); makes a copy
 
  private:
   AnnIndex();

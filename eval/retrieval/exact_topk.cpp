@@ -11,8 +11,8 @@ namespace divrec::eval {
 
 std::vector<int64_t> exact_top_k(const float* users, int64_t batch, const float* items, int64_t n,
                                  int64_t d, int64_t k) {
-  DIVREC_CHECK_HINT(k >= 1 && k <= n && d >= 1, "k must be in [1, items]",
-                    "exact top-k: k=", k, " over ", n, " items of dimension ", d);
+  DIVREC_CHECK_HINT(k >= 1 && k <= n && d >= 1, "k must be in [1, items]", "exact top-k: k=", k,
+                    " over ", n, " items of dimension ", d);
   std::vector<int64_t> out(static_cast<size_t>(batch * k));
   // Users are independent: one OpenMP thread per user row (a reference, not a serving path).
 #pragma omp parallel
