@@ -79,7 +79,7 @@ train_run bce-cuda-bf16 cuda bf16 bce 64 --max-steps 300 --eval-every 0 --final-
 train_run sparse-cuda-fp32 cuda fp32 sampled-softmax 64 --item-table sparse --max-steps 300 \
   --eval-every 0 --final-test false
 train_run recipe-cpu-fp32 cpu fp32 full-ce 128 --max-steps 100 --eval-every 0 --final-test false \
-  --threads "$(nproc)"
+  --threads "$(nproc)" --comm local
 
 # 3. The Amazon Beauty recipe (bench/beauty_train.sh's options; one rank with the recipe's global
 # batch of 2 x 64) in fp32 and bf16 on the GPU, when the data is there.
@@ -131,7 +131,7 @@ if os.path.exists(path):
 print(json.dumps(out))
 PY
 }
-eval_run cpu --device cpu --threads "$(nproc)"
+eval_run cpu --device cpu --threads "$(nproc)" --comm local
 eval_run cuda-fp32 --device cuda
 eval_run cuda-bf16 --device cuda --precision bf16
 
