@@ -12,6 +12,8 @@ BUILD=$(cd "$BUILD" && pwd)
 DIVREC=$BUILD/launcher/divrec
 NHOSTS=${MULTIHOST_HOSTS:-2}
 STEP_TIMEOUT=${MULTIHOST_STEP_TIMEOUT:-300}  # seconds per mpirun
+# All steps together end before ctest's TIMEOUT (900 s), which kills with SIGKILL (no clean-up).
+TOTAL_TIMEOUT=${MULTIHOST_TOTAL_TIMEOUT:-840}
 
 fail() { echo "FAIL: $*"; exit 1; }
 skip() { echo "SKIP: $* (the multi-host test needs root and network namespaces)"; exit $SKIP; }
@@ -30,6 +32,23 @@ source "$REPO/scripts/mpi_env.sh"
 # One thread per rank: the hosts share this machine's cores, and results stay bit-stable.
 export OMP_NUM_THREADS=1 DIVREC_THREADS=1
 
+# Namespaces and bridge of an earlier run that was killed (SIGKILL skips the trap): its pid
+# is gone, so nothing of it is still in use.
+for ns in $(ip netns list 2>/dev/null | grep -o '^divrec-mh[0-9]*-h[0-9]*' || true); do
+  pid=${ns#divrec-mh}
+  pid=${pid%-h*}
+  kill -0 "$pid" 2>/dev/null && continue
+  echo "removing $ns, left by the killed run $pid"
+  # Its processes: those in the namespace, and its mpirun (named by its work dir's pid tag).
+  for p in $(ip netns pids "$ns" 2>/dev/null || true) $(pgrep -f "/divrec-multihost-$pid\." || true); do
+    kill -KILL "$p" 2>/dev/null || true
+  done
+  ip netns del "$ns" 2>/dev/null || true
+  for p in 1 2 3; do ip link del "mh${pid}v$p" 2>/dev/null || true; done
+  ip link del "mhbr$pid" 2>/dev/null || true
+  rm -rf "${TMPDIR:-/tmp}/divrec-multihost-$pid".*
+done
+
 # Names carry the pid so that concurrent runs do not collide; so does the subnet (10.77.X.0/24,
 # the first X from the pid that no interface or route here uses yet).
 TAG=$$
@@ -46,11 +65,39 @@ done
 [ -n "$octet" ] || fail "no free 10.77.X.0/24 subnet"
 SUBNET=10.77.$octet.0/24
 HEAD_IP=10.77.$octet.1
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/divrec-multihost.XXXXXX")
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/divrec-multihost-$TAG.XXXXXX")
+mkdir "$WORK/tmp"  # the ranks' TMPDIR: what a killed test leaves there goes with $WORK
 
+# tree_pids PID: PID and everything it started (a step: subshell, timeout, mpirun, agents).
+tree_pids() {
+  local c
+  echo "$1"
+  for c in $(pgrep -P "$1" 2>/dev/null || true); do tree_pids "$c"; done
+}
+# any_alive PID...: one of them still runs (a zombie is done: only its parent's wait is missing).
+any_alive() {
+  local p st
+  for p in "$@"; do
+    st=$(ps -o stat= -p "$p" 2>/dev/null) || continue
+    [[ $st == Z* ]] || return 0
+  done
+  return 1
+}
+STEP_PID=
 cleanup() {
-  local rc=$? ns p
+  local rc=$? ns p i tree
   trap - EXIT INT TERM
+  # Interrupted during a step (INT/TERM): TERM lets mpirun stop its daemons and ranks; whatever
+  # of the tree (listed before any of it dies and is re-parented) is left after 5 s gets KILL.
+  if [ -n "$STEP_PID" ]; then
+    tree=$(tree_pids "$STEP_PID")
+    for p in $tree; do kill -TERM "$p" 2>/dev/null || true; done
+    for ((i = 0; i < 50; i++)); do
+      any_alive $tree || break
+      sleep 0.1
+    done
+    for p in $tree; do kill -KILL "$p" 2>/dev/null || true; done
+  fi
   for ns in "${NS[@]}"; do
     # Anything still running inside our namespaces (a timed-out rank or orted) dies with it.
     for p in $(ip netns pids "$ns" 2>/dev/null || true); do kill -KILL "$p" 2>/dev/null || true; done
@@ -122,21 +169,27 @@ hostlist() {
   echo "$out"
 }
 mh_mpirun() {
-  local np=$1
+  local np=$1 limit=$((TOTAL_TIMEOUT - (SECONDS - T0)))
   shift
-  timeout --kill-after=10 "$STEP_TIMEOUT" mpirun -n "$np" --host "$(hostlist "$np")" \
+  ((limit > STEP_TIMEOUT)) && limit=$STEP_TIMEOUT
+  ((limit > 0)) || return 124
+  timeout --kill-after=10 "$limit" mpirun -n "$np" --host "$(hostlist "$np")" \
     --bind-to none --mca btl tcp,self --mca btl_tcp_if_include "$SUBNET" \
     --mca oob_tcp_if_include "$SUBNET" --mca plm_rsh_agent "$AGENT" \
-    --mca plm_rsh_no_tree_spawn 1 -x OMP_NUM_THREADS -x DIVREC_THREADS "$@"
+    --mca plm_rsh_no_tree_spawn 1 -x OMP_NUM_THREADS -x DIVREC_THREADS -x TMPDIR="$WORK/tmp" "$@"
 }
 # step NAME NP CMD...: runs one multi-host job, its output in $WORK/NAME.log, shown on failure.
 step() {
   local name=$1 np=$2 t0=$SECONDS rc=0
   shift 2
-  (cd "$REPO" && mh_mpirun "$np" "$@") >"$WORK/$name.log" 2>&1 || rc=$?
+  # In the background and waited for, so that INT/TERM interrupt the wait and clean up at once.
+  (cd "$REPO" && mh_mpirun "$np" "$@") >"$WORK/$name.log" 2>&1 &
+  STEP_PID=$!
+  wait "$STEP_PID" || rc=$?
+  STEP_PID=
   if ((rc != 0)); then
     cat "$WORK/$name.log"
-    ((rc == 124 || rc == 137)) && fail "$name: timed out after ${STEP_TIMEOUT}s"
+    ((rc == 124 || rc == 137)) && fail "$name: timed out (${STEP_TIMEOUT} s a step, ${TOTAL_TIMEOUT} s in all)"
     fail "$name: exited $rc"
   fi
   note "$name: ok on $np ranks in $((SECONDS - t0)) s"
@@ -168,6 +221,8 @@ grep -q "^\[  PASSED  \] 2 tests" "$WORK/test_train_mpi.log" ||
 note "  $(grep -c '^\[       OK \]' "$WORK/test_train_mpi.log") tests passed, $(($(bytes_into_hosts) - b0)) bytes through the veths"
 if ((NHOSTS == 3)) && [ -x "$BUILD/tests/trainer/test_sparse_train_mpi" ]; then
   step test_sparse_train_mpi 3 "$BUILD/tests/trainer/test_sparse_train_mpi" --gtest_color=no
+  grep -q "^\[  PASSED  \]" "$WORK/test_sparse_train_mpi.log" ||
+    { cat "$WORK/test_sparse_train_mpi.log"; fail "test_sparse_train_mpi: no PASSED line"; }
 fi
 
 # --- 3. a short divrec train, then eval of its checkpoint -----------------------------------
