@@ -2,22 +2,24 @@
 # Multi-host test on one machine: 2 (or 3) "hosts" made of network + UTS namespaces joined by a
 # bridge, Open MPI over TCP only, launched by mpirun through an agent that enters a host's
 # namespace instead of ssh. Runs the data-parallel equality gtest, then divrec train + eval.
-# Usage: bash tests/multihost/run.sh [BUILD_DIR]   (or DIVREC_BUILD=...; MULTIHOST_HOSTS=2|3)
 set -euo pipefail
+
+# Usage: bash tests/multihost/run.sh [BUILD_DIR]   (else $DIVREC_BUILD, else ./build)
+#   MULTIHOST_HOSTS=2|3 (3 adds test_sparse_train_mpi on 3 ranks; train/eval use all hosts)
+#   MULTIHOST_STEP_TIMEOUT (s, per mpirun), MULTIHOST_TOTAL_TIMEOUT (s), DIVREC_KEEP_WORK=1
+fail() { echo "FAIL: $*"; exit 1; }
+skip() { echo "SKIP: $* (the multi-host test needs root and network namespaces)"; exit $SKIP; }
+note() { echo "[$(date +%H:%M:%S)] $*"; }
 
 SKIP=77  # ctest SKIP_RETURN_CODE (tests/multihost/CMakeLists.txt)
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${1:-${DIVREC_BUILD:-$REPO/build}}
-BUILD=$(cd "$BUILD" && pwd)
+BUILD_ARG=${1:-${DIVREC_BUILD:-$REPO/build}}
+BUILD=$(cd "$BUILD_ARG" 2>/dev/null && pwd) || fail "build dir '$BUILD_ARG' does not exist"
 DIVREC=$BUILD/launcher/divrec
 NHOSTS=${MULTIHOST_HOSTS:-2}
 STEP_TIMEOUT=${MULTIHOST_STEP_TIMEOUT:-300}  # seconds per mpirun
 # All steps together end before ctest's TIMEOUT (900 s), which kills with SIGKILL (no clean-up).
 TOTAL_TIMEOUT=${MULTIHOST_TOTAL_TIMEOUT:-840}
-
-fail() { echo "FAIL: $*"; exit 1; }
-skip() { echo "SKIP: $* (the multi-host test needs root and network namespaces)"; exit $SKIP; }
-note() { echo "[$(date +%H:%M:%S)] $*"; }
 
 [[ $NHOSTS == 2 || $NHOSTS == 3 ]] || fail "MULTIHOST_HOSTS must be 2 or 3, not '$NHOSTS'"
 for b in "$DIVREC" "$BUILD/tests/trainer/test_train_mpi"; do
@@ -28,6 +30,7 @@ for tool in ip unshare mpirun timeout; do
 done
 ((EUID == 0)) || skip "not running as root"
 
+# shellcheck source=scripts/mpi_env.sh
 source "$REPO/scripts/mpi_env.sh"
 # One thread per rank: the hosts share this machine's cores, and results stay bit-stable.
 export OMP_NUM_THREADS=1 DIVREC_THREADS=1
@@ -90,13 +93,13 @@ cleanup() {
   # Interrupted during a step (INT/TERM): TERM lets mpirun stop its daemons and ranks; whatever
   # of the tree (listed before any of it dies and is re-parented) is left after 5 s gets KILL.
   if [ -n "$STEP_PID" ]; then
-    tree=$(tree_pids "$STEP_PID")
-    for p in $tree; do kill -TERM "$p" 2>/dev/null || true; done
+    mapfile -t tree < <(tree_pids "$STEP_PID")
+    for p in "${tree[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     for ((i = 0; i < 50; i++)); do
-      any_alive $tree || break
+      any_alive "${tree[@]}" || break
       sleep 0.1
     done
-    for p in $tree; do kill -KILL "$p" 2>/dev/null || true; done
+    for p in "${tree[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
   fi
   for ns in "${NS[@]}"; do
     # Anything still running inside our namespaces (a timed-out rank or orted) dies with it.
@@ -138,6 +141,7 @@ done
 # The launch agent: mpirun calls it like ssh ("AGENT [opts] HOST COMMAND..."); it runs the
 # command (orted) in that host's network namespace under a new UTS namespace with its hostname.
 AGENT=$WORK/netns-agent
+# shellcheck disable=SC2016  # the agent's own variables, expanded when it runs
 {
   echo '#!/bin/sh'
   echo 'while [ "${1#-}" != "$1" ]; do shift; done  # ssh-style options: none apply'
@@ -202,6 +206,7 @@ bytes_into_hosts() {
 }
 
 # --- 1. each rank runs on its own host ------------------------------------------------------
+# shellcheck disable=SC2016  # expanded by each rank
 step hostname "$NHOSTS" sh -c 'echo "rank $OMPI_COMM_WORLD_RANK on $(hostname)"'
 mapfile -t seen < <(grep -o 'rank [0-9]* on .*' "$WORK/hostname.log" | sort)
 printf '  %s\n' "${seen[@]}"
