@@ -69,7 +69,8 @@ done
 SUBNET=10.77.$octet.0/24
 HEAD_IP=10.77.$octet.1
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/divrec-multihost-$TAG.XXXXXX")
-mkdir "$WORK/tmp"  # the ranks' TMPDIR: what a killed test leaves there goes with $WORK
+# Open MPI's session dirs and the ranks' TMPDIR: what a killed run leaves there goes with $WORK.
+mkdir "$WORK/tmp"
 
 # tree_pids PID: PID and everything it started (a step: subshell, timeout, mpirun, agents).
 tree_pids() {
@@ -180,7 +181,7 @@ mh_mpirun() {
   timeout --kill-after=10 "$limit" mpirun -n "$np" --host "$(hostlist "$np")" \
     --bind-to none --mca btl tcp,self --mca btl_tcp_if_include "$SUBNET" \
     --mca oob_tcp_if_include "$SUBNET" --mca plm_rsh_agent "$AGENT" \
-    --mca plm_rsh_no_tree_spawn 1 -x OMP_NUM_THREADS -x DIVREC_THREADS -x TMPDIR="$WORK/tmp" "$@"
+    --mca plm_rsh_no_tree_spawn 1 --mca orte_tmpdir_base "$WORK/tmp" -x OMP_NUM_THREADS -x DIVREC_THREADS -x TMPDIR="$WORK/tmp" "$@"
 }
 # step NAME NP CMD...: runs one multi-host job, its output in $WORK/NAME.log, shown on failure.
 step() {
