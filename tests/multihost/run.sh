@@ -43,7 +43,8 @@ for ns in $(ip netns list 2>/dev/null | grep -o '^divrec-mh[0-9]*-h[0-9]*' || tr
   kill -0 "$pid" 2>/dev/null && continue
   echo "removing $ns, left by the killed run $pid"
   # Its processes: those in the namespace, and its mpirun (named by its work dir's pid tag).
-  for p in $(ip netns pids "$ns" 2>/dev/null || true) $(pgrep -f "/divrec-multihost-$pid\." || true); do
+  for p in $(ip netns pids "$ns" 2>/dev/null || true) \
+    $(pgrep -f "/divrec-multihost-$pid\." || true); do
     kill -KILL "$p" 2>/dev/null || true
   done
   ip netns del "$ns" 2>/dev/null || true
@@ -60,7 +61,8 @@ NS=() VETH=() HOSTIP=() HOSTNAMES=()
 octet=
 for ((i = 0; i < 200; i++)); do
   x=$(((TAG + i) % 200 + 20))
-  if ! ip -4 addr show | grep -q "inet 10\.77\.$x\." && ! ip -4 route show | grep -q "^10\.77\.$x\."; then
+  if ! ip -4 addr show | grep -q "inet 10\.77\.$x\." &&
+    ! ip -4 route show | grep -q "^10\.77\.$x\."; then
     octet=$x
     break
   fi
@@ -104,7 +106,9 @@ cleanup() {
   fi
   for ns in "${NS[@]}"; do
     # Anything still running inside our namespaces (a timed-out rank or orted) dies with it.
-    for p in $(ip netns pids "$ns" 2>/dev/null || true); do kill -KILL "$p" 2>/dev/null || true; done
+    for p in $(ip netns pids "$ns" 2>/dev/null || true); do
+      kill -KILL "$p" 2>/dev/null || true
+    done
     ip netns del "$ns" 2>/dev/null || true
   done
   for p in "${VETH[@]}"; do ip link del "$p" 2>/dev/null || true; done
@@ -124,7 +128,8 @@ ip addr add "$HEAD_IP/24" dev "$BRIDGE"
 ip link set "$BRIDGE" up
 for ((h = 1; h <= NHOSTS; h++)); do
   ns=divrec-mh$TAG-h$h
-  ip netns add "$ns" 2>"$WORK/ip.err" || skip "cannot create network namespace $ns: $(cat "$WORK/ip.err")"
+  ip netns add "$ns" 2>"$WORK/ip.err" ||
+    skip "cannot create network namespace $ns: $(cat "$WORK/ip.err")"
   NS+=("$ns")
   VETH+=("mh${TAG}v$h")
   ip link add "mh${TAG}v$h" type veth peer name "mh${TAG}p$h" 2>"$WORK/ip.err" ||
@@ -165,7 +170,8 @@ command -v ping >/dev/null && for ((h = 0; h < NHOSTS; h++)); do
       fail "host ${HOSTNAMES[h]} cannot reach $ip over the bridge $BRIDGE"
   done
 done
-note "$NHOSTS hosts on $SUBNET (${HOSTIP[*]}), head $HEAD_IP on $BRIDGE, set up in $((SECONDS - T0)) s"
+note "$NHOSTS hosts on $SUBNET (${HOSTIP[*]}), head $HEAD_IP on $BRIDGE," \
+  "set up in $((SECONDS - T0)) s"
 
 # mpirun NP CMD...: one rank per host on the first NP hosts, TCP only, over the bridge subnet.
 hostlist() {
@@ -181,7 +187,8 @@ mh_mpirun() {
   timeout --kill-after=10 "$limit" mpirun -n "$np" --host "$(hostlist "$np")" \
     --bind-to none --mca btl tcp,self --mca btl_tcp_if_include "$SUBNET" \
     --mca oob_tcp_if_include "$SUBNET" --mca plm_rsh_agent "$AGENT" \
-    --mca plm_rsh_no_tree_spawn 1 --mca orte_tmpdir_base "$WORK/tmp" -x OMP_NUM_THREADS -x DIVREC_THREADS -x TMPDIR="$WORK/tmp" "$@"
+    --mca plm_rsh_no_tree_spawn 1 --mca orte_tmpdir_base "$WORK/tmp" \
+    -x OMP_NUM_THREADS -x DIVREC_THREADS -x TMPDIR="$WORK/tmp" "$@"
 }
 # step NAME NP CMD...: runs one multi-host job, its output in $WORK/NAME.log, shown on failure.
 step() {
@@ -194,7 +201,8 @@ step() {
   STEP_PID=
   if ((rc != 0)); then
     cat "$WORK/$name.log"
-    ((rc == 124 || rc == 137)) && fail "$name: timed out (${STEP_TIMEOUT} s a step, ${TOTAL_TIMEOUT} s in all)"
+    ((rc == 124 || rc == 137)) &&
+      fail "$name: timed out (${STEP_TIMEOUT} s a step, ${TOTAL_TIMEOUT} s in all)"
     fail "$name: exited $rc"
   fi
   note "$name: ok on $np ranks in $((SECONDS - t0)) s"
@@ -224,7 +232,8 @@ b0=$(bytes_into_hosts)
 step test_train_mpi 2 "$BUILD/tests/trainer/test_train_mpi" --gtest_color=no
 grep -q "^\[  PASSED  \] 2 tests" "$WORK/test_train_mpi.log" ||
   { cat "$WORK/test_train_mpi.log"; fail "test_train_mpi: not every test passed"; }
-note "  $(grep -c '^\[       OK \]' "$WORK/test_train_mpi.log") tests passed, $(($(bytes_into_hosts) - b0)) bytes through the veths"
+note "  $(grep -c '^\[       OK \]' "$WORK/test_train_mpi.log") tests passed," \
+  "$(($(bytes_into_hosts) - b0)) bytes through the veths"
 if ((NHOSTS == 3)) && [ -x "$BUILD/tests/trainer/test_sparse_train_mpi" ]; then
   step test_sparse_train_mpi 3 "$BUILD/tests/trainer/test_sparse_train_mpi" --gtest_color=no
   grep -q "^\[  PASSED  \]" "$WORK/test_sparse_train_mpi.log" ||
