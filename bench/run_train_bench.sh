@@ -11,6 +11,10 @@
 # size and mean length. Env: WARMUP (16) and STEPS (32) steps per run, BATCH (128), WORK_DIR,
 # BENCH_AUTOGROUP_NICE (e.g. -15: raises this session's CPU share against concurrent sessions,
 # such as other people's builds, while the bench runs; restored at exit; needs root).
+# Mixed precision: --precision bf16 against fp32 (divrec only, 1 rank x 2 threads, one run) at
+# this BCE shape and at the recipe's (dim 128, full CE over the whole catalog), as
+# {"kind":"precision"} lines and a {"kind":"precision_summary"} line. SECTIONS=precision runs
+# only those; SECTIONS=throughput only the rest; default both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
@@ -76,7 +80,53 @@ run_eager() {
     --label "$label" | emit
 }
 
+# run_precision SHAPE PRECISION LOSS DIM: divrec train, 1 rank x 2 threads (passive waiting), the
+# mean seq/s of the steps after WARMUP from its metrics.jsonl.
+run_precision() {
+  local shape=$1 precision=$2 loss=$3 dim=$4 run=$WORK/run-precision-$1-$2
+  rm -rf "$run"
+  loadavg "before precision $shape $precision"
+  OMP_WAIT_POLICY=PASSIVE "${MPIRUN[@]}" -n 1 "$DIVREC" train --data "$DATA" --output "$run" \
+    --objective next-item --loss "$loss" --batch-size "$BATCH" --max-steps $((WARMUP + STEPS)) \
+    --log-every "$LOG_EVERY" --eval-every 0 --final-test false --threads 2 --device cpu \
+    --precision "$precision" --max-len 50 --dim "$dim" --layers 2 --heads 2 > "$run.log" 2>&1 ||
+    { echo "run_train_bench: divrec train (precision $shape $precision) failed, see $run.log" >&2
+      tail -5 "$run.log" >&2; exit 1; }
+  "$PY" - "$run/metrics.jsonl" "$shape" "$precision" "$loss" "$dim" "$WARMUP" <<'EOF' | emit
+import json, sys
+path, shape, precision, loss, dim, warmup = sys.argv[1:7]
+rows = [json.loads(l) for l in open(path) if l.strip()]
+train = [r for r in rows if r.get("kind") == "train" and r["step"] > int(warmup)]
+ms = sum(r["ms_per_step"] for r in train) / len(train)
+sps = sum(r["seq_per_s"] for r in train) / len(train)
+print(json.dumps({"bench": "train", "kind": "precision", "shape": shape, "precision": precision,
+                  "loss": loss, "dim": int(dim), "seq_per_s": round(sps, 2),
+                  "ms_per_step": round(ms, 2), "final_loss": round(train[-1]["loss"], 4)}))
+EOF
+}
+
 T0=$(date +%s)
+if [[ ${SECTIONS:-all} != throughput ]]; then
+  run_precision bce fp32 bce 64
+  run_precision bce bf16 bce 64
+  run_precision recipe fp32 full-ce 128
+  run_precision recipe bf16 full-ce 128
+  "$PY" - "$OUT" <<'EOF' | emit
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+p = {(r["shape"], r["precision"]): r for r in rows if r.get("kind") == "precision"}
+s = {"bench": "train", "kind": "precision_summary"}
+for shape in ("bce", "recipe"):
+    s[shape + "_bf16_over_fp32"] = round(
+        p[(shape, "bf16")]["seq_per_s"] / p[(shape, "fp32")]["seq_per_s"], 3)
+s["target_recipe_1.5x_met"] = s["recipe_bf16_over_fp32"] >= 1.5
+print(json.dumps(s))
+EOF
+fi
+if [[ ${SECTIONS:-all} == precision ]]; then
+  echo "run_train_bench: results in $OUT" >&2
+  exit 0
+fi
 run_divrec divrec-1x2 1 2
 run_eager eager-1x2 2
 run_divrec divrec-2x1 2 1

@@ -63,11 +63,15 @@ int cmd_train(const Args& args) {
     ("overlap", po::value(&c.overlap)->default_value(c.overlap), "all-reduce during backward")
     ("length-buckets", po::value(&c.length_buckets)->default_value(c.length_buckets), "batch similar lengths")
     ("threads", po::value(&c.threads)->default_value(c.threads), "threads per rank (0 = auto)")
-    ("comm", po::value(&comm_kind)->default_value(comm_kind), "auto | mpi | nccl | local")
+    ("device", po::value(&c.device)->default_value(c.device), "auto | cpu | cuda (GPU of the local rank)")
+    ("precision", po::value(&c.precision)->default_value(c.precision), "fp32 | bf16 (autocast of the matrix products; fp32 weights)")
+    ("comm", po::value(&comm_kind)->default_value(comm_kind), "auto (NCCL on GPUs, else MPI) | mpi | nccl | local")
     ("collective-timeout", po::value(&c.collective_timeout)->default_value(c.collective_timeout), "seconds");
   po::variables_map vm;
   if (!parse_options("train", args, d, vm)) return 0;
 
+  // CPU ranks need no NCCL communicator even where GPUs are visible.
+  if (comm_kind == "auto" && c.device == "cpu") comm_kind = "mpi";
   auto comm = core::make_communicator(comm_kind);
   core::set_log_rank(comm->rank(), comm->world());
   int threads = core::resolve_threads(c.threads);

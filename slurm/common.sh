@@ -97,6 +97,8 @@ divrec_train_stage() {
   divrec_opt --checkpoint-every CHECKPOINT_EVERY
   divrec_opt --collective-timeout COLLECTIVE_TIMEOUT
   divrec_opt --log-every LOG_EVERY
+  divrec_opt --device DEVICE
+  divrec_opt --precision PRECISION
   divrec_opt --comm COMM
   # shellcheck disable=SC2206
   [ -n "${TRAIN_ARGS:-}" ] && DIVREC_ARGS+=(${TRAIN_ARGS})

@@ -345,10 +345,17 @@ double clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm,
   torch::NoGradGuard no_grad;
   double sq = extra_sq;
   *scale_out = 1.0;
+  // Per-parameter sums on the parameters' device, added on the host in parameter order (one
+  // device-to-host copy instead of one per parameter; the same arithmetic on every device).
+  std::vector<torch::Tensor> parts;
   for (const auto& p : params) {
     const auto& g = p.grad();
-    if (!g.defined()) continue;
-    sq += g.to(torch::kFloat64).pow(2).sum().item<double>();
+    if (g.defined()) parts.push_back(g.to(torch::kFloat64).pow(2).sum());
+  }
+  if (!parts.empty()) {
+    const auto host = torch::stack(parts).to(torch::kCPU).contiguous();
+    const double* a = host.data_ptr<double>();
+    for (int64_t i = 0; i < host.numel(); ++i) sq += a[i];
   }
   double norm = std::sqrt(sq);
   if (max_norm > 0 && std::isfinite(norm) && norm > max_norm) {

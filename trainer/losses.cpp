@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/check.h"
+#include "trainer/model/precision.h"
 
 namespace divrec::trainer {
 
@@ -33,7 +34,8 @@ torch::Tensor bce_loss(const torch::Tensor& hidden, const torch::Tensor& pos_ite
   const auto pos_logit = (hidden * item_vecs.index_select(0, pos_items)).sum(-1);  // [N]
   const auto negs = neg_items.reshape({n, -1});                                    // [N, K]
   const auto neg_vecs = item_vecs.index_select(0, negs.reshape({-1})).view({n, negs.size(1), -1});
-  const auto neg_logit = torch::bmm(neg_vecs, hidden.unsqueeze(2)).squeeze(2);  // [N, K]
+  // Logits in fp32 (the product may run in bf16 under autocast): the loss accumulates in fp32.
+  const auto neg_logit = model::to_fp32(torch::bmm(neg_vecs, hidden.unsqueeze(2)).squeeze(2));
   // -log sigmoid(x) = softplus(-x); -log(1 - sigmoid(x)) = softplus(x).
   return (torch::softplus(-pos_logit) + torch::softplus(neg_logit).sum(1)).mean();
 }
@@ -51,8 +53,9 @@ torch::Tensor sampled_softmax_loss(const torch::Tensor& hidden, const torch::Ten
                "sampled_softmax_loss: log_q_pos must be [N] and log_q_neg [S]; got ",
                log_q_pos.sizes(), " and ", log_q_neg.sizes());
   const auto pos_logit = (hidden * item_vecs.index_select(0, pos_items)).sum(-1) - log_q_pos;
-  auto neg_logit = torch::matmul(hidden, item_vecs.index_select(0, neg_items).t()) -
-                   log_q_neg.unsqueeze(0);  // [N, S]
+  auto neg_logit =
+      model::to_fp32(torch::matmul(hidden, item_vecs.index_select(0, neg_items).t())) -
+      log_q_neg.unsqueeze(0);  // [N, S]
   const auto hit = neg_items.unsqueeze(0).eq(pos_items.unsqueeze(1));
   neg_logit = neg_logit.masked_fill(hit, -std::numeric_limits<double>::infinity());
   const auto logits = torch::cat({pos_logit.unsqueeze(1), neg_logit}, 1);  // [N, 1 + S]
@@ -63,7 +66,7 @@ torch::Tensor full_ce_loss(const torch::Tensor& hidden, const torch::Tensor& pos
                            const torch::Tensor& item_vecs) {
   check_hidden_and_table("full_ce_loss", hidden, item_vecs);
   check_items("full_ce_loss", "pos_items", pos_items, hidden.size(0));
-  const auto logits = torch::matmul(hidden, item_vecs.t());  // [N, I]
+  const auto logits = model::to_fp32(torch::matmul(hidden, item_vecs.t()));  // [N, I]
   return torch::nn::functional::cross_entropy(logits, pos_items);
 }
 
@@ -74,7 +77,7 @@ torch::Tensor category_distribution(const torch::Tensor& logits, const torch::Te
                    item_category.scalar_type() == torch::kInt64,
                "category_distribution: logits must be [U, I] and item_category [I] int64; got ",
                logits.sizes(), " and ", item_category.sizes());
-  const auto probs = torch::softmax(logits, 1);
+  const auto probs = torch::softmax(model::to_fp32(logits), 1);
   const auto zeros = torch::zeros({logits.size(0), num_categories}, probs.options());
   return zeros.index_add(1, item_category, probs);
 }

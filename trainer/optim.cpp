@@ -114,4 +114,14 @@ double get_lr(const torch::optim::Optimizer& optimizer) {
   return optimizer.param_groups().front().options().get_lr();
 }
 
+void move_optimizer_state(torch::optim::AdamW& optimizer, const torch::Device& device) {
+  for (auto& kv : optimizer.state()) {
+    auto* st = dynamic_cast<torch::optim::AdamWParamState*>(kv.second.get());
+    if (st == nullptr) continue;
+    st->exp_avg(st->exp_avg().to(device));
+    st->exp_avg_sq(st->exp_avg_sq().to(device));
+    if (st->max_exp_avg_sq().defined()) st->max_exp_avg_sq(st->max_exp_avg_sq().to(device));
+  }
+}
+
 }  // namespace divrec::trainer

@@ -50,6 +50,10 @@ std::unique_ptr<torch::optim::AdamW> make_adamw(const torch::nn::Module& module,
 std::unique_ptr<torch::optim::AdamW> make_adamw(const ParamGroups& groups,
                                                 const OptimConfig& config);
 
+// Moves AdamW's per-parameter state (exp_avg, exp_avg_sq, max_exp_avg_sq) to `device`: a
+// checkpoint's optimizer state is read on the CPU, and a run resumed on a GPU keeps it there.
+void move_optimizer_state(torch::optim::AdamW& optimizer, const torch::Device& device);
+
 // lr_at(step) is the learning rate of the update with 0-based index `step`:
 //   warm-up (step < W):   lr * (step + 1) / W           (the first update is not wasted at 0)
 //   decay   (W <= step):  p = min(1, (step - W) / max(1, total_steps - W))

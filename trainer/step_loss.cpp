@@ -20,19 +20,21 @@ uint64_t step_seed(uint64_t seed, int64_t step, int rank) {
 
 StepLoss::StepLoss(const TrainConfig& cfg, const model::ModelConfig& mc,
                    const data::UserSequences& seqs, const data::ItemTable& items,
-                   ShardedItemTable* table)
+                   ShardedItemTable* table, torch::Device device)
     : cfg_(cfg),
       mc_(mc),
       seqs_(seqs),
       items_(items),
       table_(table),
+      device_(device),
       negatives_(items.popularity, cfg.seed, cfg.loss == "bce" ? 0.0 : cfg.neg_power) {
   item_category_ = torch::tensor(std::vector<int64_t>(items.category.begin(), items.category.end()))
-                       .clamp_min(0);
+                       .clamp_min(0)
+                       .to(device_);
   // In-batch negatives are other rows' targets: drawn from the train unigram distribution
   // (add-one smoothed so that log p is finite).
   auto pop = torch::tensor(items.popularity, torch::kFloat64) + 1.0;
-  log_p_target_ = torch::log(pop / pop.sum()).to(torch::kFloat32);
+  log_p_target_ = torch::log(pop / pop.sum()).to(device_, torch::kFloat32);
 }
 
 void StepLoss::seed_step(int64_t step, int rank) {
@@ -51,13 +53,25 @@ StepTargets StepLoss::make_targets(model::SeqModel& model,
     st.inputs = batch.inputs;
     // Targets exist exactly at the real input positions (row-major, as encode_packed packs).
     st.targets = batch.targets.flatten().index({batch.inputs.flatten().ne(0)});
-    return st;
+    return to_device(std::move(st));
   }
   auto batch = make_history_batch(seqs_, users, mc_.max_len, data::Split::kTrain);
   auto masked = mask_sequences(batch.inputs, cfg_.mask_prob, model->mask_token(), mask_seed_);
   st.inputs = masked.inputs;
   st.targets = masked.targets;
   st.positions = masked.positions;
+  return to_device(std::move(st));
+}
+
+StepTargets StepLoss::to_device(StepTargets st) const {
+  if (device_.is_cpu()) return st;
+  // Pinned staging, then asynchronous copies (the batch is built on the CPU).
+  auto move = [&](const torch::Tensor& t) {
+    return t.pin_memory().to(device_, /*non_blocking=*/true);
+  };
+  st.inputs = move(st.inputs);
+  st.targets = move(st.targets);
+  if (st.positions.defined()) st.positions = move(st.positions);
   return st;
 }
 
@@ -85,14 +99,15 @@ torch::Tensor StepLoss::dense_step(model::SeqModel& model, const std::vector<int
     loss = bce_loss(hidden, st.targets, negatives_.uniform_excluding(st.targets), item_table);
   } else if (cfg_.loss == "sampled-softmax") {
     auto shared = negatives_.popularity_shared(cfg_.num_negatives);
-    loss = sampled_softmax_loss(hidden, st.targets, shared.items, negatives_.log_q(st.targets),
-                                shared.log_q, item_table);
+    loss = sampled_softmax_loss(hidden, st.targets, shared.items.to(device_),
+                                negatives_.log_q(st.targets), shared.log_q.to(device_), item_table);
   } else {
     loss = full_ce_loss(hidden, st.targets, item_table);
   }
   if (cfg_.calibration_weight > 0 && causal) {
     // Per-user term, weighted so that after the per-target mean it counts once per user.
-    auto p = history_category_distribution(seqs_, users, items_, data::Split::kTrain);
+    auto p =
+        history_category_distribution(seqs_, users, items_, data::Split::kTrain).to(device_);
     auto logits = torch::matmul(last_hidden, item_table.t());
     loss = loss + cfg_.calibration_weight * calibration_kl(logits, item_category_, p) *
                       (static_cast<double>(n) / static_cast<double>(users.size()));
@@ -110,6 +125,8 @@ torch::Tensor StepLoss::sparse_step(model::SeqModel& model, const StepTargets& s
     negs = negatives_.uniform_excluding(st.targets);
   } else if (n > 0) {
     auto shared = negatives_.popularity_shared(cfg_.num_negatives);
+    shared.items = shared.items.to(device_);
+    shared.log_q = shared.log_q.to(device_);
     const int64_t m = std::min<int64_t>(cfg_.in_batch_negatives, n);
     if (m == 0) {
       negs = shared.items;
@@ -120,7 +137,8 @@ torch::Tensor StepLoss::sparse_step(model::SeqModel& model, const StepTargets& s
       // targets. log-Q correction per source with its expected count (Yi et al., RecSys 2019):
       // log(S q_i) for the popularity draws, log(M p_i) for in-batch ones, and the mixture
       // log(S q + M p) for the positive.
-      const auto pick = torch::randperm(n, negatives_.generator(), torch::kInt64).narrow(0, 0, m);
+      const auto pick =
+          torch::randperm(n, negatives_.generator(), torch::kInt64).narrow(0, 0, m).to(device_);
       const auto in_batch = st.targets.index_select(0, pick);
       const double ls = std::log(static_cast<double>(cfg_.num_negatives));
       const double lm = std::log(static_cast<double>(m));
@@ -141,11 +159,14 @@ torch::Tensor StepLoss::sparse_step(model::SeqModel& model, const StepTargets& s
   torch::Tensor id_rows;
   if (encoder->has_id_feature()) {
     DIVREC_CHECK(table_ != nullptr, "sparse step: the model uses item ids but has no item table");
-    id_rows = table_->lookup(ids);  // collective when row-wise: every rank, every step
+    // Collective when row-wise: every rank, every step. The table lives in host memory; on a
+    // GPU the rows are copied over and their gradient comes back through the copy.
+    id_rows = device_.is_cpu() ? table_->lookup(ids)
+                               : table_->lookup(ids.to(torch::kCPU)).to(device_);
   }
   if (n == 0) {
     // Zero loss that still reaches every dense parameter (their buckets stay aligned).
-    auto zero = torch::zeros({}, torch::kFloat32);
+    auto zero = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat32).device(device_));
     for (const auto& p : model->parameters()) zero = zero + p.sum() * 0.0;
     return id_rows.defined() ? zero + id_rows.sum() * 0.0 : zero;
   }

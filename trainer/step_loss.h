@@ -32,9 +32,14 @@ struct StepTargets {
 class StepLoss {
  public:
   // References must outlive the object. table: the sparse item table (touched-items path), or
-  // null for the dense path (the model then owns its item-id table).
+  // null for the dense path (the model then owns its item-id table). device: where the model
+  // lives; batches, negatives and the loss go there (sampling stays on the CPU generators, so a
+  // seed fixes the draws on every device). The sparse table stays in host memory: its rows are
+  // looked up on the CPU and copied to the device, and their gradient flows back through the
+  // copy.
   StepLoss(const TrainConfig& cfg, const model::ModelConfig& mc, const data::UserSequences& seqs,
-           const data::ItemTable& items, ShardedItemTable* table);
+           const data::ItemTable& items, ShardedItemTable* table,
+           torch::Device device = torch::kCPU);
 
   // Seeds dropout, negatives and masks for (step, rank); call before operator().
   void seed_step(int64_t step, int rank);
@@ -49,6 +54,7 @@ class StepLoss {
 
  private:
   StepTargets make_targets(model::SeqModel& model, const std::vector<int64_t>& users) const;
+  StepTargets to_device(StepTargets st) const;  // the batch's tensors onto device_
   torch::Tensor dense_step(model::SeqModel& model, const std::vector<int64_t>& users,
                            const StepTargets& st);
   torch::Tensor sparse_step(model::SeqModel& model, const StepTargets& st);
@@ -58,6 +64,7 @@ class StepLoss {
   const data::UserSequences& seqs_;
   const data::ItemTable& items_;
   ShardedItemTable* table_;
+  torch::Device device_;
   NegativeSampler negatives_;
   torch::Tensor log_p_target_;   // [I] float32 log of the train unigram distribution (in-batch)
   torch::Tensor item_category_;  // [I] int64, uncategorised items counted in category 0

@@ -51,6 +51,8 @@ struct TrainConfig {
   bool overlap = true;                  // all-reduce buckets while backward runs
   bool length_buckets = true;           // group similar lengths into batches (less padding)
   int threads = 0;                      // per rank (0 = from environment / cores per rank)
+  std::string device = "auto";          // auto | cpu | cuda (model, batches, loss)
+  std::string precision = "fp32";       // fp32 | bf16 (autocast of the matrix products)
   double collective_timeout = 600;      // seconds before a stuck collective aborts the job
 };
 

@@ -24,6 +24,8 @@
 #include "trainer/grad_sync.h"
 #include "trainer/item_table_checkpoint.h"
 #include "trainer/model/config_io.h"
+#include "trainer/model/device.h"
+#include "trainer/model/precision.h"
 #include "trainer/model/seq_model.h"
 #include "trainer/optim.h"
 #include "trainer/step_log.h"
@@ -118,10 +120,17 @@ TrainResult train(const TrainConfig& config, const std::string& config_ini,
   resolve_item_table(cfg, mc.num_items);
   mc.external_item_table = cfg.sparse_item_table && mc.has_item_id();
   mc.validate();
+  const torch::Device device = model::resolve_device(cfg.device);
+  const model::Precision precision = model::parse_precision(cfg.precision);
   torch::manual_seed(cfg.seed);
   model::SeqModel model(mc, model::ItemFeatures::from_table(items));
+  // Initialised on the CPU (the same values on every device), then moved: parameters and the
+  // optimizer's state live on the device, in fp32 whatever the precision.
+  model->to(device);
   auto table = make_item_table(cfg, mc, comm);
-  if (table && !table->plan().row_wise()) model->item_encoder()->attach_id_table(table->weight());
+  core::log0("device: {}, precision {}{}", model::device_name(device),
+             model::precision_name(precision),
+             table && device.is_cuda() ? " (sparse item table in host memory)" : "");
   core::log0("model: {} ({} parameters)", mc.summary(), [&] {
     int64_t n = 0;
     for (auto& p : model->parameters()) n += p.numel();
@@ -155,6 +164,7 @@ TrainResult train(const TrainConfig& config, const std::string& config_ini,
       lo.rank = comm.rank();
       lo.world = comm.world();
       auto rep = load_checkpoint(path, *model, optimizer.get(), state, lo);
+      if (!device.is_cpu()) move_optimizer_state(*optimizer, device);
       if (table) load_item_table(path, rep, *table, /*with_state=*/true);
       state.config_ini = config_ini;
       core::log0("resume: from {} (epoch {}, step {}, batch {} of the epoch)", path, state.epoch,
@@ -218,14 +228,17 @@ TrainResult train(const TrainConfig& config, const std::string& config_ini,
     core::log0("checkpoint: {}{}", path, best ? " (+ best.pt)" : "");
   };
 
-  StepLoss step_loss(cfg, mc, seqs, items, table.get());
-  // Row-wise, ranking the whole catalog needs every row on every rank: gathered for the
-  // duration of a validation or test, then released.
+  StepLoss step_loss(cfg, mc, seqs, items, table.get(), device);
+  // Ranking the whole catalog needs every id row on the model's device: the table (row-wise:
+  // gathered from every rank) is attached for the duration of a validation or test.
   auto ranking = [&](const std::vector<int64_t>& users, data::Split split) {
-    const bool gather = table && table->plan().row_wise();
-    if (gather) model->item_encoder()->attach_id_table(table->gather_full());
+    if (table) {
+      auto full = table->plan().row_wise() ? table->gather_full() : table->weight();
+      model->item_encoder()->attach_id_table(full.to(device));
+    }
+    model::AutocastScope autocast(precision, device);
     auto m = evaluate_ranking(model, seqs, users, split, rc, comm);
-    if (gather) model->item_encoder()->attach_id_table({});
+    if (table) model->item_encoder()->attach_id_table(torch::Tensor());
     return m;
   };
 
@@ -269,6 +282,7 @@ TrainResult train(const TrainConfig& config, const std::string& config_ini,
         // Row-wise, the forward pass holds the item-row all-to-all.
         core::WatchdogScope w(table && table->plan().row_wise() ? &watchdog : nullptr,
                               fmt::format("forward with item-row exchange, step {}", state.step));
+        model::AutocastScope autocast(precision, device);  // forward + loss; backward outside
         loss_local = step_loss(model, users, &n_local);
       }
       // One small all-reduce: global target count (exact mean) + preemption votes.

@@ -28,6 +28,7 @@ std::map<std::string, double> evaluate_ranking(model::SeqModel& model,
   const bool was_training = model->is_training();
   model->eval();
   const int64_t I = model->config().num_items;
+  const torch::Device device = model->parameters().front().device();
   const size_t nk = cfg.ks.size();
   // sums: [hr@k..., ndcg@k..., mrr, s_hr@k..., s_ndcg@k...]; count: users with a target
   std::vector<double> sums(4 * nk + 1, 0.0);
@@ -42,7 +43,10 @@ std::map<std::string, double> evaluate_ranking(model::SeqModel& model,
     }
     if (batch.empty()) continue;
     auto hist = make_history_batch(seqs, batch, cfg.max_len, split);
-    auto scores = model->score_all(model->user_vectors(hist.inputs, cfg.causal)).contiguous();
+    // Scores come back to the host in fp32 (bf16 under autocast) for the exact rank counts.
+    auto scores = model->score_all(model->user_vectors(hist.inputs.to(device), cfg.causal))
+                      .to(torch::kCPU, torch::kFloat)
+                      .contiguous();
     auto* s = scores.data_ptr<float>();
     for (size_t b = 0; b < batch.size(); ++b) {
       int64_t u = batch[b];

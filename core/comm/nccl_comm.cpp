@@ -91,7 +91,7 @@ int cuda_device_count() {
   return n;
 }
 
-NcclCommunicator::NcclCommunicator(std::shared_ptr<MpiCommunicator> control, int device)
+NcclCommunicator::NcclCommunicator(std::shared_ptr<Communicator> control, int device)
     : control_(std::move(control)), state_(std::make_unique<State>()) {
   int devices = cuda_device_count();
   DIVREC_CHECK_HINT(devices > 0, "use --comm mpi on CPU-only machines",

@@ -17,8 +17,10 @@ int cuda_device_count();
 
 class NcclCommunicator : public Communicator {
  public:
-  // `control` is the MPI communicator of the same job; device = local rank % devices.
-  explicit NcclCommunicator(std::shared_ptr<MpiCommunicator> control, int device = -1);
+  // `control` is the job's control plane: the MPI communicator of the same job, or a
+  // LocalCommunicator for a single process started without a launcher. device = local rank %
+  // devices.
+  explicit NcclCommunicator(std::shared_ptr<Communicator> control, int device = -1);
   ~NcclCommunicator() override;
   NcclCommunicator(const NcclCommunicator&) = delete;
   NcclCommunicator& operator=(const NcclCommunicator&) = delete;
@@ -47,7 +49,7 @@ class NcclCommunicator : public Communicator {
 
  private:
   struct State;
-  std::shared_ptr<MpiCommunicator> control_;
+  std::shared_ptr<Communicator> control_;
   std::unique_ptr<State> state_;
   int device_ = 0;
 };

@@ -97,7 +97,8 @@ inline torch::Tensor row_block(int s, int d, CountFn count) {
 }
 
 // One tensor alltoallv of the pattern ([rows, 2, 3] float32), checked against the formula.
-inline void tensor_exchange(core::Communicator& c, CountFn count = uneven_count) {
+inline void tensor_exchange(core::Communicator& c, CountFn count = uneven_count,
+                            torch::Device device = torch::kCPU) {
   int me = c.rank(), world = c.world();
   std::vector<torch::Tensor> sent, expected;
   std::vector<size_t> send_rows;
@@ -107,9 +108,9 @@ inline void tensor_exchange(core::Communicator& c, CountFn count = uneven_count)
     expected.push_back(row_block(d, me, count));
   }
   auto want = torch::cat(expected);
-  auto recv = torch::full_like(want, -1.0f);
-  c.alltoallv(torch::cat(sent), send_rows, recv, recv_counts(me, world, count));
-  EXPECT_TRUE(torch::equal(recv, want)) << "rank " << me << " got " << recv;
+  auto recv = torch::full_like(want, -1.0f).to(device);
+  c.alltoallv(torch::cat(sent).to(device), send_rows, recv, recv_counts(me, world, count));
+  EXPECT_TRUE(torch::equal(recv.to(torch::kCPU), want)) << "rank " << me << " got " << recv;
 }
 
 }  // namespace divrec::testing::a2a

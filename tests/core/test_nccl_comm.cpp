@@ -1,6 +1,11 @@
-// The NCCL backend for real under mpirun -n 2 (one GPU each, or both on one GPU). Skips with a
-// message when no GPU is visible: the backend still compiles and links everywhere.
+// The NCCL backend for real under mpirun -n 2 (one GPU each, or both on one GPU), or as one
+// plain process (local control plane: tests/gpu/run.sh on a one-GPU machine). CUDA tensors are
+// reduced and exchanged in place when LibTorch has CUDA. Skips with a message when no GPU is
+// visible: the backend still compiles and links everywhere.
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
+
+#include <cstdlib>
 
 #include "common/alltoallv_pattern.h"
 #include "common/mpi_gtest.h"
@@ -11,7 +16,7 @@
 
 using namespace divrec::core;
 
-static std::shared_ptr<MpiCommunicator> g_mpi;
+static std::shared_ptr<Communicator> g_mpi;  // the control plane: MPI, or local
 
 TEST(NcclComm, ReductionsBroadcastAllgather) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA GPU visible: NCCL tests skipped";
@@ -46,9 +51,33 @@ TEST(NcclComm, AlltoallvHostBuffersAndCpuTensors) {
   divrec::testing::a2a::tensor_exchange(c);
 }
 
+// CUDA tensors: all-reduce, broadcast and the ncclSend/ncclRecv all-to-all-v in place.
+TEST(NcclComm, CudaTensorsInPlace) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA GPU visible: NCCL tests skipped";
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "a CPU-only LibTorch has no CUDA tensors";
+  NcclCommunicator c(g_mpi);
+  const int W = c.world();
+  const torch::Device gpu(torch::kCUDA, c.device());
+  auto t = torch::arange(1000, torch::TensorOptions().dtype(torch::kFloat32).device(gpu)) +
+           static_cast<float>(c.rank());
+  c.allreduce(t, ReduceOp::kSum);
+  auto want = torch::arange(1000, torch::kFloat32) * W + static_cast<float>(W * (W - 1) / 2);
+  EXPECT_TRUE(torch::equal(t.to(torch::kCPU), want));
+  auto b = torch::full({5}, static_cast<double>(c.rank() + 7),
+                       torch::TensorOptions().dtype(torch::kFloat64).device(gpu));
+  c.broadcast(b, 0);
+  EXPECT_TRUE(torch::equal(b.to(torch::kCPU), torch::full({5}, 7.0, torch::kFloat64)));
+  divrec::testing::a2a::tensor_exchange(c, divrec::testing::a2a::uneven_count, gpu);
+}
+
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  g_mpi = std::make_shared<MpiCommunicator>(&argc, &argv);
+  const bool launched = std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMIX_RANK");
+  if (launched) {
+    g_mpi = std::make_shared<MpiCommunicator>(&argc, &argv);
+  } else {
+    g_mpi = std::make_shared<LocalCommunicator>();
+  }
   int worst = divrec::testing::run_all_tests_on_ranks(*g_mpi);
   g_mpi.reset();
   return worst;

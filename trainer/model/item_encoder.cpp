@@ -5,6 +5,7 @@
 
 #include "core/check.h"
 #include "trainer/model/init.h"
+#include "trainer/model/precision.h"
 
 namespace divrec::model {
 
@@ -53,7 +54,7 @@ ItemEncoderImpl::ItemEncoderImpl(const ModelConfig& config, ItemFeatures feature
 }
 
 torch::Tensor ItemEncoderImpl::finish(const torch::Tensor& sum) {
-  return norm_ ? norm_->forward(sum) : sum;
+  return norm_ ? norm_->forward(to_fp32(sum)) : to_fp32(sum);
 }
 
 torch::Tensor ItemEncoderImpl::to_input_ids(const torch::Tensor& item_ids) {

@@ -6,6 +6,7 @@
 
 #include "core/check.h"
 #include "trainer/model/init.h"
+#include "trainer/model/precision.h"
 
 namespace divrec::model {
 
@@ -50,7 +51,7 @@ PackedHidden SeqModelImpl::encode_packed(const torch::Tensor& input_ids, bool ca
   const auto pos = (l - 1) - layout.real_index.remainder(l);
   x = torch::dropout(x + positions_->forward(pos), config_.dropout, is_training());
   for (const auto& block : *blocks_) x = block->as<TransformerBlock>()->forward(x, layout);
-  return {final_norm_->forward(x), layout.real_index};
+  return {final_norm_->forward(to_fp32(x)), layout.real_index};
 }
 
 torch::Tensor SeqModelImpl::encode(const torch::Tensor& input_ids, bool causal,

@@ -5,6 +5,7 @@
 
 #include "core/check.h"
 #include "trainer/model/init.h"
+#include "trainer/model/precision.h"
 
 namespace divrec::model {
 
@@ -82,7 +83,9 @@ torch::Tensor TransformerBlockImpl::self_attention(const torch::Tensor& x,
   auto v = parts[2].reshape({b * heads_, l, dh});
   auto scores = torch::baddbmm(layout.bias, q, k.transpose(1, 2), /*beta=*/1.0,
                                /*alpha=*/1.0 / std::sqrt(static_cast<double>(dh)));
-  auto probs = torch::dropout(torch::softmax(scores, -1), attn_dropout_, is_training());
+  // Softmax in fp32 whatever the product's precision (bf16 under autocast).
+  auto probs = torch::dropout(torch::softmax(scores, -1, torch::kFloat), attn_dropout_,
+                              is_training());
   auto ctx = torch::bmm(probs, v);  // [B*H, L, dh]
   ctx = ctx.view({b, heads_, l, dh}).transpose(1, 2).reshape({b * l, dim_});
   if (!layout.dense()) ctx = ctx.index_select(0, layout.real_index);
@@ -90,9 +93,10 @@ torch::Tensor TransformerBlockImpl::self_attention(const torch::Tensor& x,
 }
 
 torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, const TokenLayout& layout) {
-  auto h =
-      x + torch::dropout(self_attention(attn_norm_->forward(x), layout), dropout_, is_training());
-  auto f = torch::gelu(ffn_in_->forward(ffn_norm_->forward(h)));
+  // The residual stream stays fp32 (fp32 + bf16 promotes); LayerNorm gets fp32 input always.
+  auto h = x + torch::dropout(self_attention(attn_norm_->forward(to_fp32(x)), layout), dropout_,
+                              is_training());
+  auto f = torch::gelu(ffn_in_->forward(ffn_norm_->forward(to_fp32(h))));
   f = ffn_out_->forward(torch::dropout(f, dropout_, is_training()));
   return h + torch::dropout(f, dropout_, is_training());
 }

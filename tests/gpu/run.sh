@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The GPU checks: builds divrec against the LibTorch it finds (scripts/build-cuda.sh) or takes
+# prebuilt binaries from DIVREC_GPU_BUNDLE (tests/gpu/make-bundle.sh), then runs the NCCL,
+# device-step and precision tests and short train + eval runs with --device cuda, and prints
+# JSON lines (also in $GPU_OUT/gpu_results.jsonl). Skips (exit 0) where no GPU is visible.
+# Usage: [GPU_OUT=DIR] [DIVREC_GPU_BUNDLE=DIR] [EPOCHS=3] tests/gpu/run.sh
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${GPU_OUT:-$(mktemp -d /tmp/divrec_gpu.XXXXXX)}
+EPOCHS=${EPOCHS:-3}
+mkdir -p "$OUT"
+if ! command -v nvidia-smi > /dev/null || ! nvidia-smi -L > /dev/null 2>&1; then
+  echo "tests/gpu/run.sh: no GPU visible (nvidia-smi finds none): GPU checks skipped"
+  exit 0
+fi
+if [[ -n ${DIVREC_GPU_BUNDLE:-} ]]; then
+  source "$DIVREC_GPU_BUNDLE/env.sh"
+  DIVREC=$DIVREC_GPU_BUNDLE/bin/divrec
+  test_bin() { echo "$DIVREC_GPU_BUNDLE/bin/$1"; }
+else
+  bash scripts/build-cuda.sh || { echo "tests/gpu/run.sh: the CUDA build failed" >&2; exit 1; }
+  BUILD=${DIVREC_CUDA_BUILD:-build-cuda}
+  DIVREC=$BUILD/launcher/divrec
+  test_bin() { find "$BUILD/tests" -name "$1" -type f -perm -u+x | head -1; }
+fi
+RESULTS=$OUT/gpu_results.jsonl
+: > "$RESULTS"
+emit() { tee -a "$RESULTS"; }
+failed=()
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
+
+# 1. Tests (each skips itself where its part is missing; here none should).
+for t in test_nccl_comm test_device_step test_precision; do
+  echo "== $t"
+  "$(test_bin $t)" > "$OUT/$t.log" 2>&1
+  rc=$?
+  grep -E "^\[ +(OK|FAILED|SKIPPED) +\]|PASSED|FAILED TEST" "$OUT/$t.log"
+  [[ $rc == 0 ]] || failed+=("$t")
+  echo "{\"gpu\": \"test\", \"name\": \"$t\", \"rc\": $rc, \"skipped\": $(grep -c '\[  SKIPPED \]' "$OUT/$t.log")}" | emit
+done
+
+# 2. Train + eval on a Beauty-sized synthetic catalog (22,363 users, 12,101 items).
+DATA=$OUT/data
+"$DIVREC" shard convert --format synthetic --output "$DATA" --num-shards 4 --users 22363 \
+  --items 12101 --mean-length 8.9 > "$OUT/convert.log" 2>&1 || failed+=(convert)
+# train_run LABEL DEVICE PRECISION LOSS DIM [extra options]: the recipe's model shape.
+train_run() {
+  local label=$1 device=$2 precision=$3 loss=$4 dim=$5 run=$OUT/run-$1
+  local t0=$(date +%s.%N)
+  "$DIVREC" train --data "$DATA" --output "$run" --objective next-item --loss "$loss" \
+    --batch-size 128 --max-len 50 --dim "$dim" --layers 2 --heads 2 --dropout 0.2 \
+    --attn-dropout 0.2 --lr 1e-3 --warmup-steps 100 --log-every 25 --device "$device" \
+    --precision "$precision" "${@:6}" > "$run.log" 2>&1
+  local rc=$?
+  [[ $rc == 0 ]] || { failed+=("train-$label"); tail -20 "$run.log"; }
+  python3 - "$run" "$label" "$device" "$precision" "$loss" "$dim" "$rc" "$t0" <<'PY' | emit
+import json, os, sys, time
+run, label, device, precision, loss, dim, rc, t0 = sys.argv[1:9]
+rows = []
+if os.path.exists(run + "/metrics.jsonl"):
+    rows = [json.loads(l) for l in open(run + "/metrics.jsonl") if l.strip()]
+train = [r for r in rows if r.get("kind") == "train"][1:]  # the first window holds start-up
+out = {"gpu": "train", "label": label, "device": device, "precision": precision, "loss": loss,
+       "dim": int(dim), "rc": int(rc), "wall_s": round(time.time() - float(t0), 1)}
+if train:
+    out["seq_per_s"] = round(sum(r["seq_per_s"] for r in train) / len(train), 1)
+    out["ms_per_step"] = round(sum(r["ms_per_step"] for r in train) / len(train), 2)
+    out["final_loss"] = round(train[-1]["loss"], 4)
+if os.path.exists(run + "/test_metrics.json"):
+    t = json.load(open(run + "/test_metrics.json"))
+    out.update({k: round(t[k], 4) for k in ("ndcg@10", "hr@10") if k in t})
+print(json.dumps(out))
+PY
+}
+train_run recipe-cuda-fp32 cuda fp32 full-ce 128 --epochs "$EPOCHS"
+train_run recipe-cuda-bf16 cuda bf16 full-ce 128 --epochs "$EPOCHS"
+train_run bce-cuda-fp32 cuda fp32 bce 64 --max-steps 300 --eval-every 0 --final-test false
+train_run bce-cuda-bf16 cuda bf16 bce 64 --max-steps 300 --eval-every 0 --final-test false
+train_run sparse-cuda-fp32 cuda fp32 sampled-softmax 64 --item-table sparse --max-steps 300 \
+  --eval-every 0 --final-test false
+train_run recipe-cpu-fp32 cpu fp32 full-ce 128 --max-steps 100 --eval-every 0 --final-test false \
+  --threads "$(nproc)"
+
+# 3. divrec eval (CPU) reads the checkpoint a GPU run wrote.
+echo "== divrec eval of the CUDA-trained best.pt"
+"$DIVREC" eval --data "$DATA" --checkpoint "$OUT/run-recipe-cuda-fp32/checkpoints/best.pt" \
+  --split test --k 10 --report "$OUT/eval_report.json" > "$OUT/eval.log" 2>&1
+rc=$?
+[[ $rc == 0 ]] || { failed+=(eval); tail -20 "$OUT/eval.log"; }
+echo "{\"gpu\": \"eval\", \"rc\": $rc}" | emit
+
+if (( ${#failed[@]} )); then
+  echo "tests/gpu/run.sh: FAILED: ${failed[*]} (logs in $OUT)"
+  exit 1
+fi
+echo "tests/gpu/run.sh: all GPU checks passed (logs in $OUT)"
