@@ -114,7 +114,9 @@ void compare_devices(const std::string& loss, bool sparse) {
   for (const auto& [name, grad] : c.grads) {
     EXPECT_LE(rel_diff(g.grads.at(name), grad), 1e-3) << name;
   }
-  if (sparse) EXPECT_LE(rel_diff(g.table_grad, c.table_grad), 1e-3) << "item-table rows";
+  if (sparse) {
+    EXPECT_LE(rel_diff(g.table_grad, c.table_grad), 1e-3) << "item-table rows";
+  }
 }
 
 TEST(DeviceStep, DenseFullCeCudaEqualsCpu) { compare_devices("full-ce", false); }

@@ -34,10 +34,12 @@ class AutocastScope {
   torch::ScalarType was_dtype_ = torch::kBFloat16;
 };
 
-// t in float32 (t itself when it already is): for LayerNorm inputs, softmax and loss logits,
-// which accumulate in fp32 under autocast on every device.
+// t in at least float32: bf16/fp16 are cast up, float32/float64 returned as they are. For
+// LayerNorm inputs, softmax and loss logits, which accumulate in fp32 under autocast on every
+// device.
 inline torch::Tensor to_fp32(const torch::Tensor& t) {
-  return t.scalar_type() == torch::kFloat ? t : t.to(torch::kFloat);
+  const auto s = t.scalar_type();
+  return s == torch::kBFloat16 || s == torch::kHalf ? t.to(torch::kFloat) : t;
 }
 
 }  // namespace divrec::model
