@@ -32,6 +32,10 @@ struct EvalConfig {
   // Item matrix of the scoring kernel; `divrec recommend`/`serve` with the same precision
   // return exactly these lists.
   model::ScorePrecision score_precision = model::ScorePrecision::kFp32;
+  // --device cpu (default: the kernel above, bit-equal to serving) | cuda | auto: candidates
+  // from the GPU (device_scorer.h). --precision bf16 (cuda only): encoder and product autocast.
+  std::string device = "cpu";
+  std::string precision = "fp32";
   int64_t max_users = 0;                   // evaluate the first N users by dense id (0 = all)
   bool plot = true;                        // sweeps: make OUT.png with tools/plot_sweep.py
 };

@@ -138,21 +138,26 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
                  rows.begin() + static_cast<std::ptrdiff_t>(end));
     const int64_t B = static_cast<int64_t>(batch.size());
 
-    // Each user's vector on its own (model/scoring.h: independent of the batch), then the blocked
-    // kernel: exact scores, history excluded, top N by score then lower id -- the bits and
-    // lists `divrec recommend` computes for the same history and precision.
-    user_buf.resize(static_cast<size_t>(B * D));
-    at::parallel_for(0, B, 1, [&](int64_t lo, int64_t hi) {
-      for (int64_t b = lo; b < hi; ++b) {
-        model::encode_history(*model, item_table, in.causal, seqs.seq(batch[b]),
-                              seqs.history_end(batch[b], opt.split), user_buf.data() + b * D);
-      }
-    });
     exclude.resize(static_cast<size_t>(B));
     for (int64_t b = 0; b < B; ++b) {
       exclude[b] = {seqs.seq(batch[b]), seqs.history_end(batch[b], opt.split)};
     }
-    model::score_top_n(score_table, user_buf.data(), B, N, exclude.data(), score_opt, top);
+    if (in.device_scorer != nullptr) {
+      // --device cuda: the whole block encoded, scored and cut to N on the GPU.
+      in.device_scorer->top_n(exclude.data(), B, N, top);
+    } else {
+      // Each user's vector on its own (model/scoring.h: independent of the batch), then the
+      // blocked kernel: exact scores, history excluded, top N by score then lower id -- the bits
+      // and lists `divrec recommend` computes for the same history and precision.
+      user_buf.resize(static_cast<size_t>(B * D));
+      at::parallel_for(0, B, 1, [&](int64_t lo, int64_t hi) {
+        for (int64_t b = lo; b < hi; ++b) {
+          model::encode_history(*model, item_table, in.causal, seqs.seq(batch[b]),
+                                seqs.history_end(batch[b], opt.split), user_buf.data() + b * D);
+        }
+      });
+      model::score_top_n(score_table, user_buf.data(), B, N, exclude.data(), score_opt, top);
+    }
     if (dists.size() < static_cast<size_t>(B)) dists.resize(static_cast<size_t>(B));
     for (int64_t b = 0; b < B; ++b) {
       dists[b].compute(seqs.seq(batch[b]), seqs.history_end(batch[b], opt.split), items);

@@ -10,6 +10,7 @@
 
 #include "core/comm/communicator.h"
 #include "data_shards/dataset.h"
+#include "eval/device_scorer.h"
 #include "eval/dump_lists.h"
 #include "eval/metrics/suite.h"
 #include "eval/report.h"
@@ -52,6 +53,9 @@ struct EvalInputs {
   const ItemSimilarity* ild_similarity = nullptr;          // ild@k (null: not reported)
   const data::UserSequences* users = nullptr;              // this rank's users (read_user_blocks)
   const std::vector<std::string>* user_raw_ids = nullptr;  // by dense id, for dumped lists
+  // --device cuda: candidates from the GPU (device_scorer.h; not bit-equal to serving); null =
+  // the CPU kernel.
+  DeviceScorer* device_scorer = nullptr;
 };
 
 struct EvalPass {

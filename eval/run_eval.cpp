@@ -13,6 +13,7 @@
 #include "eval/model_loader.h"
 #include "eval/sweep.h"
 #include "eval/user_blocks.h"
+#include "trainer/model/device.h"
 
 namespace divrec::eval {
 
@@ -74,6 +75,22 @@ EvalResult run_eval(const EvalConfig& config, core::Communicator& comm) {
   in.ild_similarity = &cosine;
   in.users = &users;
   in.user_raw_ids = &manifest.user_raw_ids;
+  // Candidates on a GPU when asked: the model moves there (the item table above stays).
+  const torch::Device device = model::resolve_device(config.device);
+  const model::Precision precision = model::parse_precision(config.precision);
+  DIVREC_CHECK_HINT(device.is_cuda() || precision == model::Precision::kFp32,
+                    "use --score-precision bf16 for a bf16 item matrix on the CPU",
+                    "--precision bf16 needs --device cuda: the CPU path encodes in fp32, as "
+                    "serving does");
+  std::unique_ptr<DeviceScorer> device_scorer;
+  if (device.is_cuda()) {
+    device_scorer =
+        std::make_unique<DeviceScorer>(loaded.model, vectors, loaded.causal, device, precision);
+    in.device_scorer = device_scorer.get();
+    core::log0("candidates: on {} in {} (cuBLAS scores: lists may differ from serving's at near "
+               "ties)",
+               model::device_name(device), model::precision_name(precision));
+  }
   EvalOptions opt;
   opt.split = config.split;
   opt.ks = config.ks;

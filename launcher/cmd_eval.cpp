@@ -67,6 +67,8 @@ int cmd_eval(const Args& args) {
     ("plot", po::value(&c.plot)->default_value(c.plot), "sweeps: draw OUT.png (python3-matplotlib)")
     ("threads", po::value(&c.threads)->default_value(c.threads), "threads per rank (0 = auto)")
     ("score-precision", po::value(&precision)->default_value(precision), "fp32 | bf16: item matrix of the scoring kernel (recommend/serve must match)")
+    ("device", po::value(&c.device)->default_value(c.device), "cpu (bit-equal to serving) | cuda | auto: where candidates are scored")
+    ("precision", po::value(&c.precision)->default_value(c.precision), "fp32 | bf16 (--device cuda: autocast encoder and scores)")
     ("comm", po::value(&comm_kind)->default_value(comm_kind), "auto | mpi | nccl | local");
   po::variables_map vm;
   if (!parse_options("eval", args, d, vm)) return 0;
@@ -80,6 +82,8 @@ int cmd_eval(const Args& args) {
   k.max_similarity = static_cast<float>(max_similarity);
   c.sweep_methods = split_names(sweep_methods);
 
+  // CPU evaluation needs no NCCL communicator even where GPUs are visible.
+  if (comm_kind == "auto" && c.device == "cpu") comm_kind = "mpi";
   auto comm = core::make_communicator(comm_kind);
   core::set_log_rank(comm->rank(), comm->world());
   c.threads = core::resolve_threads(c.threads);

@@ -30,7 +30,7 @@ failed=()
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
 
 # 1. Tests (each skips itself where its part is missing; here none should).
-for t in test_nccl_comm test_device_step test_precision; do
+for t in test_nccl_comm test_device_step test_device_scorer test_precision; do
   echo "== $t"
   "$(test_bin $t)" > "$OUT/$t.log" 2>&1
   rc=$?
@@ -81,13 +81,30 @@ train_run sparse-cuda-fp32 cuda fp32 sampled-softmax 64 --item-table sparse --ma
 train_run recipe-cpu-fp32 cpu fp32 full-ce 128 --max-steps 100 --eval-every 0 --final-test false \
   --threads "$(nproc)"
 
-# 3. divrec eval (CPU) reads the checkpoint a GPU run wrote.
-echo "== divrec eval of the CUDA-trained best.pt"
-"$DIVREC" eval --data "$DATA" --checkpoint "$OUT/run-recipe-cuda-fp32/checkpoints/best.pt" \
-  --split test --k 10 --report "$OUT/eval_report.json" > "$OUT/eval.log" 2>&1
-rc=$?
-[[ $rc == 0 ]] || { failed+=(eval); tail -20 "$OUT/eval.log"; }
-echo "{\"gpu\": \"eval\", \"rc\": $rc}" | emit
+# 3. divrec eval of the checkpoint a GPU run wrote: on the CPU (the kernel serving uses) and with
+# candidates on the GPU (fp32, bf16); NDCG@10 and users/s of each.
+eval_run() {
+  local label=$1 t0
+  t0=$(date +%s.%N)
+  "$DIVREC" eval --data "$DATA" --checkpoint "$OUT/run-recipe-cuda-fp32/checkpoints/best.pt" \
+    --split test --k 10 --rerank mmr --lambda 0.5 --report "$OUT/eval-$label.json" "${@:2}" \
+    > "$OUT/eval-$label.log" 2>&1
+  local rc=$?
+  [[ $rc == 0 ]] || { failed+=("eval-$label"); tail -20 "$OUT/eval-$label.log"; }
+  python3 - "$OUT/eval-$label.json" "$label" "$rc" "$t0" <<'PY' | emit
+import json, os, sys, time
+path, label, rc, t0 = sys.argv[1:5]
+out = {"gpu": "eval", "label": label, "rc": int(rc), "wall_s": round(time.time() - float(t0), 1)}
+if os.path.exists(path):
+    r = json.load(open(path))
+    out["report_keys"] = sorted(r.keys())[:12]
+    out["excerpt"] = json.dumps(r)[:600]
+print(json.dumps(out))
+PY
+}
+eval_run cpu --device cpu --threads "$(nproc)"
+eval_run cuda-fp32 --device cuda
+eval_run cuda-bf16 --device cuda --precision bf16
 
 if (( ${#failed[@]} )); then
   echo "tests/gpu/run.sh: FAILED: ${failed[*]} (logs in $OUT)"
