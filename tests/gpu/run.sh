@@ -97,8 +97,10 @@ path, label, rc, t0 = sys.argv[1:5]
 out = {"gpu": "eval", "label": label, "rc": int(rc), "wall_s": round(time.time() - float(t0), 1)}
 if os.path.exists(path):
     r = json.load(open(path))
-    out["report_keys"] = sorted(r.keys())[:12]
-    out["excerpt"] = json.dumps(r)[:600]
+    out["users"] = r["users"]
+    out["users_per_s"] = round(r["users"] / max(r["seconds"], 1e-9), 1)
+    out.update({k: round(r["metrics"][k], 4) for k in ("ndcg@10", "hr@10", "ild@10")
+                if k in r["metrics"]})
 print(json.dumps(out))
 PY
 }
