@@ -79,9 +79,36 @@ train_run bce-cuda-bf16 cuda bf16 bce 64 --max-steps 300 --eval-every 0 --final-
 train_run sparse-cuda-fp32 cuda fp32 sampled-softmax 64 --item-table sparse --max-steps 300 \
   --eval-every 0 --final-test false
 train_run recipe-cpu-fp32 cpu fp32 full-ce 128 --max-steps 100 --eval-every 0 --final-test false \
-  --threads "$(nproc)"
+  --threads "$(nproc)" --comm local
 
-# 3. divrec eval of the checkpoint a GPU run wrote: on the CPU (the kernel serving uses) and with
+# 3. The Amazon Beauty recipe (bench/beauty_train.sh's options; one rank with the recipe's global
+# batch of 2 x 64) in fp32 and bf16 on the GPU, when the data is there.
+BEAUTY=${DIVREC_SHARED_DATA:-../shared/data}/amazon-beauty
+if [[ -f $BEAUTY/Beauty.txt ]]; then
+  "$DIVREC" shard convert --format amazon-s3rec --input "$BEAUTY" --output "$OUT/beauty" \
+    --num-shards 4 > "$OUT/beauty-convert.log" 2>&1 || failed+=(beauty-convert)
+  for prec in fp32 bf16; do
+    t0=$(date +%s.%N)
+    "$DIVREC" train --data "$OUT/beauty" --output "$OUT/beauty-$prec" --objective next-item \
+      --loss full-ce --epochs "${BEAUTY_EPOCHS:-30}" --patience 5 --batch-size 128 --max-len 50 \
+      --dim 128 --layers 2 --heads 2 --dropout 0.5 --attn-dropout 0.5 --lr 1e-3 \
+      --warmup-steps 100 --decay constant --log-every 100 --device cuda --precision "$prec" \
+      > "$OUT/beauty-$prec.log" 2>&1 || { failed+=("beauty-$prec"); tail -20 "$OUT/beauty-$prec.log"; }
+    python3 - "$OUT/beauty-$prec" "$prec" "$t0" <<'PY' | emit
+import json, os, sys, time
+run, prec, t0 = sys.argv[1:4]
+out = {"gpu": "beauty-recipe", "precision": prec, "wall_s": round(time.time() - float(t0), 1)}
+if os.path.exists(run + "/test_metrics.json"):
+    t = json.load(open(run + "/test_metrics.json"))
+    out.update({k: round(t[k], 4) for k in ("ndcg@10", "hr@10", "sampled_ndcg@10") if k in t})
+print(json.dumps(out))
+PY
+  done
+else
+  echo "tests/gpu/run.sh: no $BEAUTY: the Beauty recipe comparison is skipped"
+fi
+
+# 4. divrec eval of the checkpoint a GPU run wrote: on the CPU (the kernel serving uses) and with
 # candidates on the GPU (fp32, bf16); NDCG@10 and users/s of each.
 eval_run() {
   local label=$1 t0
@@ -104,7 +131,7 @@ if os.path.exists(path):
 print(json.dumps(out))
 PY
 }
-eval_run cpu --device cpu --threads "$(nproc)"
+eval_run cpu --device cpu --threads "$(nproc)" --comm local
 eval_run cuda-fp32 --device cuda
 eval_run cuda-bf16 --device cuda --precision bf16
 
