@@ -374,7 +374,7 @@ TrainResult train(const TrainConfig& config, const std::string& config_ini,
     // Every rank must hold identical parameters; a position-weighted sum makes drift visible.
     double digest = 0;
     for (const auto& p : model->parameters()) {
-      auto f = p.detach().to(torch::kFloat64).flatten();
+      auto f = p.detach().to(torch::kCPU, torch::kFloat64).flatten();
       digest +=
           (f * torch::arange(1, f.numel() + 1, torch::kFloat64).remainder(97)).sum().item<double>();
     }
