@@ -15,10 +15,10 @@ OUT=$(cd "$OUT" && pwd)
 skip_lib() {
   case "$1" in
     linux-vdso* | ld-linux* | libc.so* | libm.so* | libpthread* | libdl.so* | librt.so* | \
-      libresolv* | libstdc++* | libgcc_s* | libtorch* | libc10* | libshm* | libgomp* | \
-      libcaffe2* | libcuda* | libcudart* | libcublas* | libcudnn* | libnvrtc* | libnvJitLink* | \
-      libnccl* | libcufft* | libcurand* | libcusparse* | libcusolver* | libnvToolsExt* | \
-      libnvshmem* | libcupti* | libcufile*) return 0 ;;
+      libresolv* | libutil.so* | libstdc++* | libgcc_s* | libtorch* | libc10* | libshm* | \
+      libgomp* | libcaffe2* | libcuda* | libcudart* | libcublas* | libcudnn* | libnvrtc* | \
+      libnvJitLink* | libnccl* | libcufft* | libcurand* | libcusparse* | libcusolver* | \
+      libnvToolsExt* | libnvshmem* | libcupti* | libcufile*) return 0 ;;
   esac
   return 1
 }
@@ -75,7 +75,8 @@ fi
 cat > "$OUT/env.sh" <<'ENV'
 # Source on the GPU machine: this bundle's libraries, then torch's and the nvidia wheels'.
 B=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TORCH_DIR=$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))')
+TORCH_DIR=$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))' 2>/dev/null)
+[[ -n $TORCH_DIR ]] || echo "env.sh: python3 cannot import torch: torch's libraries not on the path" >&2
 NV_LIBS=$(ls -d "$TORCH_DIR"/../nvidia/*/lib 2>/dev/null | tr '\n' ':')
 export LD_LIBRARY_PATH="$B/lib:$TORCH_DIR/lib:${NV_LIBS}${LD_LIBRARY_PATH:-}"
 export PATH="$B/bin:$B/mpi/bin:$PATH"
