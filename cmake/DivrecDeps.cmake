@@ -10,6 +10,17 @@ find_package(MPI REQUIRED COMPONENTS C)
 find_package(HDF5 REQUIRED COMPONENTS C)
 find_package(Boost REQUIRED COMPONENTS program_options)
 find_package(fmt REQUIRED)
+# PyPI's LibTorch 2.x ships fmt 12's headers in its include directory, which the compiler
+# searches before /usr/include: project code then compiles against fmt 12 and must link fmt 12,
+# which torch's libraries do not export. Build fmt 12's compiled part from those headers next to
+# Debian's libfmt (other namespace: fmt::v12 vs fmt::v9). Debian's LibTorch 1.13 ships no fmt.
+get_target_property(_fmt_inc fmt::fmt INTERFACE_INCLUDE_DIRECTORIES)
+if(EXISTS "${TORCH_INSTALL_PREFIX}/include/fmt/format-inl.h" AND
+   NOT "${TORCH_INSTALL_PREFIX}/include" IN_LIST _fmt_inc)
+  add_library(divrec_torch_fmt STATIC ${CMAKE_CURRENT_LIST_DIR}/torch_fmt.cpp)
+  target_include_directories(divrec_torch_fmt SYSTEM PRIVATE "${TORCH_INSTALL_PREFIX}/include")
+  set_property(TARGET fmt::fmt APPEND PROPERTY INTERFACE_LINK_LIBRARIES divrec_torch_fmt)
+endif()
 find_package(nlohmann_json REQUIRED)
 find_package(Threads REQUIRED)
 find_package(ZLIB REQUIRED)

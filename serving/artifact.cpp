@@ -3,6 +3,7 @@
 #include "serving/artifact.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join (there since fmt 11)
 
 #include <algorithm>
 #include <filesystem>

@@ -6,6 +6,7 @@
 
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join (there since fmt 11)
 
 #include <algorithm>
 #include <cmath>
