@@ -1,9 +1,7 @@
-// Candidate generation on a device (divrec eval --device cuda): a block of users' histories is
-// encoded in one batched model call, scored against the item matrix with one product there, the
-// history masked, and the top N taken by a stable sort (score descending, ties to the lower id,
-// the CPU kernel's rule). cuBLAS sums in another order than the CPU kernel (score_kernel.h), so
-// lists can differ from `divrec recommend`'s where two scores agree to rounding; the bit-exact
-// eval = serving guarantee is the CPU path's.
+// Candidates on a device (divrec eval --device cuda): a block of users encoded in one batched
+// call, scored with one product, history masked, top N by a stable sort (ties to the lower id,
+// the CPU kernel's rule). cuBLAS sums in another order than score_kernel.h, so lists can differ
+// from `divrec recommend`'s at near-ties: the bit-exact eval = serving guarantee is the CPU's.
 #pragma once
 
 #include <torch/torch.h>
