@@ -24,7 +24,6 @@ namespace {
 // Scratch of one request thread (never shared; sized by the largest catalog seen).
 struct Scratch {
   std::vector<float> user;  // [D]
-  model::TopN top;
   std::vector<int32_t> dense;
   std::vector<int32_t> cand_items;
   std::vector<float> cand_scores;
@@ -44,7 +43,8 @@ Scratch& scratch() {
 
 }  // namespace
 
-Recommender::Recommender(Artifact artifact, model::ScorePrecision precision)
+Recommender::Recommender(Artifact artifact, model::ScorePrecision precision,
+                         const eval::RetrievalOptions& retrieval, const std::string& artifact_path)
     : artifact_(std::move(artifact)) {
   const auto& a = artifact_;
   model_ = model::SeqModel(a.config, model::ItemFeatures::from_table(a.items));
@@ -96,11 +96,13 @@ Recommender::Recommender(Artifact artifact, model::ScorePrecision precision)
                "serving artifact: item vectors must be contiguous float32");
   score_table_ = model::ScoreTable(artifact_.item_vectors.data_ptr<float>(), t.num_items,
                                    artifact_.item_vectors.size(1), precision);
+  candidates_ = CandidateSource::open(artifact_path, artifact_, retrieval);
 }
 
 std::shared_ptr<const Recommender> Recommender::load(const std::string& path,
-                                                     model::ScorePrecision precision) {
-  return std::make_shared<const Recommender>(read_artifact(path), precision);
+                                                     model::ScorePrecision precision,
+                                                     const eval::RetrievalOptions& retrieval) {
+  return std::make_shared<const Recommender>(read_artifact(path), precision, retrieval, path);
 }
 
 int32_t Recommender::dense_id(const std::string& raw_id) const {
@@ -125,10 +127,7 @@ void Recommender::top_candidates(const int32_t* history, int64_t n, int count,
   s.user.resize(static_cast<size_t>(score_table_.dim()));
   user_vector(history, n, s.user.data());
   const model::ExcludeList exclude{history, n};
-  model::score_top_n(score_table_, s.user.data(), 1, std::max(count, 0), &exclude,
-                     model::ScoreOptions{}, s.top);
-  items.assign(s.top.items.begin(), s.top.items.begin() + s.top.count[0]);
-  scores.assign(s.top.scores.begin(), s.top.scores.begin() + s.top.count[0]);
+  candidates_.top_n(score_table_, s.user.data(), count, exclude, items, scores);
 }
 
 Recommendation Recommender::recommend(const RecommendRequest& request) const {
@@ -195,6 +194,20 @@ Recommendation Recommender::recommend_dense(const std::vector<int32_t>& history,
   return rec;
 }
 
+nlohmann::json Recommender::retrieval_json() const {
+  const auto& o = candidates_.options();
+  nlohmann::json j{{"mode", eval::retrieval_mode_name(o.mode)},
+                   {"used", candidates_.ann() ? "ann" : "exact"}};
+  if (candidates_.ann()) {
+    j["index"] = artifact_.ann_index.file;
+    j["kind"] = eval::ann_kind_name(candidates_.index()->kind());
+    j["ef_search"] = o.search.ef_search;
+    j["nprobe"] = o.search.nprobe;
+    j["min_candidates"] = o.min_candidates;
+  }
+  return j;
+}
+
 nlohmann::json Recommender::describe() const {
   const auto& a = artifact_;
   const auto& c = a.config;
@@ -206,6 +219,7 @@ nlohmann::json Recommender::describe() const {
       {"attributes", a.items.num_attributes},
       {"objective", a.objective},
       {"score_precision", model::score_precision_name(score_table_.precision())},
+      {"retrieval", retrieval_json()},
       {"config",
        {{"dim", c.dim},
         {"layers", c.layers},
