@@ -97,8 +97,10 @@ void run_case(const Case& c) {
   if (ann) {
     EXPECT_EQ(report["retrieval"]["index"], index);
     EXPECT_EQ(report["retrieval"]["recall_at"], 40);
-    EXPECT_GT(report["retrieval"]["recall"].get<double>(), 0.5);
-    EXPECT_LE(report["retrieval"]["recall"].get<double>(), 1.0);
+    // Deliberately weak indexes: some candidates differ from the exact ones (recall < 1), so
+    // equal lists below come from the same index and parameters, not from exact == exact.
+    EXPECT_GT(report["retrieval"]["recall"].get<double>(), 0.2);
+    EXPECT_LT(report["retrieval"]["recall"].get<double>(), 1.0);
     std::cout << "[ e2e      ] " << c.name << ": ANN recall@40 vs exact "
               << report["retrieval"]["recall"] << std::endl;
   }
