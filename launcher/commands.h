@@ -11,6 +11,7 @@ int cmd_shard(const Args& args);      // convert | inspect | validate
 int cmd_train(const Args& args);
 int cmd_eval(const Args& args);
 int cmd_export(const Args& args);
+int cmd_append_items(const Args& args);
 int cmd_recommend(const Args& args);
 int cmd_serve(const Args& args);
 

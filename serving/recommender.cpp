@@ -13,6 +13,7 @@
 #include <set>
 
 #include "core/check.h"
+#include "serving/artifact_model.h"
 #include "trainer/model/item_features.h"
 #include "trainer/model/score_kernel.h"
 #include "trainer/model/scoring.h"
@@ -47,35 +48,7 @@ Recommender::Recommender(Artifact artifact, model::ScorePrecision precision,
                          const eval::RetrievalOptions& retrieval, const std::string& artifact_path)
     : artifact_(std::move(artifact)) {
   const auto& a = artifact_;
-  model_ = model::SeqModel(a.config, model::ItemFeatures::from_table(a.items));
-  model_->eval();
-  {
-    // Copy the weights by name; the artifact must hold exactly the model's tensors.
-    torch::NoGradGuard no_grad;
-    auto params = model_->named_parameters(true);
-    std::set<std::string> expected, given(a.weight_names.begin(), a.weight_names.end());
-    for (const auto& p : params) expected.insert(p.key());
-    std::vector<std::string> missing, extra;
-    for (const auto& n : expected) {
-      if (!given.count(n)) missing.push_back(n);
-    }
-    for (const auto& n : given) {
-      if (!expected.count(n)) extra.push_back(n);
-    }
-    DIVREC_CHECK_HINT(missing.empty() && extra.empty(), "re-export the model with `divrec export`",
-                      "serving artifact: weights do not match the model config (missing: [",
-                      fmt::format("{}", fmt::join(missing, ", ")), "]; unexpected: [",
-                      fmt::format("{}", fmt::join(extra, ", ")), "])");
-    for (size_t i = 0; i < a.weight_names.size(); ++i) {
-      auto& dst = params[a.weight_names[i]];
-      const auto& src = a.weights[i];
-      DIVREC_CHECK_HINT(dst.sizes() == src.sizes(), "re-export the model with `divrec export`",
-                        "serving artifact: weight '", a.weight_names[i], "' has shape ",
-                        src.sizes(), ", the model expects ", dst.sizes());
-      dst.copy_(src);
-    }
-  }
-  for (auto& p : model_->parameters()) p.set_requires_grad(false);
+  model_ = rebuild_model(a);
   artifact_.weights.clear();  // now held by the model
 
   const auto& t = artifact_.items;
