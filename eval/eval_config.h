@@ -40,8 +40,8 @@ struct EvalConfig {
   RetrievalOptions retrieval;
   std::string ann_index;
   AnnBuildOptions ann_build;
-  int64_t max_users = 0;                   // evaluate the first N users by dense id (0 = all)
-  bool plot = true;                        // sweeps: make OUT.png with tools/plot_sweep.py
+  int64_t max_users = 0;  // evaluate the first N users by dense id (0 = all)
+  bool plot = true;       // sweeps: make OUT.png with tools/plot_sweep.py
 };
 
 // "test" | "valid"; throws naming --split otherwise.

@@ -217,10 +217,10 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
   r.retrieval = candidates.ann() ? "ann" : "exact";
   r.recall_at = N;
   if (candidates.ann()) {
-    const int64_t hits = core::allreduce_scalar<int64_t>(comm, candidates.recall_hits(),
-                                                         core::ReduceOp::kSum);
-    const int64_t total = core::allreduce_scalar<int64_t>(comm, candidates.recall_total(),
-                                                          core::ReduceOp::kSum);
+    const int64_t hits =
+        core::allreduce_scalar<int64_t>(comm, candidates.recall_hits(), core::ReduceOp::kSum);
+    const int64_t total =
+        core::allreduce_scalar<int64_t>(comm, candidates.recall_total(), core::ReduceOp::kSum);
     r.ann_recall = total > 0 ? static_cast<double>(hits) / static_cast<double>(total) : 1.0;
   }
   return pass;

@@ -62,7 +62,8 @@ nlohmann::json metrics_json(const std::map<std::string, double>& m) {
 // Which retrieval found the candidates and, for ANN, its recall@N against the exact top N on the
 // evaluated users (the lists measured are the ones served with the same index and parameters).
 nlohmann::json retrieval_json(const EvalConfig& config, const EvalResult& result) {
-  nlohmann::json j{{"mode", retrieval_mode_name(config.retrieval.mode)}, {"used", result.retrieval}};
+  nlohmann::json j{{"mode", retrieval_mode_name(config.retrieval.mode)},
+                   {"used", result.retrieval}};
   if (result.retrieval == "ann") {
     j["index"] = result.ann_index;
     j["kind"] = result.ann_kind;

@@ -25,8 +25,8 @@ struct EvalResult {
   std::vector<SettingResult> settings;  // in make_settings order
   int64_t users = 0;                    // evaluated users, all ranks
   int ranks = 1;
-  double seconds = 0;      // wall time of the evaluation pass
-  std::string checkpoint;  // the file evaluated
+  double seconds = 0;               // wall time of the evaluation pass
+  std::string checkpoint;           // the file evaluated
   std::string retrieval = "exact";  // what found the candidates: exact | ann
   int64_t recall_at = 0;            // N: the candidates per user
   double ann_recall = 1.0;          // ann: |ann top-N ∩ exact top-N| / |exact top-N|, all users

@@ -48,8 +48,8 @@ std::optional<AnnIndex> open_ann_index(const EvalConfig& config, const torch::Te
     b.build_threads = 1;
     ann.emplace(AnnIndex::build(vectors.data_ptr<float>(), I, D, b));
   }
-  core::log0("retrieval ann: {} index over {} items {} in {:.1f} s", ann_kind_name(ann->kind()),
-             I, config.ann_index.empty() ? "built" : "loaded from '" + config.ann_index + "'",
+  core::log0("retrieval ann: {} index over {} items {} in {:.1f} s", ann_kind_name(ann->kind()), I,
+             config.ann_index.empty() ? "built" : "loaded from '" + config.ann_index + "'",
              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   return ann;
 }

@@ -7,7 +7,7 @@
 
 namespace divrec::launcher {
 
-int cmd_shard(const Args& args);      // convert | inspect | validate
+int cmd_shard(const Args& args);  // convert | inspect | validate
 int cmd_train(const Args& args);
 int cmd_eval(const Args& args);
 int cmd_export(const Args& args);

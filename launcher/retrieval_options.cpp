@@ -32,12 +32,12 @@ void add_ann_build_options(po::options_description& d, RetrievalArgs& a) {
 eval::RetrievalOptions resolve_retrieval(const RetrievalArgs& a) {
   eval::RetrievalOptions o = a.search;
   o.mode = eval::parse_retrieval_mode(a.mode, "--retrieval");
-  DIVREC_CHECK_HINT(o.search.ef_search >= 1, "typical values: 128-512", "--ef-search must be >= 1, got ",
-                    o.search.ef_search);
+  DIVREC_CHECK_HINT(o.search.ef_search >= 1, "typical values: 128-512",
+                    "--ef-search must be >= 1, got ", o.search.ef_search);
   DIVREC_CHECK_HINT(o.search.nprobe >= 1, "typical values: 8-128", "--nprobe must be >= 1, got ",
                     o.search.nprobe);
-  DIVREC_CHECK_HINT(o.min_candidates >= 1, "the default is 200", "--ann-candidates must be >= 1, got ",
-                    o.min_candidates);
+  DIVREC_CHECK_HINT(o.min_candidates >= 1, "the default is 200",
+                    "--ann-candidates must be >= 1, got ", o.min_candidates);
   o.search.threads = 1;
   return o;
 }

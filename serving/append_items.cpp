@@ -39,7 +39,8 @@ void append_rows(data::ItemTable& t, const std::vector<NewItem>& items) {
                              ? static_cast<int32_t>(t.num_categories - 1)
                              : lookup(t.category_names, it.category, "category", it.id));
     std::vector<int32_t> attrs;
-    for (const auto& a : it.attributes) attrs.push_back(lookup(t.attribute_names, a, "attribute", it.id));
+    for (const auto& a : it.attributes)
+      attrs.push_back(lookup(t.attribute_names, a, "attribute", it.id));
     std::sort(attrs.begin(), attrs.end());
     attrs.erase(std::unique(attrs.begin(), attrs.end()), attrs.end());
     t.attr_ids.insert(t.attr_ids.end(), attrs.begin(), attrs.end());

@@ -24,15 +24,15 @@ CandidateSource CandidateSource::open(const std::string& artifact_path, const Ar
         I, eval::kAutoAnnMinItems, artifact_path);
     return out;
   }
-  DIVREC_CHECK_HINT(!artifact_path.empty(), "load the artifact from a file",
-                    "--retrieval ", eval::retrieval_mode_name(options.mode),
+  DIVREC_CHECK_HINT(!artifact_path.empty(), "load the artifact from a file", "--retrieval ",
+                    eval::retrieval_mode_name(options.mode),
                     ": the ANN index is found beside the artifact file, and none was given");
   const auto t0 = std::chrono::steady_clock::now();
   const auto& v = a.item_vectors;
   out.index_ = std::make_shared<const eval::AnnIndex>(
       eval::load_ann_for(artifact_path, a.ann_index, v.data_ptr<float>(), I, v.size(1)));
   out.load_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  core::log0("retrieval ann: {} index '{}' ({} items) loaded in {:.2f} s", 
+  core::log0("retrieval ann: {} index '{}' ({} items) loaded in {:.2f} s",
              eval::ann_kind_name(out.index_->kind()), a.ann_index.file, I, out.load_s_);
   return out;
 }

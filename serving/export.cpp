@@ -9,8 +9,8 @@
 #include "core/check.h"
 #include "core/log.h"
 #include "data_shards/reader.h"
-#include "eval/retrieval/ann_store.h"
 #include "eval/model_loader.h"
+#include "eval/retrieval/ann_store.h"
 
 namespace divrec::serving {
 

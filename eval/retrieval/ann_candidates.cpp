@@ -16,8 +16,8 @@ int64_t ann_fetch_count(int64_t n, int64_t history, int64_t min_candidates, int6
 }
 
 int ann_top_n(const AnnIndex& index, const model::ScoreTable& table, const float* user, int64_t n,
-              const model::ExcludeList& exclude, const RetrievalOptions& options,
-              AnnScratch& s, int32_t* items_out, float* scores_out) {
+              const model::ExcludeList& exclude, const RetrievalOptions& options, AnnScratch& s,
+              int32_t* items_out, float* scores_out) {
   DIVREC_CHECK_HINT(index.size() == table.num_items() && index.dim() == table.dim(),
                     "rebuild the ANN index from these item vectors", "ANN index holds [",
                     index.size(), ", ", index.dim(), "], the item table is [", table.num_items(),
@@ -26,9 +26,8 @@ int ann_top_n(const AnnIndex& index, const model::ScoreTable& table, const float
   s.history.assign(exclude.ids, exclude.ids + std::max<int64_t>(exclude.n, 0));
   std::sort(s.history.begin(), s.history.end());
   s.history.erase(std::unique(s.history.begin(), s.history.end()), s.history.end());
-  const int64_t fetch =
-      ann_fetch_count(n, static_cast<int64_t>(s.history.size()), options.min_candidates,
-                      index.size());
+  const int64_t fetch = ann_fetch_count(n, static_cast<int64_t>(s.history.size()),
+                                        options.min_candidates, index.size());
   AnnSearchParams p = options.search;
   p.threads = 1;  // one request, one core: the caller's threads are the parallelism
   const AnnHits hits = index.search(user, 1, fetch, p);
@@ -67,7 +66,8 @@ int64_t overlap(const int32_t* approx, int64_t na, const int32_t* exact, int64_t
   scratch.assign(exact, exact + ne);
   std::sort(scratch.begin(), scratch.end());
   int64_t hit = 0;
-  for (int64_t j = 0; j < na; ++j) hit += std::binary_search(scratch.begin(), scratch.end(), approx[j]);
+  for (int64_t j = 0; j < na; ++j)
+    hit += std::binary_search(scratch.begin(), scratch.end(), approx[j]);
   return hit;
 }
 

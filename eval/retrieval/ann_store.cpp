@@ -21,9 +21,8 @@ const char* kFixHint =
 
 std::string name_of(const AnnIndex& index, const std::string& artifact_path) {
   const auto& o = index.options();
-  const std::string opts =
-      fmt::format("{}:{}:{}:{}:{}", ann_kind_name(o.kind), o.hnsw_m, o.ef_construction,
-                  o.ivf_nlist, o.mips_headroom);
+  const std::string opts = fmt::format("{}:{}:{}:{}:{}", ann_kind_name(o.kind), o.hnsw_m,
+                                       o.ef_construction, o.ivf_nlist, o.mips_headroom);
   return fmt::format("{}.ann-{:08x}-{:08x}", fs::path(artifact_path).filename().string(),
                      index.vectors_crc(), core::crc32_bytes(opts.data(), opts.size()));
 }
@@ -45,16 +44,16 @@ AnnIndexRef save_ann_beside(const AnnIndex& index, const std::string& artifact_p
   return ref;
 }
 
-AnnIndex load_ann_for(const std::string& artifact_path, const AnnIndexRef& ref,
-                      const float* items, int64_t n, int64_t d) {
+AnnIndex load_ann_for(const std::string& artifact_path, const AnnIndexRef& ref, const float* items,
+                      int64_t n, int64_t d) {
   DIVREC_CHECK_HINT(ref.present(), kFixHint, "serving artifact '", artifact_path,
                     "' has no ANN index");
   const std::string path = ann_index_path(artifact_path, ref.file);
   DIVREC_CHECK_HINT(core::path_exists(path), kFixHint, "ANN index '", path,
                     "' named by serving artifact '", artifact_path, "' is missing");
   DIVREC_CHECK_HINT(ref.items == n && ref.dim == d, kFixHint, "serving artifact '", artifact_path,
-                    "' records an index of [", ref.items, ", ", ref.dim, "] but holds [", n,
-                    ", ", d, "] item vectors");
+                    "' records an index of [", ref.items, ", ", ref.dim, "] but holds [", n, ", ",
+                    d, "] item vectors");
   AnnIndex index = AnnIndex::load(path);
   DIVREC_CHECK_HINT(index.size() == n && index.dim() == d && index.kind() == ref.kind &&
                         index.vectors_crc() == ref.vectors_crc,

@@ -29,8 +29,8 @@ AnnIndexRef save_ann_beside(const AnnIndex& index, const std::string& artifact_p
 
 // Loads the index `ref` names for the artifact at `artifact_path` and checks it against the
 // artifact's item vectors [n, d]: the record, the file header and the vectors' CRC must agree.
-AnnIndex load_ann_for(const std::string& artifact_path, const AnnIndexRef& ref,
-                      const float* items, int64_t n, int64_t d);
+AnnIndex load_ann_for(const std::string& artifact_path, const AnnIndexRef& ref, const float* items,
+                      int64_t n, int64_t d);
 
 // Removes index files of this artifact name ("<name>.ann-*") other than `keep` (a base name):
 // called after the artifact that refers to `keep` has been committed.

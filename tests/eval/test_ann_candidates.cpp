@@ -52,7 +52,8 @@ class AnnCandidatesTest : public ::testing::Test {
     std::uniform_int_distribution<int32_t> pick(0, kItems - 1);
     history_.resize(kUsers * kHistory);
     for (auto& h : history_) h = pick(rng);
-    for (int64_t b = 0; b < kUsers; ++b) exclude_.push_back({history_.data() + b * kHistory, kHistory});
+    for (int64_t b = 0; b < kUsers; ++b)
+      exclude_.push_back({history_.data() + b * kHistory, kHistory});
     dir_ = std::filesystem::temp_directory_path() /
            ("divrec_ann_cand_" + std::to_string(getpid()) + "_" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -76,8 +77,8 @@ class AnnCandidatesTest : public ::testing::Test {
     std::vector<int32_t> got(kTop);
     std::vector<float> got_scores(kTop);
     for (int64_t b = 0; b < kUsers; ++b) {
-      const int count = ann_top_n(index, table, users_.data() + b * kDim, kTop, exclude_[b], opt,
-                                  s, got.data(), got_scores.data());
+      const int count = ann_top_n(index, table, users_.data() + b * kDim, kTop, exclude_[b], opt, s,
+                                  got.data(), got_scores.data());
       ASSERT_EQ(count, want.count[b]);
       for (int j = 0; j < count; ++j) {
         EXPECT_EQ(got[j], want.items[b * kTop + j]) << "user " << b << " rank " << j;

@@ -31,8 +31,8 @@ void expect_error(Fn fn, const std::vector<std::string>& parts) {
   }
 }
 
-serving::ExportSummary export_with(const divrec::testing::ServingFixture& f, const std::string& output,
-                                   eval::RetrievalMode mode) {
+serving::ExportSummary export_with(const divrec::testing::ServingFixture& f,
+                                   const std::string& output, eval::RetrievalMode mode) {
   serving::ExportOptions eo;
   eo.checkpoint = f.checkpoint;
   eo.data_dir = f.data_dir;
@@ -105,8 +105,9 @@ TEST(CandidateSource, MissingOrAbsentIndexIsRefusedAndAutoStaysExactWhenSmall) {
   auto f = divrec::testing::make_serving_fixture("cand_errors");
   // The fixture's artifact was exported with auto on 120 items: no index.
   EXPECT_TRUE(serving::read_artifact(f.artifact).ann_index.file.empty());
-  expect_error([&] { serving::Recommender::load(f.artifact, model::ScorePrecision::kFp32, ann_options()); },
-               {"has no ANN index", "--retrieval ann"});
+  expect_error(
+      [&] { serving::Recommender::load(f.artifact, model::ScorePrecision::kFp32, ann_options()); },
+      {"has no ANN index", "--retrieval ann"});
   const std::string path = f.dir + "/ann.h5";
   const auto s = export_with(f, path, eval::RetrievalMode::kAnn);
   eval::RetrievalOptions autom = ann_options();
@@ -115,8 +116,9 @@ TEST(CandidateSource, MissingOrAbsentIndexIsRefusedAndAutoStaysExactWhenSmall) {
                    ->candidates()
                    .ann());  // ~100 items < kAutoAnnMinItems
   std::filesystem::remove(f.dir + "/" + s.ann_index);
-  expect_error([&] { serving::Recommender::load(path, model::ScorePrecision::kFp32, ann_options()); },
-               {"is missing", s.ann_index, "ann.h5"});
+  expect_error(
+      [&] { serving::Recommender::load(path, model::ScorePrecision::kFp32, ann_options()); },
+      {"is missing", s.ann_index, "ann.h5"});
 }
 
 TEST(CandidateSource, ReExportWithoutIndexRemovesTheOldFile) {
@@ -146,8 +148,9 @@ TEST(CandidateSource, AppendedItemsJoinTheArtifactAndItsIndex) {
     items[i].content.assign(static_cast<size_t>(before.items.content_dim), 0.1f * (i + 1));
   }
   core::write_file_atomic(f.dir + "/new.jsonl",
-                          "{\"id\": \"new-0\", \"category\": \"" + names[0] + "\", \"attributes\": [\"" +
-                              before.items.attribute_names[1] + "\"], \"content\": [" +
+                          "{\"id\": \"new-0\", \"category\": \"" + names[0] +
+                              "\", \"attributes\": [\"" + before.items.attribute_names[1] +
+                              "\"], \"content\": [" +
                               std::string("0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1") + "]}\n");
   const auto parsed = serving::read_new_items(f.dir + "/new.jsonl");
   ASSERT_EQ(parsed.size(), 1u);
@@ -172,7 +175,8 @@ TEST(CandidateSource, AppendedItemsJoinTheArtifactAndItsIndex) {
   EXPECT_EQ(ann->dense_id("new-2"), I + 2);
   expect_same_candidates(*exact, *ann, 60);
   // A history holding new items works.
-  const std::vector<int32_t> with_new = {3, static_cast<int32_t>(I + 1), static_cast<int32_t>(I + 2)};
+  const std::vector<int32_t> with_new = {3, static_cast<int32_t>(I + 1),
+                                         static_cast<int32_t>(I + 2)};
   EXPECT_EQ(ann->recommend_dense(with_new, ann->defaults()).items.size(), 10u);
 
   // Errors: a known id, an unknown category, a model with per-item ids.

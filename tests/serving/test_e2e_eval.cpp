@@ -177,8 +177,7 @@ TEST(ServingMatchesEval, Bf16ScoresOnBothSides) {
 // candidates differ from the exact ones for some users, so this is not exact == exact again.
 TEST(ServingMatchesEval, AnnHnswSameIndexSameLists) {
   run_case({"ann_hnsw", "next-item", "--rerank dpp --theta 2", 8, "fp32",
-            "--ann-kind hnsw --hnsw-m 4 --ef-construction 8",
-            "--ef-search 4 --ann-candidates 12"});
+            "--ann-kind hnsw --hnsw-m 4 --ef-construction 8", "--ef-search 4 --ann-candidates 12"});
 }
 
 TEST(ServingMatchesEval, AnnIvfBf16) {
