@@ -56,6 +56,12 @@ struct Args {
   std::string precision = "fp32";
   std::string workdir;   // scale mode: keep data + artifact here
   bool prepare = false;  // scale mode: make them and exit
+  // Scale mode: exact | ann. ann: --prepare also builds the HNSW index (M, efConstruction)
+  // beside the artifact; requests search it with ef_search and re-score exactly.
+  std::string retrieval = "exact";
+  int ef_search = 384;
+  int hnsw_m = 16;
+  int ef_construction = 100;
 };
 
 Args parse(int argc, char** argv) {
@@ -82,6 +88,14 @@ Args parse(int argc, char** argv) {
       a.workdir = v;
     else if (k == "--prepare")
       a.prepare = v == "1";
+    else if (k == "--retrieval")
+      a.retrieval = v;
+    else if (k == "--ef-search")
+      a.ef_search = std::atoi(v.c_str());
+    else if (k == "--hnsw-m")
+      a.hnsw_m = std::atoi(v.c_str());
+    else if (k == "--ef-construction")
+      a.ef_construction = std::atoi(v.c_str());
     else {
       std::cerr << "bench_serving: unknown option " << k << "\n";
       std::exit(2);
@@ -210,7 +224,26 @@ double rss_mb() {
   return 0;
 }
 
-// Catalog-scale mode (--items): in-process dpp latency (k = 10, one core) of exact retrieval.
+// Builds the HNSW index over the artifact's item vectors (all cores) beside it and records it in
+// the artifact, as `divrec export --retrieval ann` does. Prints the build time on stderr.
+void add_ann_index(const std::string& model_path, const Args& args) {
+  auto a = serving::read_artifact(model_path);
+  if (a.ann_index.present()) return;
+  eval::AnnBuildOptions o;
+  o.hnsw_m = args.hnsw_m;
+  o.ef_construction = args.ef_construction;
+  const auto t0 = Clock::now();
+  const auto& v = a.item_vectors;
+  auto index = eval::AnnIndex::build(v.data_ptr<float>(), v.size(0), v.size(1), o);
+  std::cerr << "bench_serving: HNSW M " << o.hnsw_m << " efConstruction " << o.ef_construction
+            << " over " << v.size(0) << " items built in "
+            << std::chrono::duration<double>(Clock::now() - t0).count() << " s\n";
+  a.ann_index = eval::save_ann_beside(index, model_path);
+  serving::write_artifact(model_path, a);
+}
+
+// Catalog-scale mode (--items): in-process dpp latency (k = 10, one core) of exact or ANN
+// retrieval (--retrieval).
 int run_scale(const Args& args) {
   const std::string dir = args.workdir.empty()
                               ? (fs::temp_directory_path() / "divrec_bench_serving_scale").string()
@@ -222,10 +255,16 @@ int run_scale(const Args& args) {
     make_artifact(dir + "/data", model_path + ".tmp");
     fs::rename(model_path + ".tmp", model_path);
   }
-  if (args.prepare) return 0;
+  eval::RetrievalOptions retrieval;
+  retrieval.mode = eval::parse_retrieval_mode(args.retrieval, "--retrieval");
+  retrieval.search.ef_search = args.ef_search;
+  if (args.prepare) {
+    if (retrieval.mode == eval::RetrievalMode::kAnn) add_ann_index(model_path, args);
+    return 0;
+  }
   const auto precision = model::parse_score_precision(args.precision, "--precision");
   auto t0 = Clock::now();
-  auto rec = serving::Recommender::load(model_path, precision);
+  auto rec = serving::Recommender::load(model_path, precision, retrieval);
   const double load_s = std::chrono::duration<double>(Clock::now() - t0).count();
   auto hist = histories(dir + "/data", rec->items());
   serving::RecommendRequest req;
@@ -260,7 +299,7 @@ int run_scale(const Args& args) {
   }
   json j = {{"stage", "serve"},
             {"items", rec->num_items()},
-            {"retrieval", "exact"},
+            {"retrieval", rec->candidates().ann() ? "ann" : "exact"},
             {"precision", args.precision},
             {"method", "dpp"},
             {"k", 10},
@@ -275,6 +314,12 @@ int run_scale(const Args& args) {
             {"load_s", load_s},
             {"rss_mb", rss_mb()},
             {"score_table_mb", rec->score_table_bytes() / 1048576.0}};
+  if (rec->candidates().ann()) {
+    j["ef_search"] = args.ef_search;
+    j["hnsw_m"] = rec->candidates().index()->options().hnsw_m;
+    j["ef_construction"] = rec->candidates().index()->options().ef_construction;
+    j["index_load_s"] = rec->candidates().load_seconds();
+  }
   std::cout << j.dump() << std::endl;
   if (args.workdir.empty()) fs::remove_all(dir);
   return 0;

@@ -5,10 +5,15 @@
 # Prints one JSON line per measurement:
 #   {"stage": "eval", "items", "users_per_s_per_rank", "precision", ...}   (bench_eval: one
 #     rank, one thread, EVAL_USERS users, re-ranker EVAL_METHOD, top-200 -> 20)
-#   {"stage": "serve", "items", "retrieval": "exact", "p50_ms", "p99_ms", "recall_at_200",
-#    "load_s", "rss_mb", ...}   (bench_serving --items: dpp, k = 10, one core; fresh process)
+#   {"stage": "serve", "items", "retrieval": "exact|ann", "p50_ms", "p99_ms", "recall_at_200",
+#    "load_s", "rss_mb", ...}   (bench_serving --items: dpp, k = 10, one core; fresh process;
+#    ann: HNSW M HNSW_M / efConstruction EF_CONSTRUCTION built beside the artifact as `divrec
+#    export --retrieval ann` does, searched with each EF_SEARCH, candidates re-scored exactly;
+#    recall_at_200 against a double-precision exact top 200)
 #   {"stage": ..., "items", "skipped": REASON} when a catalog would not fit in memory.
-# Env: ITEMS ("12101 1000000 10000000"), PRECISIONS ("fp32 bf16"), DIM (64), EVAL_USERS (1000),
+# Env: ITEMS ("12101 1000000 10000000"), PRECISIONS ("fp32 bf16"), RETRIEVALS ("exact ann";
+# ann serves fp32), HNSW_M (16), EF_CONSTRUCTION (100), EF_SEARCH ("384 512"),
+# ANN_MIN_ITEMS (100000: smaller catalogs serve exact only), DIM (64), EVAL_USERS (1000),
 # EVAL_METHOD (none), SERVE_SECONDS (10), BUILD_DIR (build), WORK (/tmp/divrec_scale_bench),
 # MEM_FRACTION (0.6: skip when items x dim x 4 bytes x 6 copies -- model table, item vectors,
 # artifact copy, score table, cosine table, data -- exceeds this share of MemAvailable).
@@ -17,6 +22,11 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 ITEMS=${ITEMS:-"12101 1000000 10000000"}
 PRECISIONS=${PRECISIONS:-"fp32 bf16"}
+RETRIEVALS=${RETRIEVALS:-"exact ann"}
+HNSW_M=${HNSW_M:-16}
+EF_CONSTRUCTION=${EF_CONSTRUCTION:-100}
+EF_SEARCH=${EF_SEARCH:-"384 512"}
+ANN_MIN_ITEMS=${ANN_MIN_ITEMS:-100000}
 DIM=${DIM:-64}
 EVAL_USERS=${EVAL_USERS:-1000}
 EVAL_METHOD=${EVAL_METHOD:-none}
@@ -43,9 +53,19 @@ for n in $ITEMS; do
   done
   dir=$WORK/serve-$n
   "$BUILD_DIR/bench/bench_serving" --items "$n" --workdir "$dir" --prepare 1
-  for p in $PRECISIONS; do
-    "$BUILD_DIR/bench/bench_serving" --items "$n" --workdir "$dir" --precision "$p" \
-      --seconds "$SERVE_SECONDS" --requests 2000
-  done
+  if [[ " $RETRIEVALS " == *" exact "* ]]; then
+    for p in $PRECISIONS; do
+      "$BUILD_DIR/bench/bench_serving" --items "$n" --workdir "$dir" --precision "$p" \
+        --seconds "$SERVE_SECONDS" --requests 2000
+    done
+  fi
+  if [[ " $RETRIEVALS " == *" ann "* ]] && (( n >= ANN_MIN_ITEMS )); then
+    "$BUILD_DIR/bench/bench_serving" --items "$n" --workdir "$dir" --prepare 1 --retrieval ann \
+      --hnsw-m "$HNSW_M" --ef-construction "$EF_CONSTRUCTION"
+    for ef in $EF_SEARCH; do
+      "$BUILD_DIR/bench/bench_serving" --items "$n" --workdir "$dir" --precision fp32 \
+        --retrieval ann --ef-search "$ef" --seconds "$SERVE_SECONDS" --requests 2000
+    done
+  fi
   rm -rf "$dir"
 done

@@ -10,6 +10,8 @@
 #include "eval/rerank/constraints.h"
 #include "eval/rerank/reranker.h"
 #include "eval/rerank/similarity.h"
+#include "eval/retrieval/ann_index.h"
+#include "eval/retrieval/retrieval_mode.h"
 #include "trainer/model/score_kernel.h"
 
 namespace divrec::eval {
@@ -32,12 +34,18 @@ struct EvalConfig {
   // Item matrix of the scoring kernel; `divrec recommend`/`serve` with the same precision
   // return exactly these lists.
   model::ScorePrecision score_precision = model::ScorePrecision::kFp32;
+  // --retrieval exact|ann|auto (+ search parameters). ann/auto use --ann-index FILE (the index
+  // `divrec export` wrote beside the artifact: lists then equal `divrec recommend --retrieval
+  // ann`'s) or build one in-process from ann_build (one thread: deterministic, but slow).
+  RetrievalOptions retrieval;
+  std::string ann_index;
+  AnnBuildOptions ann_build;
   // --device cpu (default: the kernel above, bit-equal to serving) | cuda | auto: candidates
   // from the GPU (device_scorer.h). --precision bf16 (cuda only): encoder and product autocast.
   std::string device = "cpu";
   std::string precision = "fp32";
-  int64_t max_users = 0;                   // evaluate the first N users by dense id (0 = all)
-  bool plot = true;                        // sweeps: make OUT.png with tools/plot_sweep.py
+  int64_t max_users = 0;  // evaluate the first N users by dense id (0 = all)
+  bool plot = true;       // sweeps: make OUT.png with tools/plot_sweep.py
 };
 
 // "test" | "valid"; throws naming --split otherwise.

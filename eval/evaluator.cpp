@@ -16,6 +16,7 @@
 #include "core/check.h"
 #include "core/comm/typed.h"
 #include "core/log.h"
+#include "eval/candidate_stage.h"
 #include "eval/user_blocks.h"
 #include "trainer/model/score_kernel.h"
 #include "trainer/model/scoring.h"
@@ -116,8 +117,10 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
   const int64_t D = item_table.size(1);
   // Re-laid out once for the kernel (the bf16 copy rounds here).
   const model::ScoreTable score_table(item_table.data_ptr<float>(), I, D, opt.score_precision);
-  model::ScoreOptions score_opt;
-  score_opt.threads = static_cast<int>(T);
+  DIVREC_CHECK_HINT(in.device_scorer == nullptr || in.ann == nullptr,
+                    "use --retrieval exact with --device cuda",
+                    "evaluate: candidates come from the GPU or from an ANN index, not both");
+  CandidateStage candidates(score_table, in.ann, opt.retrieval, static_cast<int>(T));
   std::vector<float> user_buf;
   std::vector<model::ExcludeList> exclude;
   model::TopN top;
@@ -147,8 +150,9 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
       in.device_scorer->top_n(exclude.data(), B, N, top);
     } else {
       // Each user's vector on its own (model/scoring.h: independent of the batch), then the
-      // blocked kernel: exact scores, history excluded, top N by score then lower id -- the bits
-      // and lists `divrec recommend` computes for the same history and precision.
+      // candidate stage: the blocked kernel (exact scores, history excluded, top N by score then
+      // lower id) or ANN candidates re-scored with the kernel's bits -- the lists `divrec
+      // recommend` computes for the same history, precision and retrieval.
       user_buf.resize(static_cast<size_t>(B * D));
       at::parallel_for(0, B, 1, [&](int64_t lo, int64_t hi) {
         for (int64_t b = lo; b < hi; ++b) {
@@ -156,7 +160,7 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
                                 seqs.history_end(batch[b], opt.split), user_buf.data() + b * D);
         }
       });
-      model::score_top_n(score_table, user_buf.data(), B, N, exclude.data(), score_opt, top);
+      candidates.run(user_buf.data(), B, N, exclude.data(), top);
     }
     if (dists.size() < static_cast<size_t>(B)) dists.resize(static_cast<size_t>(B));
     for (int64_t b = 0; b < B; ++b) {
@@ -219,6 +223,15 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
     r.settings.push_back(std::move(sr));
   }
   r.users = total_users;
+  r.retrieval = candidates.ann() ? "ann" : "exact";
+  r.recall_at = N;
+  if (candidates.ann()) {
+    const int64_t hits =
+        core::allreduce_scalar<int64_t>(comm, candidates.recall_hits(), core::ReduceOp::kSum);
+    const int64_t total =
+        core::allreduce_scalar<int64_t>(comm, candidates.recall_total(), core::ReduceOp::kSum);
+    r.ann_recall = total > 0 ? static_cast<double>(hits) / static_cast<double>(total) : 1.0;
+  }
   return pass;
 }
 

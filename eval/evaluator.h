@@ -15,6 +15,8 @@
 #include "eval/metrics/suite.h"
 #include "eval/report.h"
 #include "eval/rerank/reranker.h"
+#include "eval/retrieval/ann_index.h"
+#include "eval/retrieval/retrieval_mode.h"
 #include "eval/sweep.h"
 #include "trainer/model/score_kernel.h"
 #include "trainer/model/seq_model.h"
@@ -36,6 +38,8 @@ struct EvalOptions {
   // Item matrix of the scoring kernel (model/score_kernel.h): lists equal `divrec recommend`'s
   // with the same precision.
   model::ScorePrecision score_precision = model::ScorePrecision::kFp32;
+  // Candidates from ANN (EvalInputs::ann) re-scored exactly when set; search parameters here.
+  RetrievalOptions retrieval;
   int64_t max_users = 0;       // only users with dense id < max_users (0 = all)
   bool collect_lists = false;  // DumpLines of settings[0] (needs user_raw_ids)
   bool progress = true;        // core::Progress line with ETA on rank 0
@@ -53,8 +57,9 @@ struct EvalInputs {
   const ItemSimilarity* ild_similarity = nullptr;          // ild@k (null: not reported)
   const data::UserSequences* users = nullptr;              // this rank's users (read_user_blocks)
   const std::vector<std::string>* user_raw_ids = nullptr;  // by dense id, for dumped lists
+  const AnnIndex* ann = nullptr;  // --retrieval ann: built over item_table (null = exact)
   // --device cuda: candidates from the GPU (device_scorer.h; not bit-equal to serving); null =
-  // the CPU kernel.
+  // the CPU kernel. Exclusive with ann.
   DeviceScorer* device_scorer = nullptr;
 };
 

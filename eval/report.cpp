@@ -59,6 +59,23 @@ nlohmann::json metrics_json(const std::map<std::string, double>& m) {
   return j;
 }
 
+// Which retrieval found the candidates and, for ANN, its recall@N against the exact top N on the
+// evaluated users (the lists measured are the ones served with the same index and parameters).
+nlohmann::json retrieval_json(const EvalConfig& config, const EvalResult& result) {
+  nlohmann::json j{{"mode", retrieval_mode_name(config.retrieval.mode)},
+                   {"used", result.retrieval}};
+  if (result.retrieval == "ann") {
+    j["index"] = result.ann_index;
+    j["kind"] = result.ann_kind;
+    j["ef_search"] = config.retrieval.search.ef_search;
+    j["nprobe"] = config.retrieval.search.nprobe;
+    j["ann_candidates"] = config.retrieval.min_candidates;
+    j["recall_at"] = result.recall_at;
+    j["recall"] = result.ann_recall;
+  }
+  return j;
+}
+
 }  // namespace
 
 nlohmann::json report_json(const EvalConfig& config, const EvalResult& result) {
@@ -78,6 +95,7 @@ nlohmann::json report_json(const EvalConfig& config, const EvalResult& result) {
   j["score_precision"] = model::score_precision_name(config.score_precision);
   j["k"] = config.ks;
   j["seconds"] = result.seconds;
+  j["retrieval"] = retrieval_json(config, result);
   if (!config.sweep.empty()) {
     auto rows = nlohmann::json::array();
     for (const auto& s : result.settings) {

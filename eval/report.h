@@ -25,8 +25,13 @@ struct EvalResult {
   std::vector<SettingResult> settings;  // in make_settings order
   int64_t users = 0;                    // evaluated users, all ranks
   int ranks = 1;
-  double seconds = 0;      // wall time of the evaluation pass
-  std::string checkpoint;  // the file evaluated
+  double seconds = 0;               // wall time of the evaluation pass
+  std::string checkpoint;           // the file evaluated
+  std::string retrieval = "exact";  // what found the candidates: exact | ann
+  int64_t recall_at = 0;            // N: the candidates per user
+  double ann_recall = 1.0;          // ann: |ann top-N ∩ exact top-N| / |exact top-N|, all users
+  std::string ann_index;            // ann: the index file (or "built in-process")
+  std::string ann_kind;             // ann: hnsw | ivf-flat
 };
 
 // The JSON document. Top level describes settings[0]; a sweep adds "sweep": one object per

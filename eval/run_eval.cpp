@@ -4,6 +4,8 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <chrono>
+#include <optional>
 
 #include "core/check.h"
 #include "core/fs.h"
@@ -11,6 +13,7 @@
 #include "data_shards/reader.h"
 #include "eval/evaluator.h"
 #include "eval/model_loader.h"
+#include "eval/retrieval/ann_index.h"
 #include "eval/sweep.h"
 #include "eval/user_blocks.h"
 #include "trainer/model/device.h"
@@ -25,6 +28,34 @@ std::string report_stem(const std::string& report_path) {
   }
   return report_path;
 }
+
+namespace {
+
+// --retrieval ann (or auto from kAutoAnnMinItems items with --ann-index): the index of
+// --ann-index, checked against this checkpoint's item vectors (I, D and their CRC-32), or one
+// built here on one thread (deterministic, so every rank builds the same graph).
+std::optional<AnnIndex> open_ann_index(const EvalConfig& config, const torch::Tensor& vectors) {
+  const int64_t I = vectors.size(0), D = vectors.size(1);
+  const auto mode = config.retrieval.mode;
+  if (!wants_ann(mode, I) || (mode == RetrievalMode::kAuto && config.ann_index.empty())) {
+    return std::nullopt;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  std::optional<AnnIndex> ann;
+  if (!config.ann_index.empty()) {
+    ann.emplace(AnnIndex::load(config.ann_index, vectors.data_ptr<float>(), I, D));
+  } else {
+    AnnBuildOptions b = config.ann_build;
+    b.build_threads = 1;
+    ann.emplace(AnnIndex::build(vectors.data_ptr<float>(), I, D, b));
+  }
+  core::log0("retrieval ann: {} index over {} items {} in {:.1f} s", ann_kind_name(ann->kind()), I,
+             config.ann_index.empty() ? "built" : "loaded from '" + config.ann_index + "'",
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  return ann;
+}
+
+}  // namespace
 
 EvalResult run_eval(const EvalConfig& config, core::Communicator& comm) {
   DIVREC_CHECK_HINT(!config.report.empty(), "pass --report OUT.json", "--report is required");
@@ -66,7 +97,10 @@ EvalResult run_eval(const EvalConfig& config, core::Communicator& comm) {
   DIVREC_CHECK(config.similarity != SimilarityKind::kPrecomputed,
                "--similarity: use cosine or jaccard");
 
+  const std::optional<AnnIndex> ann = open_ann_index(config, vectors);
+
   EvalInputs in;
+  in.ann = ann ? &*ann : nullptr;
   in.model = loaded.model;
   in.causal = loaded.causal;
   in.item_table = vectors;
@@ -100,10 +134,15 @@ EvalResult run_eval(const EvalConfig& config, core::Communicator& comm) {
   opt.batch_size = config.batch_size;
   opt.threads = std::max(1, config.threads);
   opt.score_precision = config.score_precision;
+  opt.retrieval = config.retrieval;
   opt.max_users = config.max_users;
   opt.collect_lists = !config.dump_lists.empty();
   auto pass = evaluate(in, opt, comm);
   pass.result.checkpoint = loaded.path;
+  if (ann) {
+    pass.result.ann_index = config.ann_index.empty() ? "built in-process" : config.ann_index;
+    pass.result.ann_kind = ann_kind_name(ann->kind());
+  }
   const EvalResult& result = pass.result;
 
   write_report(config.report, config, result, comm.rank());

@@ -13,6 +13,7 @@
 #include "core/threads.h"
 #include "eval/run_eval.h"
 #include "launcher/commands.h"
+#include "launcher/retrieval_options.h"
 
 namespace divrec::launcher {
 
@@ -69,9 +70,15 @@ int cmd_eval(const Args& args) {
     ("score-precision", po::value(&precision)->default_value(precision), "fp32 | bf16: item matrix of the scoring kernel (recommend/serve must match)")
     ("device", po::value(&c.device)->default_value(c.device), "cpu (bit-equal to serving) | cuda | auto: where candidates are scored")
     ("precision", po::value(&c.precision)->default_value(c.precision), "fp32 | bf16 (--device cuda: autocast encoder and scores)")
-    ("comm", po::value(&comm_kind)->default_value(comm_kind), "auto | mpi | nccl | local");
+    ("comm", po::value(&comm_kind)->default_value(comm_kind), "auto | mpi | nccl | local")
+    ("ann-index", po::value(&c.ann_index), "ann: the index `divrec export` wrote beside the artifact (lists then equal recommend --retrieval ann's); without it one is built here");
+  RetrievalArgs ra;
+  add_retrieval_options(d, ra, "exact");
+  add_ann_build_options(d, ra);
   po::variables_map vm;
   if (!parse_options("eval", args, d, vm)) return 0;
+  c.retrieval = resolve_retrieval(ra);
+  c.ann_build = resolve_ann_build(ra, 1);
 
   c.split = eval::parse_eval_split(split);
   c.score_precision = model::parse_score_precision(precision, "--score-precision");

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/threads.h"
 #include "launcher/commands.h"
+#include "launcher/retrieval_options.h"
 #include "launcher/settings_options.h"
 #include "serving/recommender.h"
 #include "serving/request.h"
@@ -106,8 +107,11 @@ int cmd_recommend(const Args& args) {
     ("score-precision", po::value(&precision)->default_value(precision), "fp32 | bf16: item matrix of the scoring kernel (as given to divrec eval)");
   // clang-format on
   add_settings_options(d);
+  RetrievalArgs ra;
+  add_retrieval_options(d, ra, "auto");
   po::variables_map vm;
   if (!parse_options("recommend", args, d, vm)) return 0;
+  const eval::RetrievalOptions retrieval = resolve_retrieval(ra);
   const bool batch = vm.count("input") > 0;
   DIVREC_CHECK_HINT(batch != (vm.count("history") > 0), "pass --history IDS or --input FILE",
                     "recommend: exactly one of --history and --input is needed");
@@ -116,7 +120,7 @@ int cmd_recommend(const Args& args) {
 
   core::configure_threads(1);  // requests are the parallelism; torch runs one thread each
   auto model = serving::Recommender::load(
-      model_path, model::parse_score_precision(precision, "--score-precision"));
+      model_path, model::parse_score_precision(precision, "--score-precision"), retrieval);
   serving::RecommendSettings base = resolve_settings(vm, model->defaults());
   // The command line is trusted: no server caps beyond what the catalog allows.
   serving::RequestLimits limits;

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/threads.h"
 #include "launcher/commands.h"
+#include "launcher/retrieval_options.h"
 #include "serving/http_server.h"
 #include "serving/lifecycle.h"
 
@@ -36,21 +37,26 @@ int cmd_serve(const Args& args) {
     ("reload", po::bool_switch(&lo.poll_reload), "reload when the artifact file changes (mtime/size)")
     ("reload-interval", po::value(&lo.poll_interval_s)->default_value(lo.poll_interval_s), "seconds between --reload checks");
   // clang-format on
+  RetrievalArgs ra;
+  add_retrieval_options(d, ra, "auto");
   po::variables_map vm;
   if (!parse_options("serve", args, d, vm)) return 0;
+  const eval::RetrievalOptions retrieval = resolve_retrieval(ra);
   DIVREC_CHECK(max_body >= 64, "--max-body-bytes must be >= 64, got ", max_body);
   so.max_body_bytes = static_cast<size_t>(max_body);
   core::configure_threads(1);  // request threads are the parallelism; one torch thread each
 
   core::log0("{}", format_config_table("divrec serve", vm));
+  // The server listens (and /healthz answers) only after the artifact and its index loaded.
   auto model = serving::Recommender::load(
-      model_path, model::parse_score_precision(precision, "--score-precision"));
+      model_path, model::parse_score_precision(precision, "--score-precision"), retrieval);
   serving::HttpServer server(model, model_path, so);
   int port = server.start();
   core::log0(
-      "serve: '{}' ({} items, checksum {:#010x}) on http://{}:{} with {} threads; "
+      "serve: '{}' ({} items, checksum {:#010x}, {} retrieval) on http://{}:{} with {} threads; "
       "POST /v1/recommend, GET /healthz, GET /v1/model",
-      model_path, model->num_items(), model->artifact().checksum, so.host, port, so.threads);
+      model_path, model->num_items(), model->artifact().checksum,
+      model->candidates().ann() ? "ann" : "exact", so.host, port, so.threads);
   serving::run_until_signal(server, lo);
   return 0;
 }

@@ -7,10 +7,11 @@
 
 namespace divrec::launcher {
 
-int cmd_shard(const Args& args);      // convert | inspect | validate
+int cmd_shard(const Args& args);  // convert | inspect | validate
 int cmd_train(const Args& args);
 int cmd_eval(const Args& args);
 int cmd_export(const Args& args);
+int cmd_append_items(const Args& args);
 int cmd_recommend(const Args& args);
 int cmd_serve(const Args& args);
 

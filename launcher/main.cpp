@@ -21,6 +21,8 @@ const Entry kCommands[] = {
     {"train", divrec::launcher::cmd_train, "pre-train / fine-tune the transformer (mpirun)"},
     {"eval", divrec::launcher::cmd_eval, "distributed evaluation with diversity re-ranking"},
     {"export", divrec::launcher::cmd_export, "write the self-contained serving artifact"},
+    {"append-items", divrec::launcher::cmd_append_items,
+     "append new items to an artifact and its ANN index"},
     {"recommend", divrec::launcher::cmd_recommend, "diverse top-K for one history or a batch"},
     {"serve", divrec::launcher::cmd_serve, "HTTP/JSON recommendation server"},
 };

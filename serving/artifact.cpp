@@ -119,6 +119,34 @@ std::vector<T> read_1d(const h5::Group& g, const std::string& name, size_t expec
   return v;
 }
 
+nlohmann::json ann_ref_json(const eval::AnnIndexRef& r) {
+  if (!r.present()) return nlohmann::json::object();
+  return {{"file", r.file},
+          {"kind", eval::ann_kind_name(r.kind)},
+          {"items", r.items},
+          {"dim", r.dim},
+          {"vectors_crc32", r.vectors_crc}};
+}
+
+eval::AnnIndexRef ann_ref_from(const std::string& text, const std::string& where) {
+  eval::AnnIndexRef r;
+  try {
+    auto j = nlohmann::json::parse(text);
+    if (j.empty()) return r;
+    r.file = j.at("file").get<std::string>();
+    r.kind = eval::parse_ann_kind(j.at("kind").get<std::string>());
+    r.items = j.at("items").get<int64_t>();
+    r.dim = j.at("dim").get<int64_t>();
+    r.vectors_crc = j.at("vectors_crc32").get<uint32_t>();
+  } catch (const std::exception& e) {
+    DIVREC_FAIL("serving artifact '", where, "': bad ann_index attribute: ", message_of(e));
+  }
+  DIVREC_CHECK_HINT(!r.file.empty() && r.file.find('/') == std::string::npos,
+                    "re-export the model with `divrec export`", "serving artifact '", where,
+                    "': ann_index file '", r.file, "' must be a base name");
+  return r;
+}
+
 }  // namespace
 
 uint32_t artifact_checksum(const Artifact& a) {
@@ -158,6 +186,7 @@ void write_artifact(const std::string& path, Artifact& a) {
     f.set_attr_string("train_config", a.train_config);
     f.set_attr_string("source_checkpoint", a.source_checkpoint);
     f.set_attr_string("export_command", a.export_command);
+    f.set_attr_string("ann_index", ann_ref_json(a.ann_index).dump());
 
     auto iv = a.item_vectors.contiguous();
     f.write_array("item_vectors", iv.data_ptr<float>(), dims_of(iv));
@@ -224,6 +253,7 @@ Artifact read_artifact(const std::string& path) {
   a.train_config = f.attr_string("train_config");
   a.source_checkpoint = f.attr_string("source_checkpoint");
   a.export_command = f.attr_string("export_command");
+  if (f.has_attr("ann_index")) a.ann_index = ann_ref_from(f.attr_string("ann_index"), path);
   const auto stored = static_cast<uint32_t>(f.attr_int("checksum_crc32"));
 
   auto& t = a.items;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "data_shards/dataset.h"
+#include "eval/retrieval/ann_store.h"
 #include "serving/settings.h"
 #include "trainer/model/config.h"
 
@@ -28,6 +29,9 @@ struct Artifact {
   data::ItemTable items;       // raw ids, categories, attribute CSR, names, popularity, content
   torch::Tensor item_vectors;  // [I, D] float32: the model's tied output item vectors
   RecommendSettings defaults;  // what a request that says nothing gets
+  // The ANN index file beside the artifact (divrec export --retrieval ann|auto); file "" = none.
+  // Outside the checksum: the index is bound to the item vectors by their CRC at load.
+  eval::AnnIndexRef ann_index;
   // Provenance, informational only.
   std::string train_config;  // the checkpoint's resolved training config (INI text)
   std::string source_checkpoint;

@@ -3,11 +3,14 @@
 
 #include <torch/torch.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include "core/check.h"
+#include "core/log.h"
 #include "data_shards/reader.h"
 #include "eval/model_loader.h"
+#include "eval/retrieval/ann_store.h"
 
 namespace divrec::serving {
 
@@ -44,7 +47,18 @@ ExportSummary export_artifact(const ExportOptions& options) {
   Artifact a = build_artifact(options.checkpoint, options.data_dir);
   a.defaults = options.defaults;
   a.export_command = options.command;
+  double build_s = 0;
+  if (eval::wants_ann(options.retrieval, a.items.num_items)) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto& v = a.item_vectors;
+    auto index = eval::AnnIndex::build(v.data_ptr<float>(), v.size(0), v.size(1), options.ann);
+    build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    a.ann_index = eval::save_ann_beside(index, options.output);
+    core::log0("export: {} index over {} items built in {:.1f} s: '{}'",
+               eval::ann_kind_name(index.kind()), index.size(), build_s, a.ann_index.file);
+  }
   write_artifact(options.output, a);
+  eval::remove_stale_ann(options.output, a.ann_index.file);
 
   ExportSummary s;
   s.checkpoint = a.source_checkpoint;
@@ -53,6 +67,8 @@ ExportSummary export_artifact(const ExportOptions& options) {
   s.weights = static_cast<int64_t>(a.weights.size());
   for (const auto& w : a.weights) s.parameters += w.numel();
   s.bytes = std::filesystem::file_size(options.output);
+  s.ann_index = a.ann_index.file;
+  s.ann_build_s = build_s;
   return s;
 }
 

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "eval/retrieval/ann_index.h"
+#include "eval/retrieval/retrieval_mode.h"
 #include "serving/artifact.h"
 #include "serving/settings.h"
 
@@ -18,6 +20,10 @@ struct ExportOptions {
   std::string output;      // MODEL.h5
   RecommendSettings defaults;
   std::string command;  // the export command line, for provenance
+  // ann: build an ANN index over the item vectors and write it beside the artifact; auto: the
+  // same from eval::kAutoAnnMinItems items on; exact: none (and older index files are removed).
+  eval::RetrievalMode retrieval = eval::RetrievalMode::kAuto;
+  eval::AnnBuildOptions ann;
 };
 
 // The artifact in memory (not yet written; checksum unset).
@@ -30,8 +36,12 @@ struct ExportSummary {
   int64_t weights = 0;     // tensors
   int64_t parameters = 0;  // scalars
   uintmax_t bytes = 0;     // file size
+  std::string ann_index;   // the index file written beside the artifact ("" = none)
+  double ann_build_s = 0;
 };
-// build_artifact + defaults + write_artifact (atomic).
+// build_artifact + defaults (+ the ANN index, saved first under a name of its own) +
+// write_artifact (atomic); then index files of older exports to this path are removed. A crash
+// at any point leaves the previous artifact with its own index, or the new pair.
 ExportSummary export_artifact(const ExportOptions& options);
 
 }  // namespace divrec::serving

@@ -87,8 +87,11 @@ void HttpServer::install_routes() {
   });
   s.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
     auto m = model();
+    // The server only listens once the artifact and (with ANN retrieval) its index are loaded,
+    // and a reload swaps both in at once, so "ok" always means a complete model.
     res.set_content(dump(json{{"status", "ok"},
                               {"items", m->num_items()},
+                              {"retrieval", m->retrieval_json()},
                               {"model_checksum", fmt::format("{:#010x}", m->artifact().checksum)},
                               {"requests", requests_.load()}}),
                     kJson);
@@ -177,9 +180,9 @@ bool HttpServer::reload(std::string* error) {
   std::lock_guard<std::mutex> lock(reload_mutex_);
   try {
     auto t0 = std::chrono::steady_clock::now();
-    // The same --score-precision as the model it replaces.
+    // The same --score-precision and --retrieval as the model it replaces.
     std::shared_ptr<const Recommender> fresh =
-        Recommender::load(model_path_, model()->score_precision());
+        Recommender::load(model_path_, model()->score_precision(), model()->candidates().options());
     std::atomic_store(&model_, fresh);
     ++reloads_;
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

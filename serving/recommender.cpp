@@ -14,6 +14,7 @@
 #include <set>
 
 #include "core/check.h"
+#include "serving/artifact_model.h"
 #include "trainer/model/item_features.h"
 #include "trainer/model/score_kernel.h"
 #include "trainer/model/scoring.h"
@@ -25,7 +26,6 @@ namespace {
 // Scratch of one request thread (never shared; sized by the largest catalog seen).
 struct Scratch {
   std::vector<float> user;  // [D]
-  model::TopN top;
   std::vector<int32_t> dense;
   std::vector<int32_t> cand_items;
   std::vector<float> cand_scores;
@@ -45,38 +45,11 @@ Scratch& scratch() {
 
 }  // namespace
 
-Recommender::Recommender(Artifact artifact, model::ScorePrecision precision)
+Recommender::Recommender(Artifact artifact, model::ScorePrecision precision,
+                         const eval::RetrievalOptions& retrieval, const std::string& artifact_path)
     : artifact_(std::move(artifact)) {
   const auto& a = artifact_;
-  model_ = model::SeqModel(a.config, model::ItemFeatures::from_table(a.items));
-  model_->eval();
-  {
-    // Copy the weights by name; the artifact must hold exactly the model's tensors.
-    torch::NoGradGuard no_grad;
-    auto params = model_->named_parameters(true);
-    std::set<std::string> expected, given(a.weight_names.begin(), a.weight_names.end());
-    for (const auto& p : params) expected.insert(p.key());
-    std::vector<std::string> missing, extra;
-    for (const auto& n : expected) {
-      if (!given.count(n)) missing.push_back(n);
-    }
-    for (const auto& n : given) {
-      if (!expected.count(n)) extra.push_back(n);
-    }
-    DIVREC_CHECK_HINT(missing.empty() && extra.empty(), "re-export the model with `divrec export`",
-                      "serving artifact: weights do not match the model config (missing: [",
-                      fmt::format("{}", fmt::join(missing, ", ")), "]; unexpected: [",
-                      fmt::format("{}", fmt::join(extra, ", ")), "])");
-    for (size_t i = 0; i < a.weight_names.size(); ++i) {
-      auto& dst = params[a.weight_names[i]];
-      const auto& src = a.weights[i];
-      DIVREC_CHECK_HINT(dst.sizes() == src.sizes(), "re-export the model with `divrec export`",
-                        "serving artifact: weight '", a.weight_names[i], "' has shape ",
-                        src.sizes(), ", the model expects ", dst.sizes());
-      dst.copy_(src);
-    }
-  }
-  for (auto& p : model_->parameters()) p.set_requires_grad(false);
+  model_ = rebuild_model(a);
   artifact_.weights.clear();  // now held by the model
 
   const auto& t = artifact_.items;
@@ -97,11 +70,13 @@ Recommender::Recommender(Artifact artifact, model::ScorePrecision precision)
                "serving artifact: item vectors must be contiguous float32");
   score_table_ = model::ScoreTable(artifact_.item_vectors.data_ptr<float>(), t.num_items,
                                    artifact_.item_vectors.size(1), precision);
+  candidates_ = CandidateSource::open(artifact_path, artifact_, retrieval);
 }
 
 std::shared_ptr<const Recommender> Recommender::load(const std::string& path,
-                                                     model::ScorePrecision precision) {
-  return std::make_shared<const Recommender>(read_artifact(path), precision);
+                                                     model::ScorePrecision precision,
+                                                     const eval::RetrievalOptions& retrieval) {
+  return std::make_shared<const Recommender>(read_artifact(path), precision, retrieval, path);
 }
 
 int32_t Recommender::dense_id(const std::string& raw_id) const {
@@ -126,10 +101,7 @@ void Recommender::top_candidates(const int32_t* history, int64_t n, int count,
   s.user.resize(static_cast<size_t>(score_table_.dim()));
   user_vector(history, n, s.user.data());
   const model::ExcludeList exclude{history, n};
-  model::score_top_n(score_table_, s.user.data(), 1, std::max(count, 0), &exclude,
-                     model::ScoreOptions{}, s.top);
-  items.assign(s.top.items.begin(), s.top.items.begin() + s.top.count[0]);
-  scores.assign(s.top.scores.begin(), s.top.scores.begin() + s.top.count[0]);
+  candidates_.top_n(score_table_, s.user.data(), count, exclude, items, scores);
 }
 
 Recommendation Recommender::recommend(const RecommendRequest& request) const {
@@ -196,6 +168,20 @@ Recommendation Recommender::recommend_dense(const std::vector<int32_t>& history,
   return rec;
 }
 
+nlohmann::json Recommender::retrieval_json() const {
+  const auto& o = candidates_.options();
+  nlohmann::json j{{"mode", eval::retrieval_mode_name(o.mode)},
+                   {"used", candidates_.ann() ? "ann" : "exact"}};
+  if (candidates_.ann()) {
+    j["index"] = artifact_.ann_index.file;
+    j["kind"] = eval::ann_kind_name(candidates_.index()->kind());
+    j["ef_search"] = o.search.ef_search;
+    j["nprobe"] = o.search.nprobe;
+    j["min_candidates"] = o.min_candidates;
+  }
+  return j;
+}
+
 nlohmann::json Recommender::describe() const {
   const auto& a = artifact_;
   const auto& c = a.config;
@@ -207,6 +193,7 @@ nlohmann::json Recommender::describe() const {
       {"attributes", a.items.num_attributes},
       {"objective", a.objective},
       {"score_precision", model::score_precision_name(score_table_.precision())},
+      {"retrieval", retrieval_json()},
       {"config",
        {{"dim", c.dim},
         {"layers", c.layers},

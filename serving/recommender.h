@@ -14,6 +14,7 @@
 #include "eval/rerank/reranker.h"
 #include "eval/rerank/similarity.h"
 #include "serving/artifact.h"
+#include "serving/candidate_source.h"
 #include "serving/settings.h"
 #include "trainer/model/score_kernel.h"
 #include "trainer/model/seq_model.h"
@@ -46,11 +47,15 @@ struct Recommendation {
 class Recommender {
  public:
   // Rebuilds the model from the artifact (eval mode, no autograd), indexes the raw ids and lays
-  // the item vectors out for the scoring kernel in `precision` (--score-precision).
+  // the item vectors out for the scoring kernel in `precision` (--score-precision). `retrieval`
+  // (--retrieval) may load the ANN index named by the artifact found at `artifact_path`.
   explicit Recommender(Artifact artifact,
-                       model::ScorePrecision precision = model::ScorePrecision::kFp32);
+                       model::ScorePrecision precision = model::ScorePrecision::kFp32,
+                       const eval::RetrievalOptions& retrieval = {},
+                       const std::string& artifact_path = "");
   static std::shared_ptr<const Recommender> load(
-      const std::string& path, model::ScorePrecision precision = model::ScorePrecision::kFp32);
+      const std::string& path, model::ScorePrecision precision = model::ScorePrecision::kFp32,
+      const eval::RetrievalOptions& retrieval = {});
   Recommender(const Recommender&) = delete;
   Recommender& operator=(const Recommender&) = delete;
 
@@ -65,7 +70,8 @@ class Recommender {
 
   // The n most relevant items for a non-empty dense history, history excluded, by score
   // descending then LOWER dense id: model::encode_history, then model::score_top_n with B = 1 --
-  // what `divrec eval` computes for the same history and precision (bit-identical scores).
+  // what `divrec eval` computes for the same history and precision (bit-identical scores) -- or,
+  // with ANN retrieval, the index's candidates re-scored by the same kernel (candidate_source.h).
   void top_candidates(const int32_t* history, int64_t n, int count, std::vector<int32_t>& items,
                       std::vector<float>& scores) const;
   // The user vector (model::encode_history) of a non-empty dense history: D float32 into out.
@@ -76,10 +82,13 @@ class Recommender {
   const RecommendSettings& defaults() const { return artifact_.defaults; }
   model::ScorePrecision score_precision() const { return score_table_.precision(); }
   size_t score_table_bytes() const { return score_table_.bytes(); }
+  const CandidateSource& candidates() const { return candidates_; }
   int64_t num_items() const { return artifact_.items.num_items; }
   int32_t dense_id(const std::string& raw_id) const;  // -1 when unknown
   // What GET /v1/model reports: format version, checksum, catalog sizes, config, defaults.
   nlohmann::json describe() const;
+  // {"mode": --retrieval, "used": "exact" | "ann", and for ann the index file and parameters}.
+  nlohmann::json retrieval_json() const;
 
  private:
   const eval::ItemSimilarity& similarity(eval::SimilarityKind kind) const;
@@ -91,6 +100,7 @@ class Recommender {
   eval::ItemSimilarity cosine_;
   eval::ItemSimilarity jaccard_;
   model::ScoreTable score_table_;  // artifact_.item_vectors re-laid out (fp32 or bf16)
+  CandidateSource candidates_;     // exact, or the artifact's ANN index
 };
 
 }  // namespace divrec::serving

@@ -92,9 +92,9 @@ int default_nlist(int64_t n) {
 
 AnnKind parse_ann_kind(const std::string& name) {
   if (name == "hnsw") return AnnKind::kHnsw;
-  if (name == "ivf-flat") return AnnKind::kIvfFlat;
-  DIVREC_CHECK_HINT(false, "valid index kinds: hnsw, ivf-flat", "unknown ANN index kind '", name,
-                    "'");
+  if (name == "ivf-flat" || name == "ivf") return AnnKind::kIvfFlat;
+  DIVREC_CHECK_HINT(false, "valid index kinds: hnsw, ivf-flat (or ivf)", "unknown ANN index kind '",
+                    name, "'");
   return AnnKind::kHnsw;
 }
 

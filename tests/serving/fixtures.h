@@ -53,11 +53,12 @@ inline std::string serving_scratch(const std::string& name) {
 // A dataset of `items` items (6 categories, 15 attributes, content vectors), a model with
 // dim 16, 1 block, max_len 8 (so long histories are cut), initialised with `seed`, saved as a
 // checkpoint whose stored config names the objective, and exported with `defaults`.
+// use_item_id false: items are encoded from their features only (new items can be appended).
 inline ServingFixture make_serving_fixture(const std::string& name,
                                            const std::string& objective = "next-item",
                                            uint64_t seed = 7,
                                            serving::RecommendSettings defaults = {},
-                                           int64_t items = 120) {
+                                           int64_t items = 120, bool use_item_id = true) {
   ServingFixture f;
   f.dir = serving_scratch(name);
   f.objective = objective;
@@ -86,6 +87,7 @@ inline ServingFixture make_serving_fixture(const std::string& name,
   c.max_len = 8;
   c.dropout = 0.0;
   c.attn_dropout = 0.0;
+  c.use_item_id = use_item_id;
   f.config = c;
   torch::manual_seed(seed);
   model::SeqModel m(c, model::ItemFeatures::from_table(table));

@@ -50,35 +50,68 @@ struct Case {
   std::string settings;            // options both eval and export/recommend understand
   int batch_size;                  // eval --batch-size
   std::string precision = "fp32";  // --score-precision of eval and recommend
+  // ANN cases: export's build options, and the search options of both eval and recommend (eval
+  // also gets --ann-index, the file export wrote); "" = exact retrieval.
+  std::string ann_build;
+  std::string ann_search;
 };
+
+// The index file `divrec export` wrote beside `artifact` ("" when none).
+std::string index_beside(const std::string& artifact) {
+  namespace fs = std::filesystem;
+  const std::string prefix = fs::path(artifact).filename().string() + ".ann-";
+  for (const auto& e : fs::directory_iterator(fs::path(artifact).parent_path())) {
+    if (e.path().filename().string().rfind(prefix, 0) == 0) return e.path().string();
+  }
+  return "";
+}
 
 void run_case(const Case& c) {
   SCOPED_TRACE(c.name);
   auto f = divrec::testing::make_serving_fixture("e2e_" + c.name, c.objective, 31);
   const std::string d = f.dir;
+  const bool ann = !c.ann_search.empty();
+  ASSERT_EQ(divrec("export --checkpoint " + f.checkpoint + " --data " + f.data_dir + " --output " +
+                       d + "/served.h5 --k 10 --candidates 40 " + c.settings +
+                       (ann ? " --retrieval ann " + c.ann_build : " --retrieval exact"),
+                   d + "/export.log"),
+            0)
+      << core::read_file(d + "/export.log");
+  const std::string index = index_beside(d + "/served.h5");
+  ASSERT_EQ(index.empty(), !ann) << "index file: '" << index << "'";
+  const std::string retrieval =
+      ann ? " --retrieval ann " + c.ann_search : std::string(" --retrieval exact");
   // eval: lists of 10 (the largest K), candidates 40.
   ASSERT_EQ(divrec("eval --data " + f.data_dir + " --checkpoint " + f.checkpoint + " --report " +
                        d + "/report.json --dump-lists " + d +
                        "/lists.jsonl --k 5,10 "
                        "--candidates 40 --comm local --threads 2 --batch-size " +
                        std::to_string(c.batch_size) + " --score-precision " + c.precision + " " +
-                       c.settings,
+                       c.settings + retrieval + (ann ? " --ann-index " + index : ""),
                    d + "/eval.log"),
             0)
       << core::read_file(d + "/eval.log");
-  ASSERT_EQ(divrec("export --checkpoint " + f.checkpoint + " --data " + f.data_dir + " --output " +
-                       d + "/served.h5 --k 10 --candidates 40 " + c.settings,
-                   d + "/export.log"),
-            0)
-      << core::read_file(d + "/export.log");
-  EXPECT_EQ(json::parse(core::read_file(d + "/report.json"))["score_precision"], c.precision);
+  const json report = json::parse(core::read_file(d + "/report.json"));
+  EXPECT_EQ(report["score_precision"], c.precision);
+  EXPECT_EQ(report["retrieval"]["used"], ann ? "ann" : "exact");
+  if (ann) {
+    EXPECT_EQ(report["retrieval"]["index"], index);
+    EXPECT_EQ(report["retrieval"]["recall_at"], 40);
+    // Deliberately weak indexes: some candidates differ from the exact ones (recall < 1), so
+    // equal lists below come from the same index and parameters, not from exact == exact.
+    EXPECT_GT(report["retrieval"]["recall"].get<double>(), 0.2);
+    EXPECT_LT(report["retrieval"]["recall"].get<double>(), 1.0);
+    std::cout << "[ e2e      ] " << c.name << ": ANN recall@40 vs exact "
+              << report["retrieval"]["recall"] << std::endl;
+  }
   auto lists = read_lines(d + "/lists.jsonl");
   ASSERT_GT(lists.size(), 20u);
   std::string requests;
   for (const auto& l : lists) requests += json{{"history", l["history"]}}.dump() + "\n";
   core::write_file_atomic(d + "/requests.jsonl", requests);
   ASSERT_EQ(divrec("recommend --model " + d + "/served.h5 --input " + d + "/requests.jsonl " +
-                       "--output " + d + "/out.jsonl --threads 3 --score-precision " + c.precision,
+                       "--output " + d + "/out.jsonl --threads 3 --score-precision " + c.precision +
+                       retrieval,
                    d + "/recommend.log"),
             0)
       << core::read_file(d + "/recommend.log");
@@ -122,24 +155,39 @@ void run_case(const Case& c) {
 }
 
 TEST(ServingMatchesEval, NoRerankSmallBatches) {
-  run_case({"none", "next-item", "--rerank none", 8});
+  run_case({"none", "next-item", "--rerank none", 8, "fp32", "", ""});
 }
 
 TEST(ServingMatchesEval, MmrWithConstraints) {
   run_case({"mmr", "next-item", "--rerank mmr --lambda 0.4 --max-per-category 3 --min-categories 4",
-            256});
+            256, "fp32", "", ""});
 }
 
 TEST(ServingMatchesEval, DppJaccardSmallBatches) {
-  run_case({"dpp", "next-item", "--rerank dpp --theta 2 --similarity jaccard", 8});
+  run_case({"dpp", "next-item", "--rerank dpp --theta 2 --similarity jaccard", 8, "fp32", "", ""});
 }
 
 TEST(ServingMatchesEval, Bf16ScoresOnBothSides) {
-  run_case({"bf16", "next-item", "--rerank mmr --lambda 0.5", 8, "bf16"});
+  run_case({"bf16", "next-item", "--rerank mmr --lambda 0.5", 8, "bf16", "", ""});
+}
+
+// ANN retrieval: `divrec eval --retrieval ann --ann-index` (batches of 8 on 2 threads) and
+// `divrec recommend --retrieval ann` (3 threads) with the exported index and the same search
+// parameters give the same lists, bit for bit. A small beam and candidate count make the ANN
+// candidates differ from the exact ones for some users, so this is not exact == exact again.
+TEST(ServingMatchesEval, AnnHnswSameIndexSameLists) {
+  run_case({"ann_hnsw", "next-item", "--rerank dpp --theta 2", 8, "fp32",
+            "--ann-kind hnsw --hnsw-m 4 --ef-construction 8", "--ef-search 4 --ann-candidates 12"});
+}
+
+TEST(ServingMatchesEval, AnnIvfBf16) {
+  run_case({"ann_ivf", "next-item", "--rerank mmr --lambda 0.5", 8, "bf16",
+            "--ann-kind ivf --ivf-nlist 8", "--nprobe 2 --ann-candidates 40"});
 }
 
 TEST(ServingMatchesEval, XquadMaskedItemModel) {
-  run_case({"xquad_masked", "masked-item", "--rerank xquad --lambda 0.6 --min-distinct 10", 64});
+  run_case({"xquad_masked", "masked-item", "--rerank xquad --lambda 0.6 --min-distinct 10", 64,
+            "fp32", "", ""});
 }
 
 }  // namespace
