@@ -6,14 +6,8 @@
 // LibTorch), so CI builds it and tests/gpu/run.sh runs it where a GPU is.
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
-#include <unistd.h>
-
-#include <filesystem>
 
 #include "core/comm/communicator.h"
-#include "data_shards/convert/converters.h"
-#include "data_shards/reader.h"
-#include "data_shards/writer.h"
 #include "trainer/model/precision.h"
 #include "trainer/sharded_item_table.h"
 #include "trainer/step_loss.h"
@@ -23,16 +17,8 @@ using namespace divrec;
 
 namespace {
 
-struct Data {
-  data::ItemTable items;
-  data::UserSequences seqs;
-};
-
-const Data& data_set() {
-  static Data d = [] {
-    const auto dir = (std::filesystem::temp_directory_path() /
-                      ("divrec_device_step_" + std::to_string(getpid())))
-                         .string();
+const divrec::testing::InMemoryData& data_set() {
+  static const auto d = [] {
     data::SyntheticOptions so;
     so.users = 80;
     so.items = 400;
@@ -41,13 +27,7 @@ const Data& data_set() {
     so.mean_length = 12;
     so.content_dim = 8;
     so.seed = 9;
-    data::WriteOptions wo;
-    wo.output_dir = dir;
-    wo.num_shards = 1;
-    data::write_dataset(data::convert_synthetic(so), wo);
-    Data out{data::read_item_table(dir), data::read_all_users(dir)};
-    std::filesystem::remove_all(dir);
-    return out;
+    return divrec::testing::synthetic_in_memory(so, "divrec_device_step");
   }();
   return d;
 }

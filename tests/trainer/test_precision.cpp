@@ -5,14 +5,8 @@
 // recipe's loss) and BCE. Also the autocast scope's on/off/nesting behaviour and the device option.
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
-#include <unistd.h>
-
-#include <filesystem>
 
 #include "core/check.h"
-#include "data_shards/convert/converters.h"
-#include "data_shards/reader.h"
-#include "data_shards/writer.h"
 #include "trainer/model/device.h"
 #include "trainer/model/precision.h"
 #include "trainer/optim.h"
@@ -23,16 +17,8 @@ using namespace divrec;
 
 namespace {
 
-struct Data {
-  data::ItemTable items;
-  data::UserSequences seqs;
-};
-
-const Data& data_set() {
-  static Data d = [] {
-    const auto dir = (std::filesystem::temp_directory_path() /
-                      ("divrec_precision_" + std::to_string(getpid())))
-                         .string();
+const divrec::testing::InMemoryData& data_set() {
+  static const auto d = [] {
     data::SyntheticOptions so;
     so.users = 80;
     so.items = 300;
@@ -40,13 +26,7 @@ const Data& data_set() {
     so.attributes = 16;
     so.mean_length = 12;
     so.seed = 5;
-    data::WriteOptions wo;
-    wo.output_dir = dir;
-    wo.num_shards = 1;
-    data::write_dataset(data::convert_synthetic(so), wo);
-    Data out{data::read_item_table(dir), data::read_all_users(dir)};
-    std::filesystem::remove_all(dir);
-    return out;
+    return divrec::testing::synthetic_in_memory(so, "divrec_precision");
   }();
   return d;
 }

@@ -4,14 +4,8 @@
 // masked-item with BCE and sampled softmax (mixed in-batch negatives included on the sparse
 // side only where the dense path has the same ones: off here). Also the option checks.
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <filesystem>
 
 #include "core/comm/communicator.h"
-#include "data_shards/convert/converters.h"
-#include "data_shards/reader.h"
-#include "data_shards/writer.h"
 #include "trainer/sharded_item_table.h"
 #include "trainer/step_loss.h"
 #include "trainer/train_fixture.h"
@@ -20,18 +14,8 @@ using namespace divrec;
 
 namespace {
 
-struct Data {
-  std::string dir;
-  data::ItemTable items;
-  data::UserSequences seqs;
-};
-
-const Data& data_set() {
-  static Data d = [] {
-    Data out;
-    out.dir = (std::filesystem::temp_directory_path() /
-               ("divrec_sparse_step_" + std::to_string(getpid())))
-                  .string();
+const divrec::testing::InMemoryData& data_set() {
+  static const auto d = [] {
     data::SyntheticOptions so;
     so.users = 60;
     so.items = 150;
@@ -40,14 +24,7 @@ const Data& data_set() {
     so.mean_length = 9;
     so.content_dim = 6;
     so.seed = 11;
-    data::WriteOptions wo;
-    wo.output_dir = out.dir;
-    wo.num_shards = 1;
-    data::write_dataset(data::convert_synthetic(so), wo);
-    out.items = data::read_item_table(out.dir);
-    out.seqs = data::read_all_users(out.dir);
-    std::filesystem::remove_all(out.dir);
-    return out;
+    return divrec::testing::synthetic_in_memory(so, "divrec_sparse_step");
   }();
   return d;
 }

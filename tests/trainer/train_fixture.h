@@ -1,16 +1,41 @@
-// Shared by the trainer's MPI tests: a model config sized for a dataset's catalog, and the
-// parameters of a run's newest checkpoint by name (a sparse item table assembled whole).
+// Shared by the trainer's tests: a synthetic data set read back into memory, a model config
+// sized for a dataset's catalog, and the parameters of a run's newest checkpoint by name (a
+// sparse item table assembled whole).
 #pragma once
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <map>
 #include <string>
 
+#include "data_shards/convert/converters.h"
 #include "data_shards/reader.h"
+#include "data_shards/writer.h"
 #include "trainer/checkpoint.h"
 #include "trainer/model/seq_model.h"
 #include "trainer/train_config.h"
 
 namespace divrec::testing {
+
+struct InMemoryData {
+  data::ItemTable items;
+  data::UserSequences seqs;
+};
+
+// The synthetic data set of `so`, written as one shard to a temporary directory (named after
+// `tag` and the pid), read back and the directory removed.
+inline InMemoryData synthetic_in_memory(const data::SyntheticOptions& so, const std::string& tag) {
+  const auto dir =
+      (std::filesystem::temp_directory_path() / (tag + "_" + std::to_string(getpid()))).string();
+  data::WriteOptions wo;
+  wo.output_dir = dir;
+  wo.num_shards = 1;
+  data::write_dataset(data::convert_synthetic(so), wo);
+  InMemoryData out{data::read_item_table(dir), data::read_all_users(dir)};
+  std::filesystem::remove_all(dir);
+  return out;
+}
 
 inline model::ModelConfig sized_model(model::ModelConfig mc, const data::ItemTable& items) {
   mc.num_items = items.num_items;
