@@ -185,8 +185,11 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
           rerankers[si]->rerank_into(cands, user, max_k, opt.constraints, slot.ws, slot.result);
           auto& acc = slot.acc[static_cast<size_t>(si)];
           if (!acc) acc = std::make_unique<MetricAccumulator>(suite.make_accumulator());
+          // Exact candidates hold every unmasked item unless the stage cut them at N; ANN
+          // candidates never do.
+          const RelevanceTies ties{cands, !candidates.ann() && top.count[b] < N};
           suite.add_user(*acc, slot.result.items.data(), static_cast<int>(slot.result.items.size()),
-                         seq + tb, static_cast<int>(te - tb), dists[b], slot.scratch);
+                         seq + tb, static_cast<int>(te - tb), dists[b], slot.scratch, &ties);
           suite.add_rerank_outcome(*acc, slot.result, opt.constraints);
           if (si == 0 && opt.collect_lists) {
             const int64_t id = seqs.user_ids[u];

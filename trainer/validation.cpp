@@ -14,10 +14,10 @@ namespace divrec::trainer {
 
 int64_t rank_of_target(const float* scores, int64_t num_items, int32_t target) {
   const float t = scores[target];
-  if (!std::isfinite(t)) return num_items;  // masked target: a miss at every K
-  int64_t higher = 0;
-  for (int64_t i = 0; i < num_items; ++i) higher += scores[i] > t;
-  return higher;
+  if (!std::isfinite(t)) return kUnrankedTarget;  // masked target: a miss at every K
+  int64_t ahead = 0;  // ties rank ahead of the target; the target ties with itself once
+  for (int64_t i = 0; i < num_items; ++i) ahead += scores[i] >= t;
+  return ahead - 1;
 }
 
 std::map<std::string, double> evaluate_ranking(model::SeqModel& model,
@@ -62,7 +62,7 @@ std::map<std::string, double> evaluate_ranking(model::SeqModel& model,
           sums[nk + k] += 1.0 / std::log2(static_cast<double>(r) + 2.0);
         }
       }
-      sums[2 * nk] += r < I ? 1.0 / static_cast<double>(r + 1) : 0.0;
+      sums[2 * nk] += r != kUnrankedTarget ? 1.0 / static_cast<double>(r + 1) : 0.0;
       if (cfg.sampled_99 && std::isfinite(row[target])) {
         // 99 negatives uniform over items not in the history and not the target, per user.
         std::mt19937_64 rng(cfg.seed ^ (static_cast<uint64_t>(seqs.user_ids[u]) * 0x9E3779B97F4A7C15ULL));
@@ -71,7 +71,7 @@ std::map<std::string, double> evaluate_ranking(model::SeqModel& model,
         while (drawn < 99 && guard++ < 100000) {
           int64_t j = pick(rng);
           if (j == target || !std::isfinite(row[j])) continue;
-          higher += row[j] > target_score;
+          higher += row[j] >= target_score;  // ties rank ahead of the target
           ++drawn;
         }
         for (size_t k = 0; k < nk; ++k) {

@@ -4,6 +4,7 @@
 // Used by the trainer for early stopping; `divrec eval` is the full evaluation.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -30,7 +31,13 @@ std::map<std::string, double> evaluate_ranking(model::SeqModel& model,
                                                const std::vector<int64_t>& users, data::Split split,
                                                const RankingConfig& cfg, core::Communicator& comm);
 
-// 0-based rank of the target among unmasked items: #items scoring strictly higher.
+// Returned by rank_of_target for a target that cannot be ranked (masked: it is in the history):
+// larger than every K, so it is a miss at every cut-off, even K >= the catalog size.
+inline constexpr int64_t kUnrankedTarget = INT64_MAX;
+
+// 0-based rank of the target among unmasked items (masked = -inf) under the pessimistic tie rule
+// that `divrec eval` uses too (docs/diversity.md, "Ties"): #other items scoring higher OR EQUAL.
+// A masked or non-finite target gives kUnrankedTarget.
 int64_t rank_of_target(const float* scores, int64_t num_items, int32_t target);
 
 }  // namespace divrec::trainer

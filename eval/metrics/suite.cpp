@@ -42,15 +42,22 @@ MetricAccumulator MetricSuite::make_accumulator() const {
 
 void MetricSuite::add_user(MetricAccumulator& acc, const int32_t* list, int len,
                            const int32_t* targets, int num_targets,
-                           const CategoryDistribution& history, MetricScratch& s) const {
+                           const CategoryDistribution& history, MetricScratch& s,
+                           const RelevanceTies* ties) const {
   for (int p = 0; p < len; ++p) {
     DIVREC_CHECK(list[p] >= 0 && list[p] < items_.num_items, "metrics: listed item ", list[p],
                  " at rank ", p + 1, " is outside [0, ", items_.num_items, ")");
   }
+  // Where a target ties with other items it ranks after them (docs/diversity.md, "Ties").
+  const int32_t* ranked = list;
+  if (ties != nullptr &&
+      pessimistic_target_list(list, len, targets, num_targets, *ties, s.target_view)) {
+    ranked = s.target_view.data();
+  }
   for (size_t j = 0; j < options_.ks.size(); ++j) {
     const int k = options_.ks[j];
     const Names& n = names_[j];
-    const RankingMetrics r = ranking_metrics(list, len, targets, num_targets, k);
+    const RankingMetrics r = ranking_metrics(ranked, len, targets, num_targets, k);
     acc.add(n.hr, r.hr);
     acc.add(n.recall, r.recall);
     acc.add(n.ndcg, r.ndcg);
@@ -69,7 +76,7 @@ void MetricSuite::add_user(MetricAccumulator& acc, const int32_t* list, int len,
                                                     options_.calibration_alpha, s.doubles));
     }
     acc.add(n.novelty, novelty(list, len, k, self_information_));
-    acc.add(n.serendipity, serendipity(list, len, k, targets, num_targets, items_, history));
+    acc.add(n.serendipity, serendipity(ranked, len, k, targets, num_targets, items_, history));
   }
   acc.count("users");
   acc.expose(list, len);

@@ -10,6 +10,7 @@
 
 #include "data_shards/dataset.h"
 #include "eval/aggregate.h"
+#include "eval/metrics/ties.h"
 #include "eval/rerank/reranker.h"
 
 namespace divrec::eval {
@@ -26,6 +27,7 @@ struct MetricScratch {
   std::vector<int32_t> ints;
   std::vector<float> floats;
   std::vector<double> doubles;
+  std::vector<int32_t> target_view;  // the list as the target metrics see it (ties.h)
 };
 
 class MetricSuite {
@@ -39,8 +41,11 @@ class MetricSuite {
   MetricAccumulator make_accumulator() const;
   // One user's final list (ideally max K long) against its targets (num_targets > 0); history is
   // p(c|u) of the user's history (may be empty: calibration_kl is then skipped for this user).
+  // ties: the candidates' relevance scores, for the pessimistic tie rule of the target metrics
+  // (hr, recall, ndcg, mrr, serendipity; ties.h); null = list positions as they are.
   void add_user(MetricAccumulator& acc, const int32_t* list, int len, const int32_t* targets,
-                int num_targets, const CategoryDistribution& history, MetricScratch& scratch) const;
+                int num_targets, const CategoryDistribution& history, MetricScratch& scratch,
+                const RelevanceTies* ties = nullptr) const;
   // infeasible_users (counter), constraint_satisfied (rate) and violated.<constraint> (rate) for
   // every enabled constraint.
   void add_rerank_outcome(MetricAccumulator& acc, const RerankResult& result,

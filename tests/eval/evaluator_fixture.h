@@ -31,6 +31,31 @@ inline std::string eval_scratch_dir(const std::string& name) {
   return p.string();
 }
 
+// A small next-item transformer config over `table`'s catalog.
+inline model::ModelConfig fixture_model_config(const data::ItemTable& table) {
+  model::ModelConfig mc;
+  mc.num_items = table.num_items;
+  mc.num_categories = table.num_categories;
+  mc.num_attributes = table.num_attributes;
+  mc.content_dim = table.content_dim;
+  mc.dim = 32;
+  mc.layers = 1;
+  mc.heads = 2;
+  mc.max_len = 20;
+  mc.dropout = 0.1;
+  mc.attn_dropout = 0.1;
+  return mc;
+}
+
+// Saves `m` as a real checkpoint whose config_ini names the objective and the model config.
+inline void save_fixture_checkpoint(const std::string& path, model::SeqModel& m,
+                                    const model::ModelConfig& mc,
+                                    const std::string& objective = "next-item") {
+  trainer::TrainState state;
+  state.config_ini = "# test fixture\nobjective = " + objective + "\n" + model::to_ini(mc);
+  trainer::write_checkpoint_file(path, trainer::serialize_checkpoint(*m, nullptr, state));
+}
+
 // DIR/data: synthetic users/items (leave-one-out, 3 shards); DIR/model.pt: a random next-item
 // model (seeded) over that catalog; DIR/masked.pt: the same weights as a masked-item model. Returns
 // the model config used.
@@ -51,27 +76,12 @@ inline model::ModelConfig make_eval_fixture(const std::string& dir, int64_t user
   data::write_dataset(raw, wo);
 
   auto table = data::read_item_table(wo.output_dir);
-  model::ModelConfig mc;
-  mc.num_items = table.num_items;
-  mc.num_categories = table.num_categories;
-  mc.num_attributes = table.num_attributes;
-  mc.content_dim = table.content_dim;
-  mc.dim = 32;
-  mc.layers = 1;
-  mc.heads = 2;
-  mc.max_len = 20;
-  mc.dropout = 0.1;
-  mc.attn_dropout = 0.1;
+  const model::ModelConfig mc = fixture_model_config(table);
   torch::manual_seed(seed);
   model::SeqModel m(mc, model::ItemFeatures::from_table(table));
   // The same weights as a next-item model (model.pt) and as a masked-item one (masked.pt).
-  trainer::TrainState state;
-  state.config_ini = "# test fixture\nobjective = next-item\n" + model::to_ini(mc);
-  trainer::write_checkpoint_file(dir + "/model.pt",
-                                 trainer::serialize_checkpoint(*m, nullptr, state));
-  state.config_ini = "# test fixture\nobjective = masked-item\n" + model::to_ini(mc);
-  trainer::write_checkpoint_file(dir + "/masked.pt",
-                                 trainer::serialize_checkpoint(*m, nullptr, state));
+  save_fixture_checkpoint(dir + "/model.pt", m, mc, "next-item");
+  save_fixture_checkpoint(dir + "/masked.pt", m, mc, "masked-item");
   return mc;
 }
 
