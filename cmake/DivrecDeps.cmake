@@ -28,6 +28,8 @@ find_path(HTTPLIB_INCLUDE_DIR httplib.h)
 # Debian's libfaiss-dev ships libfaiss.a and a CMake package whose imported target `faiss` links
 # OpenMP::OpenMP_CXX and libblas (OpenBLAS through the alternatives): find OpenMP first.
 find_package(OpenMP REQUIRED COMPONENTS CXX)
+# ICU: Unicode normalisation, case mapping and character classes for WordPiece tokenization.
+find_package(ICU REQUIRED COMPONENTS uc)
 find_package(faiss REQUIRED)
 get_target_property(_faiss_inc faiss INTERFACE_INCLUDE_DIRECTORIES)
 if(_faiss_inc)

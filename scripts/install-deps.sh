@@ -14,6 +14,7 @@ PACKAGES=(
   libfaiss-dev                               # approximate top-k retrieval (HNSW, IVF-flat); static, OpenMP + BLAS
   libgtest-dev libbenchmark-dev              # tests, micro-benchmarks
   zlib1g-dev                                 # crc32 checksums
+  libicu-dev                                 # Unicode tables for WordPiece (BERT/MiniLM) tokenization
   python3-torch python3-numpy python3-h5py python3-matplotlib  # independent references, plots
   clang-format
 )
