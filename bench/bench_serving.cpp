@@ -37,6 +37,7 @@
 #include "data_shards/writer.h"
 #include "serving/http_server.h"
 #include "serving/recommender.h"
+#include "trainer/model/catalog_sizes.h"
 
 namespace fs = std::filesystem;
 using namespace divrec;
@@ -140,11 +141,7 @@ std::string make_dataset(const Args& args, const std::string& dir) {
 // A randomly initialised SASRec-sized model over the catalog, as an artifact file.
 std::string make_artifact(const std::string& data_dir, const std::string& path) {
   auto items = data::read_item_table(data_dir);
-  model::ModelConfig c;
-  c.num_items = items.num_items;
-  c.num_categories = items.num_categories;
-  c.num_attributes = items.num_attributes;
-  c.content_dim = items.content_dim;
+  model::ModelConfig c = model::with_catalog_sizes(model::ModelConfig{}, items);
   c.dim = 64;
   c.layers = 2;
   c.heads = 2;

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "core/check.h"
+#include "trainer/model/catalog_sizes.h"
 #include "trainer/model/checkpoint_files.h"
 #include "trainer/model/checkpoint_reader.h"
 #include "trainer/model/config_io.h"
@@ -21,12 +22,8 @@ LoadedModel load_model_for_eval(const std::string& checkpoint, const data::ItemT
 
   // Catalog sizes from the data; a checkpoint that records other sizes was trained on another
   // dataset (the strict tensor load would fail too, but less clearly).
-  model::ModelConfig data_sizes;
-  data_sizes.num_items = items.num_items;
-  data_sizes.num_categories = items.num_categories;
-  data_sizes.num_attributes = items.num_attributes;
-  data_sizes.content_dim = items.content_dim;
-  model::ModelConfig mc = model::from_ini(out.config_ini, data_sizes);
+  model::ModelConfig mc =
+      model::from_ini(out.config_ini, model::with_catalog_sizes(model::ModelConfig{}, items));
   DIVREC_CHECK_HINT(mc.num_items == items.num_items && mc.num_categories == items.num_categories &&
                         mc.num_attributes == items.num_attributes &&
                         mc.content_dim == items.content_dim,

@@ -23,6 +23,7 @@
 #include "trainer/checkpoint.h"
 #include "trainer/grad_sync.h"
 #include "trainer/item_table_checkpoint.h"
+#include "trainer/model/catalog_sizes.h"
 #include "trainer/model/config_io.h"
 #include "trainer/model/device.h"
 #include "trainer/model/precision.h"
@@ -112,11 +113,7 @@ TrainResult train(const TrainConfig& config, const std::string& config_ini,
   for (size_t i = 0; i < trainable.size(); ++i) train_lengths[i] = lengths[trainable[i]];
 
   // Model, identical on every rank (rank 0's initial parameters are broadcast).
-  model::ModelConfig mc = cfg.model;
-  mc.num_items = items.num_items;
-  mc.num_categories = items.num_categories;
-  mc.num_attributes = items.num_attributes;
-  mc.content_dim = items.content_dim;
+  model::ModelConfig mc = model::with_catalog_sizes(cfg.model, items);
   resolve_item_table(cfg, mc.num_items);
   mc.external_item_table = cfg.sparse_item_table && mc.has_item_id();
   mc.validate();

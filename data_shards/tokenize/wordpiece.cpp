@@ -23,9 +23,7 @@ bool is_cjk(UChar32 c) {
          (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
 }
 
-bool is_whitespace(UChar32 c) {
-  return c == '\t' || c == '\n' || c == '\r' || u_isUWhiteSpace(c);
-}
+bool is_whitespace(UChar32 c) { return c == '\t' || c == '\n' || c == '\r' || u_isUWhiteSpace(c); }
 
 // Unicode "Other" (Cc, Cf, Cs, Co, Cn), except the three counted as whitespace.
 bool is_control(UChar32 c) {
@@ -43,8 +41,9 @@ bool is_control(UChar32 c) {
 }
 
 bool is_punctuation(UChar32 c) {
-  if (c < 128) return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) ||
-                      (c >= 123 && c <= 126);
+  if (c < 128)
+    return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) ||
+           (c >= 123 && c <= 126);
   switch (u_charType(c)) {
     case U_DASH_PUNCTUATION:
     case U_START_PUNCTUATION:
@@ -241,7 +240,8 @@ std::vector<int32_t> WordPieceTokenizer::encode_for_model(const std::string& tex
                                                           int max_tokens) const {
   DIVREC_CHECK(max_tokens >= 2, "--max-tokens must be >= 2 ([CLS] and [SEP]), got ", max_tokens);
   std::vector<int32_t> ids = encode(text);
-  if (ids.size() > static_cast<size_t>(max_tokens - 2)) ids.resize(static_cast<size_t>(max_tokens - 2));
+  if (ids.size() > static_cast<size_t>(max_tokens - 2))
+    ids.resize(static_cast<size_t>(max_tokens - 2));
   ids.insert(ids.begin(), cls_);
   ids.push_back(sep_);
   return ids;

@@ -12,7 +12,7 @@
 namespace divrec::data {
 
 struct WordPieceOptions {
-  bool lowercase = true;            // uncased models: lower case and strip accents
+  bool lowercase = true;               // uncased models: lower case and strip accents
   int max_input_chars_per_word = 100;  // longer words become [UNK] (as tokenizers does)
 };
 

@@ -82,8 +82,8 @@ bool pessimistic_target_list(const int32_t* list, int len, const int32_t* target
     bool done = false;
     for (int q = 0; q < p && !done; ++q) {
       float s;
-      done = first_listed_target(list, q, targets, num_targets) && score_of(c, list[q], &s) &&
-             s == r;
+      done =
+          first_listed_target(list, q, targets, num_targets) && score_of(c, list[q], &s) && s == r;
     }
     if (done) continue;
     refill_group(list, len, targets, num_targets, ties, r, out);

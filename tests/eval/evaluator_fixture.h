@@ -17,6 +17,7 @@
 #include "data_shards/reader.h"
 #include "data_shards/writer.h"
 #include "trainer/checkpoint.h"
+#include "trainer/model/catalog_sizes.h"
 #include "trainer/model/config_io.h"
 #include "trainer/model/seq_model.h"
 
@@ -33,11 +34,7 @@ inline std::string eval_scratch_dir(const std::string& name) {
 
 // A small next-item transformer config over `table`'s catalog.
 inline model::ModelConfig fixture_model_config(const data::ItemTable& table) {
-  model::ModelConfig mc;
-  mc.num_items = table.num_items;
-  mc.num_categories = table.num_categories;
-  mc.num_attributes = table.num_attributes;
-  mc.content_dim = table.content_dim;
+  model::ModelConfig mc = model::with_catalog_sizes(model::ModelConfig{}, table);
   mc.dim = 32;
   mc.layers = 1;
   mc.heads = 2;

@@ -29,7 +29,6 @@ std::string make_case(const std::string& name, const std::string& lines, bool id
   json.close();
   data::AmazonS3RecOptions ao;
   ao.input = dir;
-  ao.allow_missing_attributes = true;
   data::WriteOptions wo;
   wo.output_dir = dir + "/data";
   wo.num_shards = 1;
@@ -91,8 +90,7 @@ TEST(RankOfTarget, TiesRankAheadAndMaskedTargetsAreUnranked) {
 TEST(TiesEndToEnd, MaskedTargetIsAMissEvenWhenKCoversTheCatalog) {
   // Issue case: 6 items; user 1's test item 3 is also in its history, so it is masked. The other
   // 4 users' targets are unmasked and K = 10 >= 6 lists every unmasked item: HR@10 = 4/5.
-  const auto dir = make_case("masked",
-                             "1 1 3 5 3\n2 2 4 6\n3 4 6 1\n4 6 2 5\n5 1 2 4\n", false);
+  const auto dir = make_case("masked", "1 1 3 5 3\n2 2 4 6\n3 4 6 1\n4 6 2 5\n5 1 2 4\n", false);
   auto tr = trainer_metrics(dir, {1, 3, 10});
   auto ev = eval_metrics(dir, {1, 3, 10}, eval::RerankMethod::kNone);
   EXPECT_EQ(tr.at("users"), 5);
@@ -115,8 +113,8 @@ TEST(TiesEndToEnd, IdenticalItemVectorsGetThePessimisticRank) {
   EXPECT_EQ(tr.at("hr@1"), 0.0);
   EXPECT_EQ(tr.at("hr@5"), 1.0);
   EXPECT_NEAR(tr.at("ndcg@5"), ndcg5, 1e-12);
-  for (auto method : {eval::RerankMethod::kNone, eval::RerankMethod::kMmr,
-                      eval::RerankMethod::kDpp, eval::RerankMethod::kXquad}) {
+  for (auto method : {eval::RerankMethod::kNone, eval::RerankMethod::kMmr, eval::RerankMethod::kDpp,
+                      eval::RerankMethod::kXquad}) {
     auto ev = eval_metrics(dir, {1, 5}, method);
     const std::string what = eval::rerank_method_name(method);
     EXPECT_EQ(ev.at("users"), 3) << what;

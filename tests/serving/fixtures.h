@@ -17,6 +17,7 @@
 #include "data_shards/writer.h"
 #include "serving/export.h"
 #include "trainer/checkpoint.h"
+#include "trainer/model/catalog_sizes.h"
 #include "trainer/model/config_io.h"
 #include "trainer/model/seq_model.h"
 
@@ -76,11 +77,7 @@ inline ServingFixture make_serving_fixture(const std::string& name,
   data::write_dataset(data::convert_synthetic(so), wo);
   auto table = data::read_item_table(f.data_dir);
 
-  model::ModelConfig c;
-  c.num_items = table.num_items;
-  c.num_categories = table.num_categories;
-  c.num_attributes = table.num_attributes;
-  c.content_dim = table.content_dim;
+  model::ModelConfig c = model::with_catalog_sizes(model::ModelConfig{}, table);
   c.dim = 16;
   c.layers = 1;
   c.heads = 2;

@@ -40,7 +40,7 @@ struct Result {
 
 Result run(const std::string& loss, bool sparse, torch::Device device, model::Precision prec) {
   const auto& d = data_set();
-  auto mc = divrec::testing::sized_model({}, d.items);
+  auto mc = model::with_catalog_sizes({}, d.items);
   mc.dim = 32;
   mc.layers = 2;
   mc.heads = 2;

@@ -39,7 +39,7 @@ struct StepResult {
 
 StepResult one_step(const std::string& loss, model::Precision precision) {
   const auto& d = data_set();
-  auto mc = divrec::testing::sized_model({}, d.items);
+  auto mc = model::with_catalog_sizes({}, d.items);
   mc.dim = 64;
   mc.layers = 2;
   mc.heads = 2;

@@ -30,7 +30,7 @@ const divrec::testing::InMemoryData& data_set() {
 }
 
 model::ModelConfig small_model(const data::ItemTable& items) {
-  auto mc = divrec::testing::sized_model({}, items);
+  auto mc = model::with_catalog_sizes({}, items);
   mc.dim = 16;
   mc.layers = 1;
   mc.heads = 2;

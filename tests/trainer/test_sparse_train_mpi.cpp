@@ -23,7 +23,6 @@
 
 using namespace divrec;
 using divrec::testing::final_params;
-using divrec::testing::sized_model;
 
 static core::MpiCommunicator* g_comm = nullptr;
 static std::string g_dir;
@@ -147,7 +146,7 @@ TEST(SparseTrainMpi, CheckpointsReshardAcrossWorldSizes) {
   trainer::train(c, "", *g_comm);
   const auto ckpt = trainer::find_resume_checkpoint(c.run_dir, "auto");
   auto items = data::read_item_table(c.data_dir);
-  model::ModelConfig mc = sized_model(c.model, items);
+  model::ModelConfig mc = model::with_catalog_sizes(c.model, items);
   mc.external_item_table = true;
   auto load_into = [&](core::Communicator& comm, trainer::Sharding kind) {
     trainer::ShardingPlan plan{kind, mc.num_items, comm.rank(), comm.world()};

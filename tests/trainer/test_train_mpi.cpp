@@ -22,7 +22,6 @@
 
 using namespace divrec;
 using divrec::testing::final_params;
-using divrec::testing::sized_model;
 
 static core::MpiCommunicator* g_comm = nullptr;
 static std::string g_dir;

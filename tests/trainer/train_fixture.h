@@ -13,6 +13,7 @@
 #include "data_shards/reader.h"
 #include "data_shards/writer.h"
 #include "trainer/checkpoint.h"
+#include "trainer/model/catalog_sizes.h"
 #include "trainer/model/seq_model.h"
 #include "trainer/train_config.h"
 
@@ -37,17 +38,10 @@ inline InMemoryData synthetic_in_memory(const data::SyntheticOptions& so, const 
   return out;
 }
 
-inline model::ModelConfig sized_model(model::ModelConfig mc, const data::ItemTable& items) {
-  mc.num_items = items.num_items;
-  mc.num_categories = items.num_categories;
-  mc.num_attributes = items.num_attributes;
-  mc.content_dim = items.content_dim;
-  return mc;
-}
-
 inline std::map<std::string, torch::Tensor> final_params(const trainer::TrainConfig& c) {
   auto items = data::read_item_table(c.data_dir);
-  model::SeqModel m(sized_model(c.model, items), model::ItemFeatures::from_table(items));
+  model::SeqModel m(model::with_catalog_sizes(c.model, items),
+                    model::ItemFeatures::from_table(items));
   trainer::TrainState st;
   trainer::LoadOptions lo;
   lo.restore_rng = false;
