@@ -53,6 +53,8 @@ void validate(const FairnessOptions& f) {
                "--fairness-passes must be in [1, 10000], got ", f.max_passes);
   DIVREC_CHECK(std::isfinite(f.step) && f.step > 0, "--fairness-step must be > 0, got ", f.step);
   DIVREC_CHECK(f.k >= 0, "--exposure-k must be >= 0, got ", f.k);
+  DIVREC_CHECK(f.refine >= 0 && f.refine <= 30, "--fairness-refine must be in [0, 30], got ",
+               f.refine);
 }
 
 FairExposureDriver::FairExposureDriver(const EvalInputs& in, const EvalOptions& opt,
@@ -185,25 +187,28 @@ FairnessRun FairExposureDriver::run(const RerankSetting& setting, double toleran
   double best_violation = 0;
   int best_pass = -1, passes = 0;
   std::vector<DumpLine> lines;
-  for (int t = 0; t < fair_.max_passes; ++t) {
+  // One pass at policy_.mu; keeps it as the answer when `better(violation)`.
+  auto step_pass = [&](const char* kind, auto better) {
+    const int t = passes++;
     lines.clear();
     SettingResult r = pass(setting, comm, share, opt_.collect_lists ? &lines : nullptr);
-    ++passes;
     const double v = fairness_violation(share, target, tolerance, fair_.min_group_share);
     r.metrics["exposure_tvd" + at] = tvd(share, target_);
     log.push_back({{"pass", t},
+                   {"kind", kind},
                    {"multipliers", policy_.mu},
                    {"share", share},
                    {"exposure_tvd", tvd(share, target_)},
                    {"violation", v},
                    {ndcg_key, r.metrics[ndcg_key]}});
-    core::log0("fairness {} pass {}: exposure TVD {:.4f}, violation {:.4f}, {} {:.4f}",
-               setting.describe(), t, tvd(share, target_), v, ndcg_key, r.metrics[ndcg_key]);
+    core::log0("fairness {} pass {} ({}): exposure TVD {:.4f}, violation {:.4f}, {} {:.4f}",
+               setting.describe(), t, kind, tvd(share, target_), v, ndcg_key,
+               r.metrics[ndcg_key]);
     if (t == 0) {
       out.before = r;
       share_before = share;
     }
-    if (best_pass < 0 || v < best_violation) {  // strict: an earlier pass costs less accuracy
+    if (better(v)) {
       best_pass = t;
       best_violation = v;
       best_share = share;
@@ -211,7 +216,15 @@ FairnessRun FairExposureDriver::run(const RerankSetting& setting, double toleran
       out.mu = policy_.mu;
       out.lines = std::move(lines);
     }
+    return v;
+  };
+  std::vector<double> failed = policy_.mu;  // the last multipliers that missed the goal
+  double v = 1;
+  for (int t = 0; t < fair_.max_passes; ++t) {
+    // strict: an earlier pass costs less accuracy
+    v = step_pass("dual", [&](double x) { return best_pass < 0 || x < best_violation; });
     if (v <= 0) break;
+    failed = policy_.mu;
     double initial = 0;
     if (t == 0) {  // the largest first move is `step` mean score spreads
       double largest = 0;
@@ -223,6 +236,21 @@ FairnessRun FairExposureDriver::run(const RerankSetting& setting, double toleran
       initial = fair_.step * spread_ / std::max(largest, 1e-12);
     }
     dual_step(share, target, fair_.min_group_share, initial, state, policy_.mu);
+  }
+  // The goal holds at out.mu but not at `failed`: bisect the segment between them for the
+  // multipliers closest to `failed` that still meet it (the last dual step usually overshoots,
+  // and every unneeded unit of mu costs relevance).
+  if (v <= 0 && best_pass > 0) {
+    double lo = 0, hi = 1;
+    const std::vector<double> meets = out.mu;
+    for (int r = 0; r < fair_.refine; ++r) {
+      const double mid = 0.5 * (lo + hi);
+      for (size_t g = 0; g < meets.size(); ++g) {
+        policy_.mu[g] = failed[g] + mid * (meets[g] - failed[g]);
+      }
+      const double vm = step_pass("refine", [](double x) { return x <= 0; });
+      (vm <= 0 ? hi : lo) = mid;
+    }
   }
   policy_.mu = out.mu;
   out.after.metrics["fairness_passes"] = passes;

@@ -71,6 +71,7 @@ int cmd_eval(const Args& args) {
     ("min-group-share", po::value(&f.min_group_share)->default_value(f.min_group_share), "goal: every group's exposure share >= s (0 = off)")
     ("fairness-passes", po::value(&f.max_passes)->default_value(f.max_passes), "re-ranking passes at most (pass 1: no multipliers)")
     ("fairness-step", po::value(&f.step)->default_value(f.step), "first dual step, in mean top-K score spreads")
+    ("fairness-refine", po::value(&f.refine)->default_value(f.refine), "bisection passes toward the cheapest multipliers once the goal holds")
     ("exposure-k", po::value(&f.k)->default_value(f.k), "cut-off whose exposure counts (0 = 10 if in --k, else max K)")
     ("dump-lists", po::value(&c.dump_lists), "FILE.jsonl: every user's final list (sorted by user)")
     ("batch-size", po::value(&c.batch_size)->default_value(c.batch_size), "users per batch (scored in parallel, then re-ranked); ranks own blocks of this many ids")
