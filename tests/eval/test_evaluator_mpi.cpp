@@ -72,6 +72,54 @@ TEST(EvalMpi, SameReportAndListsAsOneRank) {
   comm.barrier();
 }
 
+// --fairness dual under mpirun: the same multipliers (bit for bit), pass log, metrics and lists as
+// one rank.
+TEST(EvalMpi, FairExposureSameAsOneRank) {
+  auto& comm = *g_comm;
+  std::string dir;
+  if (comm.rank() == 0) {
+    dir = divrec::testing::eval_scratch_dir("mpi_fair_np" + std::to_string(comm.world()));
+    divrec::testing::make_eval_fixture(dir, /*users=*/200, /*items=*/120, /*seed=*/11);
+  }
+  core::set_log_quiet(true);
+  core::broadcast_string(comm, dir, 0);
+  eval::EvalConfig c;
+  c.data_dir = dir + "/data";
+  c.checkpoint = dir + "/model.pt";
+  c.ks = {5, 10};
+  c.candidates = 50;
+  c.rerank.method = eval::RerankMethod::kDpp;
+  c.constraints.max_per_category = 4;
+  c.batch_size = 16;
+  c.threads = 2;
+  c.fairness.mode = "dual";
+  c.fairness.groups = "popularity-bins:3";
+  c.fairness.target = "uniform";
+  c.fairness.weights = eval::ExposureWeights::kLog;
+  c.fairness.tolerance = 0.02;
+  c.fairness.max_passes = 8;
+  c.report = dir + "/fair_np.json";
+  c.dump_lists = dir + "/fair_np.jsonl";
+  auto dist = eval::run_eval(c, comm);
+  comm.barrier();
+  if (comm.rank() == 0) {
+    core::LocalCommunicator local;
+    auto one = c;
+    one.report = dir + "/fair_1.json";
+    one.dump_lists = dir + "/fair_1.jsonl";
+    one.threads = 1;
+    auto single = eval::run_eval(one, local);
+    EXPECT_GT(single.fairness["passes"].get<int>(), 1);
+    EXPECT_EQ(single.fairness["multiplier_vector"], dist.fairness["multiplier_vector"]);
+    EXPECT_EQ(single.fairness["log"], dist.fairness["log"]);
+    divrec::testing::expect_same_metrics(single.settings[0].metrics, dist.settings[0].metrics,
+                                         "fair");
+    EXPECT_TRUE(core::read_file(c.dump_lists) == core::read_file(one.dump_lists));
+    std::filesystem::remove_all(dir);
+  }
+  comm.barrier();
+}
+
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   core::MpiCommunicator comm(&argc, &argv);
