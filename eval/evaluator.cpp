@@ -83,12 +83,13 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
   const auto t0 = std::chrono::steady_clock::now();
 
   EvalPass pass;
-  candidates.run(rows, progress.get(), [&](const std::vector<int64_t>& batch,
-                                           const model::TopN& top) {
-    // Re-rank with every setting and add every metric.
-    const CandidateBlock block{&batch, top.items.data(), top.scores.data(), top.count.data(), N};
-    reranker.run(*in.users, block, in.user_raw_ids, opt.collect_lists ? &pass.lines : nullptr);
-  });
+  candidates.run(
+      rows, progress.get(), [&](const std::vector<int64_t>& batch, const model::TopN& top) {
+        // Re-rank with every setting and add every metric.
+        const CandidateBlock block{&batch, top.items.data(), top.scores.data(), top.count.data(),
+                                   N};
+        reranker.run(*in.users, block, in.user_raw_ids, opt.collect_lists ? &pass.lines : nullptr);
+      });
   if (progress) progress->finish();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

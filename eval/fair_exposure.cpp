@@ -24,8 +24,8 @@ constexpr double kSpreadScale = 16777216.0;      // 2^24
 
 int resolve_k(const FairnessOptions& f, const std::vector<int>& ks) {
   if (f.k > 0) {
-    DIVREC_CHECK_HINT(std::count(ks.begin(), ks.end(), f.k) == 1, "add it to --k",
-                      "--exposure-k ", f.k, " is not among the cut-offs --k");
+    DIVREC_CHECK_HINT(std::count(ks.begin(), ks.end(), f.k) == 1, "add it to --k", "--exposure-k ",
+                      f.k, " is not among the cut-offs --k");
     return f.k;
   }
   return std::count(ks.begin(), ks.end(), 10) ? 10 : *std::max_element(ks.begin(), ks.end());
@@ -87,16 +87,16 @@ FairExposureDriver::FairExposureDriver(const EvalInputs& in, const EvalOptions& 
              total_users_, comm.world(), policy_.groups.num_groups(), fair_.groups);
   std::unique_ptr<core::Progress> progress;
   if (opt.progress) progress = std::make_unique<core::Progress>("candidates (rank 0)", rows.size());
-  candidates_.run(rows, progress.get(), [&](const std::vector<int64_t>& batch,
-                                            const model::TopN& top) {
-    rows_.push_back(batch);
-    items_.push_back(top.items);
-    scores_.push_back(top.scores);
-    counts_.push_back(top.count);
-  });
+  candidates_.run(rows, progress.get(),
+                  [&](const std::vector<int64_t>& batch, const model::TopN& top) {
+                    rows_.push_back(batch);
+                    items_.push_back(top.items);
+                    scores_.push_back(top.scores);
+                    counts_.push_back(top.count);
+                  });
   if (progress) progress->finish();
-  target_ = fair_.target == "merit" ? merit_target(comm)
-                                    : exposure_target(fair_.target, policy_.groups);
+  target_ =
+      fair_.target == "merit" ? merit_target(comm) : exposure_target(fair_.target, policy_.groups);
   spread_ = mean_score_spread(comm);
 }
 
@@ -152,10 +152,8 @@ double FairExposureDriver::mean_score_spread(core::Communicator& comm) const {
 }
 
 SettingResult FairExposureDriver::pass(const RerankSetting& setting, core::Communicator& comm,
-                                       std::vector<double>& share,
-                                       std::vector<DumpLine>* lines) {
-  FairReranker reranker(make_reranker(setting.rerank, *in_.rerank_similarity, *in_.items),
-                        policy_);
+                                       std::vector<double>& share, std::vector<DumpLine>* lines) {
+  FairReranker reranker(make_reranker(setting.rerank, *in_.rerank_similarity, *in_.items), policy_);
   BatchReranker br(suite_, {&reranker}, opt_.constraints, opt_.split, max_k_,
                    std::max(1, opt_.threads), &policy_.groups, k_);
   for (size_t b = 0; b < rows_.size(); ++b) {
@@ -202,8 +200,7 @@ FairnessRun FairExposureDriver::run(const RerankSetting& setting, double toleran
                    {"violation", v},
                    {ndcg_key, r.metrics[ndcg_key]}});
     core::log0("fairness {} pass {} ({}): exposure TVD {:.4f}, violation {:.4f}, {} {:.4f}",
-               setting.describe(), t, kind, tvd(share, target_), v, ndcg_key,
-               r.metrics[ndcg_key]);
+               setting.describe(), t, kind, tvd(share, target_), v, ndcg_key, r.metrics[ndcg_key]);
     if (t == 0) {
       out.before = r;
       share_before = share;
@@ -255,37 +252,37 @@ FairnessRun FairExposureDriver::run(const RerankSetting& setting, double toleran
   policy_.mu = out.mu;
   out.after.metrics["fairness_passes"] = passes;
   const double nb = out.before.metrics[ndcg_key], na = out.after.metrics[ndcg_key];
-  out.report = {
-      {"mode", "dual"},
-      {"groups", fair_.groups},
-      {"group_names", names},
-      {"target_spec", fair_.target},
-      {"target", shares_json(names, target_)},
-      {"weights", exposure_weights_name(fair_.weights)},
-      {"k", k_},
-      {"tolerance", tolerance},
-      {"min_group_share", fair_.min_group_share},
-      {"step", fair_.step},
-      {"score_spread", spread_},
-      {"passes", passes},
-      {"chosen_pass", best_pass},
-      {"converged", best_violation <= 0},
-      {"multipliers", shares_json(names, out.mu)},
-      {"multiplier_vector", out.mu},
-      {"share_before", shares_json(names, share_before)},
-      {"share_after", shares_json(names, best_share)},
-      {"exposure_tvd_before", tvd(share_before, target_)},
-      {"exposure_tvd_after", tvd(best_share, target_)},
-      {ndcg_key + "_before", nb},
-      {ndcg_key + "_after", na},
-      {"ndcg_relative_cost", nb > 0 ? (nb - na) / nb : 0.0},
-      {"gini" + at + "_before", out.before.metrics["gini" + at]},
-      {"gini" + at + "_after", out.after.metrics["gini" + at]},
-      {"log", log}};
-  core::log0("fairness {}: {} after {} pass(es) (chosen {}); exposure TVD {:.4f} -> {:.4f}, {} "
-             "{:.4f} -> {:.4f}",
-             setting.describe(), best_violation <= 0 ? "goal met" : "goal NOT met", passes,
-             best_pass, tvd(share_before, target_), tvd(best_share, target_), ndcg_key, nb, na);
+  out.report = {{"mode", "dual"},
+                {"groups", fair_.groups},
+                {"group_names", names},
+                {"target_spec", fair_.target},
+                {"target", shares_json(names, target_)},
+                {"weights", exposure_weights_name(fair_.weights)},
+                {"k", k_},
+                {"tolerance", tolerance},
+                {"min_group_share", fair_.min_group_share},
+                {"step", fair_.step},
+                {"score_spread", spread_},
+                {"passes", passes},
+                {"chosen_pass", best_pass},
+                {"converged", best_violation <= 0},
+                {"multipliers", shares_json(names, out.mu)},
+                {"multiplier_vector", out.mu},
+                {"share_before", shares_json(names, share_before)},
+                {"share_after", shares_json(names, best_share)},
+                {"exposure_tvd_before", tvd(share_before, target_)},
+                {"exposure_tvd_after", tvd(best_share, target_)},
+                {ndcg_key + "_before", nb},
+                {ndcg_key + "_after", na},
+                {"ndcg_relative_cost", nb > 0 ? (nb - na) / nb : 0.0},
+                {"gini" + at + "_before", out.before.metrics["gini" + at]},
+                {"gini" + at + "_after", out.after.metrics["gini" + at]},
+                {"log", log}};
+  core::log0(
+      "fairness {}: {} after {} pass(es) (chosen {}); exposure TVD {:.4f} -> {:.4f}, {} "
+      "{:.4f} -> {:.4f}",
+      setting.describe(), best_violation <= 0 ? "goal met" : "goal NOT met", passes, best_pass,
+      tvd(share_before, target_), tvd(best_share, target_), ndcg_key, nb, na);
   return out;
 }
 

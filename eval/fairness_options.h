@@ -9,9 +9,9 @@
 namespace divrec::eval {
 
 struct FairnessOptions {
-  std::string mode = "none";       // none | dual
-  std::string groups = "category"; // --exposure-groups
-  std::string target = "catalog";  // --exposure-target catalog | uniform | merit | FILE
+  std::string mode = "none";        // none | dual
+  std::string groups = "category";  // --exposure-groups
+  std::string target = "catalog";   // --exposure-target catalog | uniform | merit | FILE
   ExposureWeights weights = ExposureWeights::kUniform;
   double tolerance = 0.05;     // --exposure-tolerance: max TVD(share, target); < 0 = no TVD goal
   double min_group_share = 0;  // --min-group-share: floor of every group's share (0 = off)
@@ -20,7 +20,7 @@ struct FairnessOptions {
   // --fairness-refine: bisection passes between the last multipliers that missed the goal and
   // the first that met it (the cheapest policy on that segment).
   int refine = 4;
-  int k = 0;          // --exposure-k: cut-off whose exposure counts (0 = 10 if among --k, else max)
+  int k = 0;  // --exposure-k: cut-off whose exposure counts (0 = 10 if among --k, else max)
 
   bool enabled() const { return mode == "dual"; }
 };

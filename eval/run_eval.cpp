@@ -142,8 +142,8 @@ EvalResult run_eval(const EvalConfig& config, core::Communicator& comm) {
   opt.retrieval = config.retrieval;
   opt.max_users = config.max_users;
   opt.collect_lists = !config.dump_lists.empty();
-  auto pass = fair ? evaluate_fair(in, opt, config.fairness, config.sweep, comm)
-                   : evaluate(in, opt, comm);
+  auto pass =
+      fair ? evaluate_fair(in, opt, config.fairness, config.sweep, comm) : evaluate(in, opt, comm);
   pass.result.checkpoint = loaded.path;
   if (ann) {
     pass.result.ann_index = config.ann_index.empty() ? "built in-process" : config.ann_index;

@@ -39,9 +39,9 @@ FairnessExport fairness_from_report(const std::string& path, const data::ItemTab
   } catch (const nlohmann::json::exception& e) {
     DIVREC_FAIL("--fairness-policy '", path, "': bad fairness object: ", e.what());
   }
-  DIVREC_CHECK(f.policy.mu.size() == f.policy.groups.names.size() && f.k > 0,
-               "--fairness-policy '", path, "': ", f.policy.mu.size(), " multipliers for ",
-               f.policy.groups.names.size(), " groups");
+  DIVREC_CHECK(f.policy.mu.size() == f.policy.groups.names.size() && f.k > 0, "--fairness-policy '",
+               path, "': ", f.policy.mu.size(), " multipliers for ", f.policy.groups.names.size(),
+               " groups");
   f.source = path;
   return f;
 }
@@ -50,13 +50,13 @@ void write_fairness(const h5::Group& root, const FairnessExport& f) {
   if (!f.present()) return;
   auto g = root.create_group("fairness");
   g.set_attr_string("params", nlohmann::json{{"groups", f.policy.groups.spec},
-                                              {"weights", eval::exposure_weights_name(f.weights)},
-                                              {"k", f.k},
-                                              {"tolerance", f.tolerance},
-                                              {"min_group_share", f.min_group_share},
-                                              {"step", f.step},
-                                              {"score_spread", f.score_spread},
-                                              {"source", f.source}}
+                                             {"weights", eval::exposure_weights_name(f.weights)},
+                                             {"k", f.k},
+                                             {"tolerance", f.tolerance},
+                                             {"min_group_share", f.min_group_share},
+                                             {"step", f.step},
+                                             {"score_spread", f.score_spread},
+                                             {"source", f.source}}
                                   .dump());
   h5::write_vector(g, "item_group", f.policy.groups.item_group);
   h5::write_vector(g, "multipliers", f.policy.mu);
@@ -91,8 +91,8 @@ FairnessExport read_fairness(const h5::Group& root, int64_t num_items, const std
   for (int32_t x : f.policy.groups.item_group) ok = ok && x >= -1 && x < static_cast<int32_t>(G);
   DIVREC_CHECK_HINT(ok, "re-export the model with `divrec export`", "serving artifact '", where,
                     "': /fairness is inconsistent (", f.policy.groups.item_group.size(),
-                    " item groups for ", num_items, " items, ", G, " groups, ",
-                    f.policy.mu.size(), " multipliers, ", f.target.size(), " targets)");
+                    " item groups for ", num_items, " items, ", G, " groups, ", f.policy.mu.size(),
+                    " multipliers, ", f.target.size(), " targets)");
   return f;
 }
 

@@ -18,12 +18,12 @@ struct FairnessExport {
   eval::ExposurePolicy policy;  // groups (spec, item_group [I], names [G]) and multipliers [G]
   std::vector<double> target;   // [G], sums to 1
   eval::ExposureWeights weights = eval::ExposureWeights::kUniform;
-  int k = 10;                   // the cut-off whose exposure counts
-  double tolerance = 0.05;      // the goal (online adaptation keeps steering toward it)
+  int k = 10;               // the cut-off whose exposure counts
+  double tolerance = 0.05;  // the goal (online adaptation keeps steering toward it)
   double min_group_share = 0;
-  double step = 0.25;           // online: step in score spreads per unit of share gap
-  double score_spread = 1;      // eval's mean top-K score spread (the unit of mu)
-  std::string source;           // the eval report it came from
+  double step = 0.25;       // online: step in score spreads per unit of share gap
+  double score_spread = 1;  // eval's mean top-K score spread (the unit of mu)
+  std::string source;       // the eval report it came from
 
   bool present() const { return policy.active(); }
 };

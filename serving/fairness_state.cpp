@@ -71,8 +71,8 @@ void FairnessState::step_locked() {
     return;  // the goal holds on this window: keep the multipliers
   }
   auto next = std::make_shared<eval::ExposurePolicy>(*policy_);
-  eval::dual_step(share, target, exported_.min_group_share,
-                  exported_.step * exported_.score_spread, state_, next->mu);
+  eval::dual_step(share, target, exported_.min_group_share, exported_.step * exported_.score_spread,
+                  state_, next->mu);
   policy_ = std::move(next);
   ++steps_;
 }
@@ -92,8 +92,7 @@ nlohmann::json FairnessState::describe() const {
           {"lists", lists_.load(std::memory_order_relaxed)},
           {"share", named(names, share)},
           {"exposure_tvd", tvd(share, exported_.target)},
-          {"online",
-           {{"enabled", online_.enabled}, {"every", online_.every}, {"steps", steps_}}}};
+          {"online", {{"enabled", online_.enabled}, {"every", online_.every}, {"steps", steps_}}}};
 }
 
 }  // namespace divrec::serving

@@ -95,7 +95,9 @@ class Recommender {
   // The fairness policy's state (multipliers, running shares), or null when the artifact has none.
   nlohmann::json fairness_json() const;
   // What --fairness-online said (a reload keeps it).
-  FairnessOnline fairness_online() const { return fairness_ ? fairness_->online() : FairnessOnline{}; }
+  FairnessOnline fairness_online() const {
+    return fairness_ ? fairness_->online() : FairnessOnline{};
+  }
   // {"mode": --retrieval, "used": "exact" | "ann", and for ann the index file and parameters}.
   nlohmann::json retrieval_json() const;
 
@@ -108,8 +110,8 @@ class Recommender {
   std::vector<int32_t> by_popularity_;  // dense ids, most popular first (fallback order)
   eval::ItemSimilarity cosine_;
   eval::ItemSimilarity jaccard_;
-  model::ScoreTable score_table_;  // artifact_.item_vectors re-laid out (fp32 or bf16)
-  CandidateSource candidates_;     // exact, or the artifact's ANN index
+  model::ScoreTable score_table_;            // artifact_.item_vectors re-laid out (fp32 or bf16)
+  CandidateSource candidates_;               // exact, or the artifact's ANN index
   std::unique_ptr<FairnessState> fairness_;  // null: the artifact has no fairness policy
 };
 

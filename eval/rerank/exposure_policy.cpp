@@ -46,15 +46,9 @@ ExposureGroups popularity_bins(const data::ItemTable& items, int bins) {
   DIVREC_CHECK(static_cast<int64_t>(items.popularity.size()) == items.num_items,
                "--exposure-groups popularity-bins needs train popularity for every item");
   const int64_t n = items.num_items;
-  std::vector<int32_t> order(static_cast<size_t>(n));
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
-    const int64_t pa = items.popularity[static_cast<size_t>(a)];
-    const int64_t pb = items.popularity[static_cast<size_t>(b)];
-    return pa != pb ? pa > pb : a < b;
-  });
-  const int64_t head = std::min<int64_t>(
-      n, static_cast<int64_t>(std::ceil(kHeadFraction * static_cast<double>(n))));
+  const std::vector<int32_t> order = items_by_popularity(items);
+  const int64_t head =
+      std::min<int64_t>(n, static_cast<int64_t>(std::ceil(kHeadFraction * static_cast<double>(n))));
   ExposureGroups g;
   g.item_group.assign(static_cast<size_t>(n), 0);
   g.names.push_back("head");
@@ -68,6 +62,17 @@ ExposureGroups popularity_bins(const data::ItemTable& items, int bins) {
 }
 
 }  // namespace
+
+std::vector<int32_t> items_by_popularity(const data::ItemTable& items) {
+  std::vector<int32_t> order(static_cast<size_t>(items.num_items));
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+    const int64_t pa = items.popularity[static_cast<size_t>(a)];
+    const int64_t pb = items.popularity[static_cast<size_t>(b)];
+    return pa != pb ? pa > pb : a < b;
+  });
+  return order;
+}
 
 ExposureWeights parse_exposure_weights(const std::string& name) {
   if (name == "uniform") return ExposureWeights::kUniform;
@@ -115,16 +120,17 @@ ExposureGroups make_exposure_groups(const std::string& spec, const data::ItemTab
       dense.emplace(items.raw_ids[static_cast<size_t>(i)], static_cast<int32_t>(i));
     }
     g.item_group.assign(static_cast<size_t>(items.num_items), -1);
-    read_pairs(spec, "--exposure-groups", [&](int no, const std::string& item,
-                                              const std::string& group) {
-      auto it = dense.find(item);
-      DIVREC_CHECK(it != dense.end(), "--exposure-groups: '", spec, "' line ", no, ": item '",
-                   item, "' is not in the dataset's catalog");
-      DIVREC_CHECK(!group.empty(), "--exposure-groups: '", spec, "' line ", no, ": empty group");
-      auto [gi, added] = group_of.emplace(group, static_cast<int32_t>(g.names.size()));
-      if (added) g.names.push_back(group);
-      g.item_group[static_cast<size_t>(it->second)] = gi->second;
-    });
+    read_pairs(spec, "--exposure-groups",
+               [&](int no, const std::string& item, const std::string& group) {
+                 auto it = dense.find(item);
+                 DIVREC_CHECK(it != dense.end(), "--exposure-groups: '", spec, "' line ", no,
+                              ": item '", item, "' is not in the dataset's catalog");
+                 DIVREC_CHECK(!group.empty(), "--exposure-groups: '", spec, "' line ", no,
+                              ": empty group");
+                 auto [gi, added] = group_of.emplace(group, static_cast<int32_t>(g.names.size()));
+                 if (added) g.names.push_back(group);
+                 g.item_group[static_cast<size_t>(it->second)] = gi->second;
+               });
     DIVREC_CHECK(g.names.size() >= 2, "--exposure-groups: '", spec,
                  "' must assign items to at least 2 groups, found ", g.names.size());
   }
@@ -146,20 +152,20 @@ std::vector<double> exposure_target(const std::string& spec, const ExposureGroup
   } else {
     DIVREC_CHECK(spec != "merit", "exposure_target: 'merit' is computed from the candidates");
     std::vector<uint8_t> seen(G, 0);
-    read_pairs(spec, "--exposure-target", [&](int no, const std::string& name,
-                                              const std::string& value) {
-      auto it = std::find(groups.names.begin(), groups.names.end(), name);
-      DIVREC_CHECK(it != groups.names.end(), "--exposure-target: '", spec, "' line ", no,
-                   ": unknown group '", name, "'");
-      char* end = nullptr;
-      const double v = std::strtod(value.c_str(), &end);
-      DIVREC_CHECK(end != value.c_str() && *end == '\0' && std::isfinite(v) && v >= 0,
-                   "--exposure-target: '", spec, "' line ", no, ": share '", value,
-                   "' must be a number >= 0");
-      const size_t g = static_cast<size_t>(it - groups.names.begin());
-      t[g] = v;
-      seen[g] = 1;
-    });
+    read_pairs(spec, "--exposure-target",
+               [&](int no, const std::string& name, const std::string& value) {
+                 auto it = std::find(groups.names.begin(), groups.names.end(), name);
+                 DIVREC_CHECK(it != groups.names.end(), "--exposure-target: '", spec, "' line ", no,
+                              ": unknown group '", name, "'");
+                 char* end = nullptr;
+                 const double v = std::strtod(value.c_str(), &end);
+                 DIVREC_CHECK(end != value.c_str() && *end == '\0' && std::isfinite(v) && v >= 0,
+                              "--exposure-target: '", spec, "' line ", no, ": share '", value,
+                              "' must be a number >= 0");
+                 const size_t g = static_cast<size_t>(it - groups.names.begin());
+                 t[g] = v;
+                 seen[g] = 1;
+               });
     for (size_t g = 0; g < G; ++g) {
       DIVREC_CHECK(seen[g], "--exposure-target: '", spec, "' has no share for group '",
                    groups.names[g], "'");
@@ -239,16 +245,15 @@ double fairness_violation(const std::vector<double>& share, const std::vector<do
 void dual_step(const std::vector<double>& share, const std::vector<double>& target, double floor,
                double initial_step, DualStepState& state, std::vector<double>& mu) {
   const size_t G = share.size();
-  DIVREC_CHECK(mu.size() == G && (target.empty() || target.size() == G),
-               "dual_step: ", G, " shares, ", mu.size(), " multipliers, ", target.size(),
-               " targets");
+  DIVREC_CHECK(mu.size() == G && (target.empty() || target.size() == G), "dual_step: ", G,
+               " shares, ", mu.size(), " multipliers, ", target.size(), " targets");
   if (state.eta.size() != G) {
     state.eta.assign(G, initial_step);
     state.last.assign(G, 0.0);
   }
   for (size_t g = 0; g < G; ++g) {
-    const double d = (target.empty() ? 0.0 : target[g] - share[g]) +
-                     std::max(0.0, floor - share[g]);
+    const double d =
+        (target.empty() ? 0.0 : target[g] - share[g]) + std::max(0.0, floor - share[g]);
     if (d * state.last[g] > 0) {
       state.eta[g] *= 1.2;
     } else if (d * state.last[g] < 0) {

@@ -21,6 +21,10 @@ const char* exposure_weights_name(ExposureWeights w);
 // 1 / log2(p + 2) (log: the DCG discount of rank p + 1; Singh & Joachims 2018).
 double position_weight(ExposureWeights w, int p);
 
+// Dense item ids, most train interactions first, ties by lower id: the order that defines the
+// head of long_tail_share@k (metrics/exposure.h) and the popularity bins below.
+std::vector<int32_t> items_by_popularity(const data::ItemTable& items);
+
 struct ExposureGroups {
   std::string spec;                 // what made it (--exposure-groups as given)
   std::vector<int32_t> item_group;  // [I] group of each dense item, -1 = in no group

@@ -20,8 +20,7 @@ class FairReranker : public Reranker {
   // As the inner re-ranker on the adjusted candidates; the result's positions and scores refer to
   // the caller's candidates (the model's relevance, not the adjusted one).
   void rerank_into(const Candidates& candidates, const UserContext& user, int k,
-                   const Constraints& constraints, Workspace& ws,
-                   RerankResult& out) const override;
+                   const Constraints& constraints, Workspace& ws, RerankResult& out) const override;
 
  private:
   std::unique_ptr<Reranker> inner_;

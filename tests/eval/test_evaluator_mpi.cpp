@@ -18,15 +18,21 @@ using namespace divrec;
 
 static core::MpiCommunicator* g_comm = nullptr;
 
-TEST(EvalMpi, SameReportAndListsAsOneRank) {
-  auto& comm = *g_comm;
+// Rank 0 writes the synthetic dataset + checkpoint; every rank gets the directory.
+static std::string shared_fixture(core::Communicator& comm, const std::string& name) {
   std::string dir;
   if (comm.rank() == 0) {
-    dir = divrec::testing::eval_scratch_dir("mpi_np" + std::to_string(comm.world()));
+    dir = divrec::testing::eval_scratch_dir(name + std::to_string(comm.world()));
     divrec::testing::make_eval_fixture(dir, /*users=*/200, /*items=*/120, /*seed=*/11);
   }
   core::set_log_quiet(true);
   core::broadcast_string(comm, dir, 0);
+  return dir;
+}
+
+TEST(EvalMpi, SameReportAndListsAsOneRank) {
+  auto& comm = *g_comm;
+  const std::string dir = shared_fixture(comm, "mpi_np");
 
   eval::EvalConfig c;
   c.data_dir = dir + "/data";
@@ -76,13 +82,7 @@ TEST(EvalMpi, SameReportAndListsAsOneRank) {
 // one rank.
 TEST(EvalMpi, FairExposureSameAsOneRank) {
   auto& comm = *g_comm;
-  std::string dir;
-  if (comm.rank() == 0) {
-    dir = divrec::testing::eval_scratch_dir("mpi_fair_np" + std::to_string(comm.world()));
-    divrec::testing::make_eval_fixture(dir, /*users=*/200, /*items=*/120, /*seed=*/11);
-  }
-  core::set_log_quiet(true);
-  core::broadcast_string(comm, dir, 0);
+  const std::string dir = shared_fixture(comm, "mpi_fair_np");
   eval::EvalConfig c;
   c.data_dir = dir + "/data";
   c.checkpoint = dir + "/model.pt";

@@ -34,8 +34,8 @@ ExposureGroups two_groups() {
 
 TEST(ExposurePolicy, PositionWeights) {
   EXPECT_EQ(position_weight(ExposureWeights::kUniform, 7), 1.0);
-  EXPECT_DOUBLE_EQ(position_weight(ExposureWeights::kLog, 0), 1.0);                // 1/log2(2)
-  EXPECT_DOUBLE_EQ(position_weight(ExposureWeights::kLog, 2), 0.5);                // 1/log2(4)
+  EXPECT_DOUBLE_EQ(position_weight(ExposureWeights::kLog, 0), 1.0);                   // 1/log2(2)
+  EXPECT_DOUBLE_EQ(position_weight(ExposureWeights::kLog, 2), 0.5);                   // 1/log2(4)
   EXPECT_NEAR(position_weight(ExposureWeights::kLog, 1), 0.6309297535714575, 1e-15);  // 1/log2 3
   EXPECT_THROW(parse_exposure_weights("linear"), Error);
 }
@@ -102,7 +102,7 @@ TEST(ExposurePolicy, GroupSharesUniformAndLog) {
   auto l = group_shares(counts, 2, 2, ExposureWeights::kLog);
   EXPECT_NEAR(l[1], w1 / (2 + 2 * w1), 1e-15);
   EXPECT_DOUBLE_EQ(fairness_violation({0.75, 0.25}, {0.5, 0.5}, 0.1, 0), 0.15);  // TVD .25 - .1
-  EXPECT_DOUBLE_EQ(fairness_violation({0.75, 0.25}, {}, 0.1, 0.4), 0.15);         // floor .4 - .25
+  EXPECT_DOUBLE_EQ(fairness_violation({0.75, 0.25}, {}, 0.1, 0.4), 0.15);        // floor .4 - .25
   EXPECT_EQ(fairness_violation({0.5, 0.5}, {0.5, 0.5}, 0, 0.3), 0);
 }
 
@@ -186,5 +186,5 @@ TEST(ExposurePolicy, FairRerankerMapsPositionsBackAndZeroIsPlain) {
   auto c = fair.rerank(cands, user, 2, {}, ws);
   EXPECT_EQ(c.items, (std::vector<int32_t>{2, 0}));
   EXPECT_EQ(c.positions, (std::vector<int32_t>{2, 0}));  // the caller's positions
-  EXPECT_FLOAT_EQ(c.scores[0], 2.0f);                     // the model's relevance
+  EXPECT_FLOAT_EQ(c.scores[0], 2.0f);                    // the model's relevance
 }
