@@ -13,12 +13,18 @@ shift $(( $# >= 3 ? 3 : 2 ))
 SETTINGS=("$@")
 (( ${#SETTINGS[@]} )) || SETTINGS=(--rerank mmr --lambda 0.9 --min-categories 3)
 DIVREC=${DIVREC:-./build/launcher/divrec}
+# EVAL_EXTRA: eval-only options, e.g. "--fairness dual --exposure-tolerance 0.15"; with
+# --fairness the export then carries the fitted policy (--fairness-policy eval.json).
+read -r -a EVAL_EXTRA <<< "${EVAL_EXTRA:-}"
+EXPORT_EXTRA=()
+[[ " ${EVAL_EXTRA[*]-} " == *" --fairness "* ]] && EXPORT_EXTRA=(--fairness-policy "$OUT/eval.json")
 mkdir -p "$OUT"
 mpirun -n 2 --bind-to none -x OMP_NUM_THREADS=1 $DIVREC eval --data "$DATA" --checkpoint "$CKPT" \
   --split test --k 10 --candidates 200 --threads 1 --report "$OUT/eval.json" \
-  --dump-lists "$OUT/lists.jsonl" "${SETTINGS[@]}" > "$OUT/eval.log" 2>&1
+  --dump-lists "$OUT/lists.jsonl" "${SETTINGS[@]}" ${EVAL_EXTRA[@]+"${EVAL_EXTRA[@]}"} \
+  > "$OUT/eval.log" 2>&1
 $DIVREC export --checkpoint "$CKPT" --data "$DATA" --output "$OUT/model.h5" --k 10 \
-  --candidates 200 "${SETTINGS[@]}" > "$OUT/export.log" 2>&1
+  --candidates 200 "${SETTINGS[@]}" ${EXPORT_EXTRA[@]+"${EXPORT_EXTRA[@]}"} > "$OUT/export.log" 2>&1
 /usr/bin/python3 -c '
 import json, sys
 with open(sys.argv[2], "w") as out:

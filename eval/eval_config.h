@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "data_shards/dataset.h"
+#include "eval/fairness_options.h"
 #include "eval/rerank/constraints.h"
 #include "eval/rerank/reranker.h"
 #include "eval/rerank/similarity.h"
@@ -46,6 +47,8 @@ struct EvalConfig {
   std::string precision = "fp32";
   int64_t max_users = 0;  // evaluate the first N users by dense id (0 = all)
   bool plot = true;       // sweeps: make OUT.png with tools/plot_sweep.py
+  // --fairness dual: global exposure targets (fair_exposure.h); --sweep then takes tolerance=...
+  FairnessOptions fairness;
 };
 
 // "test" | "valid"; throws naming --split otherwise.

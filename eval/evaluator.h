@@ -77,4 +77,9 @@ std::vector<int64_t> evaluable_users(const data::UserSequences& seqs, data::Spli
 // range (leave-one-out: one). Throws on invalid options (candidates < max K, no setting, ...).
 EvalPass evaluate(const EvalInputs& inputs, const EvalOptions& options, core::Communicator& comm);
 
+class CandidateStage;
+// Collective: r.retrieval, r.recall_at = n and (ANN) the global recall@N of the stage's runs.
+void fill_retrieval(const CandidateStage& stage, int64_t n, core::Communicator& comm,
+                    EvalResult& r);
+
 }  // namespace divrec::eval

@@ -96,6 +96,7 @@ nlohmann::json report_json(const EvalConfig& config, const EvalResult& result) {
   j["k"] = config.ks;
   j["seconds"] = result.seconds;
   j["retrieval"] = retrieval_json(config, result);
+  if (!result.fairness.is_null()) j["fairness"] = result.fairness;
   if (!config.sweep.empty()) {
     auto rows = nlohmann::json::array();
     for (const auto& s : result.settings) {

@@ -32,6 +32,9 @@ struct EvalResult {
   double ann_recall = 1.0;          // ann: |ann top-N ∩ exact top-N| / |exact top-N|, all users
   std::string ann_index;            // ann: the index file (or "built in-process")
   std::string ann_kind;             // ann: hnsw | ivf-flat
+  // --fairness dual: the fitted policy (fair_exposure.h; an array of them for a tolerance
+  // sweep); null otherwise.
+  nlohmann::json fairness;
 };
 
 // The JSON document. Top level describes settings[0]; a sweep adds "sweep": one object per

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "data_shards/reader.h"
 #include "eval/evaluator.h"
+#include "eval/fair_eval.h"
 #include "eval/model_loader.h"
 #include "eval/retrieval/ann_index.h"
 #include "eval/sweep.h"
@@ -60,7 +61,11 @@ std::optional<AnnIndex> open_ann_index(const EvalConfig& config, const torch::Te
 EvalResult run_eval(const EvalConfig& config, core::Communicator& comm) {
   DIVREC_CHECK_HINT(!config.report.empty(), "pass --report OUT.json", "--report is required");
   // Bad options fail before any data is read.
-  const auto settings = make_settings(config.sweep, config.sweep_methods, config.rerank);
+  const bool fair = config.fairness.enabled();
+  if (fair) validate(config.fairness);
+  // A fair-exposure sweep runs each method at each tolerance (evaluate_fair).
+  const auto settings = fair ? fair_settings(config.sweep_methods, config.rerank)
+                             : make_settings(config.sweep, config.sweep_methods, config.rerank);
   validate(config.constraints);
   DIVREC_CHECK_HINT(!config.ks.empty(), "pass e.g. --k 5,10,20", "--k is empty");
   const int max_k = *std::max_element(config.ks.begin(), config.ks.end());
@@ -137,7 +142,8 @@ EvalResult run_eval(const EvalConfig& config, core::Communicator& comm) {
   opt.retrieval = config.retrieval;
   opt.max_users = config.max_users;
   opt.collect_lists = !config.dump_lists.empty();
-  auto pass = evaluate(in, opt, comm);
+  auto pass =
+      fair ? evaluate_fair(in, opt, config.fairness, config.sweep, comm) : evaluate(in, opt, comm);
   pass.result.checkpoint = loaded.path;
   if (ann) {
     pass.result.ann_index = config.ann_index.empty() ? "built in-process" : config.ann_index;

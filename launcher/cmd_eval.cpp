@@ -37,7 +37,8 @@ int cmd_eval(const Args& args) {
   auto& k = c.constraints;
   std::string split = "test", ks = "5,10,20", method = "none", similarity = "cosine",
               precision = "fp32";
-  std::string sweep_methods, comm_kind = "auto";
+  std::string sweep_methods, comm_kind = "auto", exposure_weights = "uniform";
+  auto& f = c.fairness;
   double max_similarity = std::numeric_limits<double>::infinity();
   po::options_description d;
   d.add_options()
@@ -62,6 +63,16 @@ int cmd_eval(const Args& args) {
     ("report", po::value(&c.report)->required(), "OUT.json (sweeps add OUT.csv, OUT.png)")
     ("sweep", po::value(&c.sweep), "PARAM=VALUES, e.g. lambda=0,0.1,...,1 (one pass for all)")
     ("sweep-methods", po::value(&sweep_methods), "methods to sweep, e.g. mmr,dpp,xquad,calibrated")
+    ("fairness", po::value(&f.mode)->default_value(f.mode), "none | dual: global exposure targets across all users (group multipliers fitted over passes)")
+    ("exposure-groups", po::value(&f.groups)->default_value(f.groups), "category | popularity-bins[:B] | FILE (raw_item_id,group lines)")
+    ("exposure-target", po::value(&f.target)->default_value(f.target), "catalog | uniform | merit | FILE (group,share lines)")
+    ("exposure-weights", po::value(&exposure_weights)->default_value(exposure_weights), "uniform (every top-K position counts 1) | log (1/log2(p+1))")
+    ("exposure-tolerance", po::value(&f.tolerance)->default_value(f.tolerance), "goal: TVD(group exposure share, target) <= eps (< 0 = no TVD goal)")
+    ("min-group-share", po::value(&f.min_group_share)->default_value(f.min_group_share), "goal: every group's exposure share >= s (0 = off)")
+    ("fairness-passes", po::value(&f.max_passes)->default_value(f.max_passes), "re-ranking passes at most (pass 1: no multipliers)")
+    ("fairness-step", po::value(&f.step)->default_value(f.step), "first dual step, in mean top-K score spreads")
+    ("fairness-refine", po::value(&f.refine)->default_value(f.refine), "bisection passes toward the cheapest multipliers once the goal holds")
+    ("exposure-k", po::value(&f.k)->default_value(f.k), "cut-off whose exposure counts (0 = 10 if in --k, else max K)")
     ("dump-lists", po::value(&c.dump_lists), "FILE.jsonl: every user's final list (sorted by user)")
     ("batch-size", po::value(&c.batch_size)->default_value(c.batch_size), "users per batch (scored in parallel, then re-ranked); ranks own blocks of this many ids")
     ("max-users", po::value(&c.max_users)->default_value(c.max_users), "evaluate users with dense id < N (0 = all)")
@@ -88,6 +99,8 @@ int cmd_eval(const Args& args) {
   DIVREC_CHECK(!std::isnan(max_similarity), "--max-similarity must be a number or inf");
   k.max_similarity = static_cast<float>(max_similarity);
   c.sweep_methods = split_names(sweep_methods);
+  f.weights = eval::parse_exposure_weights(exposure_weights);
+  eval::validate(f);
 
   // CPU evaluation needs no NCCL communicator even where GPUs are visible.
   if (comm_kind == "auto" && c.device == "cpu") comm_kind = "mpi";

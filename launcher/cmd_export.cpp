@@ -21,7 +21,8 @@ int cmd_export(const Args& args) {
     ("checkpoint", po::value(&o.checkpoint)->required(), "checkpoint file or run directory (best.pt)")
     ("data", po::value(&o.data_dir)->required(), "the dataset the model was trained on")
     ("output", po::value(&o.output)->required(), "the artifact to write (MODEL.h5)")
-    ("threads", po::value(&threads)->default_value(threads), "threads (0 = auto)");
+    ("threads", po::value(&threads)->default_value(threads), "threads (0 = auto)")
+    ("fairness-policy", po::value(&o.fairness_report), "REPORT.json of divrec eval --fairness dual: store its exposure groups and multipliers (serve/recommend apply them)");
   // clang-format on
   add_settings_options(d);
   RetrievalArgs ra;

@@ -21,6 +21,7 @@ int cmd_serve(const Args& args) {
   std::string model_path, precision = "fp32";
   serving::ServerOptions so;
   serving::LifecycleOptions lo;
+  serving::FairnessOnline fo;
   int max_body = static_cast<int>(so.max_body_bytes);
   po::options_description d;
   // clang-format off
@@ -34,6 +35,8 @@ int cmd_serve(const Args& args) {
     ("max-history", po::value(&so.limits.max_history)->default_value(so.limits.max_history), "longest history accepted")
     ("max-candidates", po::value(&so.limits.max_candidates)->default_value(so.limits.max_candidates), "largest candidate count accepted")
     ("max-body-bytes", po::value(&max_body)->default_value(max_body), "larger request bodies get 413")
+    ("fairness-online", po::bool_switch(&fo.enabled), "keep adapting the artifact's exposure multipliers to the traffic (lists then depart from eval's)")
+    ("fairness-online-every", po::value(&fo.every)->default_value(fo.every), "--fairness-online: lists served between two dual steps")
     ("reload", po::bool_switch(&lo.poll_reload), "reload when the artifact file changes (mtime/size)")
     ("reload-interval", po::value(&lo.poll_interval_s)->default_value(lo.poll_interval_s), "seconds between --reload checks");
   // clang-format on
@@ -49,7 +52,7 @@ int cmd_serve(const Args& args) {
   core::log0("{}", format_config_table("divrec serve", vm));
   // The server listens (and /healthz answers) only after the artifact and its index loaded.
   auto model = serving::Recommender::load(
-      model_path, model::parse_score_precision(precision, "--score-precision"), retrieval);
+      model_path, model::parse_score_precision(precision, "--score-precision"), retrieval, fo);
   serving::HttpServer server(model, model_path, so);
   int port = server.start();
   core::log0(

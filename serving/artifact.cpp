@@ -166,7 +166,8 @@ uint32_t artifact_checksum(const Artifact& a) {
   crc = crc_strings(it.category_names, crc);
   crc = crc_strings(it.attribute_names, crc);
   // The attributes that change answers (not the provenance ones), as they are stored.
-  return crc_strings({model::to_ini(a.config), a.objective, to_json(a.defaults).dump()}, crc);
+  crc = crc_strings({model::to_ini(a.config), a.objective, to_json(a.defaults).dump()}, crc);
+  return fairness_checksum(a.fairness, crc);
 }
 
 void write_artifact(const std::string& path, Artifact& a) {
@@ -217,6 +218,7 @@ void write_artifact(const std::string& path, Artifact& a) {
     g.write_strings("raw_ids", t.raw_ids);
     g.write_strings("category_names", t.category_names);
     g.write_strings("attribute_names", t.attribute_names);
+    write_fairness(f, a.fairness);
     f.close();
     core::commit_file(tmp, path);
   } catch (...) {
@@ -306,6 +308,7 @@ Artifact read_artifact(const std::string& path) {
     a.weights.push_back(torch::from_blob(v.data(), shape, torch::kFloat32).clone());
   }
 
+  a.fairness = read_fairness(f, t.num_items, path);
   check_consistent(a, path);
   const uint32_t computed = artifact_checksum(a);
   DIVREC_CHECK_HINT(

@@ -12,6 +12,7 @@
 
 #include "data_shards/dataset.h"
 #include "eval/retrieval/ann_store.h"
+#include "serving/fairness_export.h"
 #include "serving/settings.h"
 #include "trainer/model/config.h"
 
@@ -32,6 +33,9 @@ struct Artifact {
   // The ANN index file beside the artifact (divrec export --retrieval ann|auto); file "" = none.
   // Outside the checksum: the index is bound to the item vectors by their CRC at load.
   eval::AnnIndexRef ann_index;
+  // divrec export --fairness-policy: the fitted exposure multipliers (absent = none). Inside the
+  // checksum: they change answers.
+  FairnessExport fairness;
   // Provenance, informational only.
   std::string train_config;  // the checkpoint's resolved training config (INI text)
   std::string source_checkpoint;

@@ -47,6 +47,12 @@ ExportSummary export_artifact(const ExportOptions& options) {
   Artifact a = build_artifact(options.checkpoint, options.data_dir);
   a.defaults = options.defaults;
   a.export_command = options.command;
+  if (!options.fairness_report.empty()) {
+    a.fairness = fairness_from_report(options.fairness_report, a.items);
+    core::log0("export: fairness policy of '{}': {} groups ({}), multipliers applied to every list",
+               options.fairness_report, a.fairness.policy.groups.num_groups(),
+               a.fairness.policy.groups.spec);
+  }
   double build_s = 0;
   if (eval::wants_ann(options.retrieval, a.items.num_items)) {
     const auto t0 = std::chrono::steady_clock::now();

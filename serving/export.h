@@ -24,6 +24,9 @@ struct ExportOptions {
   // same from eval::kAutoAnnMinItems items on; exact: none (and older index files are removed).
   eval::RetrievalMode retrieval = eval::RetrievalMode::kAuto;
   eval::AnnBuildOptions ann;
+  // --fairness-policy: a `divrec eval --fairness dual` report whose multipliers and groups the
+  // artifact carries ("" = none).
+  std::string fairness_report;
 };
 
 // The artifact in memory (not yet written; checksum unset).

@@ -182,7 +182,8 @@ bool HttpServer::reload(std::string* error) {
     auto t0 = std::chrono::steady_clock::now();
     // The same --score-precision and --retrieval as the model it replaces.
     std::shared_ptr<const Recommender> fresh =
-        Recommender::load(model_path_, model()->score_precision(), model()->candidates().options());
+        Recommender::load(model_path_, model()->score_precision(), model()->candidates().options(),
+                          model()->fairness_online());
     std::atomic_store(&model_, fresh);
     ++reloads_;
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "core/check.h"
+#include "eval/rerank/fair_reranker.h"
 #include "serving/artifact_model.h"
 #include "trainer/model/item_features.h"
 #include "trainer/model/score_kernel.h"
@@ -46,7 +47,8 @@ Scratch& scratch() {
 }  // namespace
 
 Recommender::Recommender(Artifact artifact, model::ScorePrecision precision,
-                         const eval::RetrievalOptions& retrieval, const std::string& artifact_path)
+                         const eval::RetrievalOptions& retrieval, const std::string& artifact_path,
+                         const FairnessOnline& fairness_online)
     : artifact_(std::move(artifact)) {
   const auto& a = artifact_;
   model_ = rebuild_model(a);
@@ -71,12 +73,20 @@ Recommender::Recommender(Artifact artifact, model::ScorePrecision precision,
   score_table_ = model::ScoreTable(artifact_.item_vectors.data_ptr<float>(), t.num_items,
                                    artifact_.item_vectors.size(1), precision);
   candidates_ = CandidateSource::open(artifact_path, artifact_, retrieval);
+  DIVREC_CHECK_HINT(!fairness_online.enabled || artifact_.fairness.present(),
+                    "export with --fairness-policy REPORT.json (divrec eval --fairness dual)",
+                    "--fairness-online: the artifact has no fairness policy");
+  if (artifact_.fairness.present()) {
+    fairness_ = std::make_unique<FairnessState>(artifact_.fairness, fairness_online);
+  }
 }
 
 std::shared_ptr<const Recommender> Recommender::load(const std::string& path,
                                                      model::ScorePrecision precision,
-                                                     const eval::RetrievalOptions& retrieval) {
-  return std::make_shared<const Recommender>(read_artifact(path), precision, retrieval, path);
+                                                     const eval::RetrievalOptions& retrieval,
+                                                     const FairnessOnline& fairness_online) {
+  return std::make_shared<const Recommender>(read_artifact(path), precision, retrieval, path,
+                                             fairness_online);
 }
 
 int32_t Recommender::dense_id(const std::string& raw_id) const {
@@ -146,11 +156,20 @@ Recommendation Recommender::recommend_dense(const std::vector<int32_t>& history,
                    s.cand_items, s.cand_scores);
   }
 
-  auto reranker = eval::make_reranker(settings.rerank, similarity(settings.similarity), t);
+  std::unique_ptr<eval::Reranker> reranker =
+      eval::make_reranker(settings.rerank, similarity(settings.similarity), t);
+  std::shared_ptr<const eval::ExposurePolicy> policy;  // this request's snapshot
+  if (fairness_) {
+    policy = fairness_->policy();
+    reranker = std::make_unique<eval::FairReranker>(std::move(reranker), *policy);
+  }
   eval::Candidates cands(s.cand_items.data(), s.cand_scores.data(),
                          static_cast<int>(s.cand_items.size()));
   eval::UserContext user(history.data(), static_cast<int64_t>(history.size()));
   reranker->rerank_into(cands, user, settings.k, settings.constraints, s.ws, s.result);
+  if (fairness_) {
+    fairness_->record(s.result.items.data(), static_cast<int>(s.result.items.size()));
+  }
 
   const auto& r = s.result;
   rec.feasible = r.feasible;
@@ -182,6 +201,10 @@ nlohmann::json Recommender::retrieval_json() const {
   return j;
 }
 
+nlohmann::json Recommender::fairness_json() const {
+  return fairness_ ? fairness_->describe() : nlohmann::json(nullptr);
+}
+
 nlohmann::json Recommender::describe() const {
   const auto& a = artifact_;
   const auto& c = a.config;
@@ -194,6 +217,7 @@ nlohmann::json Recommender::describe() const {
       {"objective", a.objective},
       {"score_precision", model::score_precision_name(score_table_.precision())},
       {"retrieval", retrieval_json()},
+      {"fairness", fairness_json()},
       {"config",
        {{"dim", c.dim},
         {"layers", c.layers},

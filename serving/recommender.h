@@ -15,6 +15,7 @@
 #include "eval/rerank/similarity.h"
 #include "serving/artifact.h"
 #include "serving/candidate_source.h"
+#include "serving/fairness_state.h"
 #include "serving/settings.h"
 #include "trainer/model/score_kernel.h"
 #include "trainer/model/seq_model.h"
@@ -52,17 +53,21 @@ class Recommender {
   explicit Recommender(Artifact artifact,
                        model::ScorePrecision precision = model::ScorePrecision::kFp32,
                        const eval::RetrievalOptions& retrieval = {},
-                       const std::string& artifact_path = "");
+                       const std::string& artifact_path = "",
+                       const FairnessOnline& fairness_online = {});
+  // fairness_online: --fairness-online (needs an artifact exported with --fairness-policy).
   static std::shared_ptr<const Recommender> load(
       const std::string& path, model::ScorePrecision precision = model::ScorePrecision::kFp32,
-      const eval::RetrievalOptions& retrieval = {});
+      const eval::RetrievalOptions& retrieval = {}, const FairnessOnline& fairness_online = {});
   Recommender(const Recommender&) = delete;
   Recommender& operator=(const Recommender&) = delete;
 
   // Raw ids -> dense (unknown ids listed, not an error), then recommend_dense. Validates the
   // settings (divrec::Error naming the field).
   Recommendation recommend(const RecommendRequest& request) const;
-  // Dense history (ids in [0, I), oldest first). An empty history gives the popularity
+  // Dense history (ids in [0, I), oldest first). With an exported fairness policy the candidates
+  // get its group multipliers before the re-ranker (eval/rerank/fair_reranker.h) and the list is
+  // counted in the running group exposure (fairness_state.h). An empty history gives the popularity
   // fallback: candidates are the N most popular items (train interactions, ties by dense id)
   // scored by their popularity count, then re-ranked like any other list.
   Recommendation recommend_dense(const std::vector<int32_t>& history,
@@ -87,6 +92,12 @@ class Recommender {
   int32_t dense_id(const std::string& raw_id) const;  // -1 when unknown
   // What GET /v1/model reports: format version, checksum, catalog sizes, config, defaults.
   nlohmann::json describe() const;
+  // The fairness policy's state (multipliers, running shares), or null when the artifact has none.
+  nlohmann::json fairness_json() const;
+  // What --fairness-online said (a reload keeps it).
+  FairnessOnline fairness_online() const {
+    return fairness_ ? fairness_->online() : FairnessOnline{};
+  }
   // {"mode": --retrieval, "used": "exact" | "ann", and for ann the index file and parameters}.
   nlohmann::json retrieval_json() const;
 
@@ -99,8 +110,9 @@ class Recommender {
   std::vector<int32_t> by_popularity_;  // dense ids, most popular first (fallback order)
   eval::ItemSimilarity cosine_;
   eval::ItemSimilarity jaccard_;
-  model::ScoreTable score_table_;  // artifact_.item_vectors re-laid out (fp32 or bf16)
-  CandidateSource candidates_;     // exact, or the artifact's ANN index
+  model::ScoreTable score_table_;            // artifact_.item_vectors re-laid out (fp32 or bf16)
+  CandidateSource candidates_;               // exact, or the artifact's ANN index
+  std::unique_ptr<FairnessState> fairness_;  // null: the artifact has no fairness policy
 };
 
 }  // namespace divrec::serving

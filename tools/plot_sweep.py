@@ -3,7 +3,8 @@
 
 usage: plot_sweep.py SWEEP.csv OUT.png [--k 10]
 Two panels: NDCG@K against ILD@K and against category coverage@K, one curve per re-ranking
-method, each point labelled with the swept parameter's value. Needs matplotlib (Debian
+method, each point labelled with the swept parameter's value. A fair-exposure sweep (a CSV with
+exposure_tvd@K) plots NDCG@K against the group exposure TVD@K and the item exposure Gini@K. Needs matplotlib (Debian
 python3-matplotlib); divrec keeps the CSV and warns when this script fails.
 """
 import argparse
@@ -32,6 +33,9 @@ def main():
     y_key = f"ndcg@{args.k}"
     x_keys = [(f"ild@{args.k}", f"ILD@{args.k} (intra-list diversity)"),
               (f"category_coverage@{args.k}", f"category coverage@{args.k}")]
+    if f"exposure_tvd@{args.k}" in rows[0]:  # divrec eval --fairness dual --sweep tolerance=...
+        x_keys = [(f"exposure_tvd@{args.k}", f"group exposure TVD@{args.k} to the target"),
+                  (f"gini@{args.k}", f"item exposure Gini@{args.k}")]
     for key in [y_key] + [k for k, _ in x_keys]:
         if key not in rows[0]:
             sys.exit(f"plot_sweep: column '{key}' missing from {args.csv} "
@@ -55,7 +59,8 @@ def main():
         ax.set_ylabel(f"NDCG@{args.k}")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle(f"Accuracy vs diversity ({len(rows)} settings, {args.csv.split('/')[-1]})")
+    what = "exposure fairness" if x_keys[0][0].startswith("exposure_tvd") else "diversity"
+    fig.suptitle(f"Accuracy vs {what} ({len(rows)} settings, {args.csv.split('/')[-1]})")
     # Temp file + rename, like every divrec output: no half-written PNG on failure.
     tmp = f"{args.png}.tmp.{os.getpid()}.png"
     try:

@@ -40,6 +40,10 @@ def checksum(f):
             crc = zlib.crc32(s.encode("utf-8") + b"\0", crc)
     for name in ("model_config", "objective", "defaults"):
         crc = zlib.crc32(str(f.attrs[name]).encode("utf-8") + b"\0", crc)
+    if "fairness" in f:  # divrec export --fairness-policy
+        for name, dtype in (("item_group", "<i4"), ("multipliers", "<f8"), ("target", "<f8")):
+            crc = zlib.crc32(np.ascontiguousarray(f["fairness"][name][()], dtype=dtype).tobytes(),
+                             crc)
     return crc
 
 

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "core/check.h"
+#include "eval/rerank/exposure_policy.h"
 
 namespace divrec::eval {
 
@@ -75,13 +76,7 @@ std::shared_ptr<const ExposureContext> ExposureContext::make(const data::ItemTab
   ctx->head_fraction = head_fraction;
   ctx->category =
       items.category.empty() ? std::vector<int32_t>(static_cast<size_t>(n), -1) : items.category;
-  std::vector<int32_t> order(static_cast<size_t>(n));
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
-    const int64_t pa = items.popularity[static_cast<size_t>(a)];
-    const int64_t pb = items.popularity[static_cast<size_t>(b)];
-    return pa != pb ? pa > pb : a < b;
-  });
+  const std::vector<int32_t> order = items_by_popularity(items);
   const int64_t head_size = static_cast<int64_t>(std::ceil(head_fraction * static_cast<double>(n)));
   ctx->head.assign(static_cast<size_t>(n), 0);
   for (int64_t i = 0; i < head_size && i < n; ++i) ctx->head[static_cast<size_t>(order[i])] = 1;

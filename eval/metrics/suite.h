@@ -52,6 +52,7 @@ class MetricSuite {
                           const Constraints& constraints) const;
 
   const MetricOptions& options() const { return options_; }
+  const data::ItemTable& items() const { return items_; }
   const std::shared_ptr<const ExposureContext>& exposure_context() const { return context_; }
 
  private:

@@ -86,6 +86,11 @@ struct Workspace {
   int dist_listed = 0;              // calibrated: listed items that have a category
   StampedArray<uint8_t> cat_seen;   // xquad: categories among the candidates
 
+  // Exposure policy (fair_reranker.h): the candidates with multipliers added, re-sorted.
+  std::vector<int32_t> fair_order;  // original position of each adjusted candidate
+  std::vector<int32_t> fair_items;
+  std::vector<float> fair_scores;
+
   // Constraint tracker.
   std::vector<float> near_maxsim;      // max similarity of each candidate to the list
   std::vector<uint8_t> static_ok;      // passes the per-item attribute filter

@@ -54,6 +54,9 @@ struct Case {
   // also gets --ann-index, the file export wrote); "" = exact retrieval.
   std::string ann_build;
   std::string ann_search;
+  // Eval-only --fairness options: eval runs first and export stores its policy
+  // (--fairness-policy report.json); "" = none.
+  std::string fairness;
 };
 
 // The index file `divrec export` wrote beside `artifact` ("" when none).
@@ -71,12 +74,18 @@ void run_case(const Case& c) {
   auto f = divrec::testing::make_serving_fixture("e2e_" + c.name, c.objective, 31);
   const std::string d = f.dir;
   const bool ann = !c.ann_search.empty();
-  ASSERT_EQ(divrec("export --checkpoint " + f.checkpoint + " --data " + f.data_dir + " --output " +
-                       d + "/served.h5 --k 10 --candidates 40 " + c.settings +
-                       (ann ? " --retrieval ann " + c.ann_build : " --retrieval exact"),
-                   d + "/export.log"),
-            0)
-      << core::read_file(d + "/export.log");
+  const bool fair = !c.fairness.empty();
+  ASSERT_FALSE(ann && fair) << "an ANN case exports first, a fairness case evaluates first";
+  auto do_export = [&] {
+    ASSERT_EQ(divrec("export --checkpoint " + f.checkpoint + " --data " + f.data_dir +
+                         " --output " + d + "/served.h5 --k 10 --candidates 40 " + c.settings +
+                         (ann ? " --retrieval ann " + c.ann_build : " --retrieval exact") +
+                         (fair ? " --fairness-policy " + d + "/report.json" : ""),
+                     d + "/export.log"),
+              0)
+        << core::read_file(d + "/export.log");
+  };
+  if (!fair) do_export();
   const std::string index = index_beside(d + "/served.h5");
   ASSERT_EQ(index.empty(), !ann) << "index file: '" << index << "'";
   const std::string retrieval =
@@ -87,11 +96,17 @@ void run_case(const Case& c) {
                        "/lists.jsonl --k 5,10 "
                        "--candidates 40 --comm local --threads 2 --batch-size " +
                        std::to_string(c.batch_size) + " --score-precision " + c.precision + " " +
-                       c.settings + retrieval + (ann ? " --ann-index " + index : ""),
+                       c.settings + retrieval + (ann ? " --ann-index " + index : "") + " " +
+                       c.fairness,
                    d + "/eval.log"),
             0)
       << core::read_file(d + "/eval.log");
   const json report = json::parse(core::read_file(d + "/report.json"));
+  if (fair) {
+    // Non-zero multipliers, so equal lists below mean serving applied them.
+    ASSERT_GT(report["fairness"]["chosen_pass"].get<int>(), 0) << report["fairness"].dump();
+    do_export();
+  }
   EXPECT_EQ(report["score_precision"], c.precision);
   EXPECT_EQ(report["retrieval"]["used"], ann ? "ann" : "exact");
   if (ann) {
@@ -155,20 +170,20 @@ void run_case(const Case& c) {
 }
 
 TEST(ServingMatchesEval, NoRerankSmallBatches) {
-  run_case({"none", "next-item", "--rerank none", 8, "fp32", "", ""});
+  run_case({"none", "next-item", "--rerank none", 8, "fp32", "", "", ""});
 }
 
 TEST(ServingMatchesEval, MmrWithConstraints) {
   run_case({"mmr", "next-item", "--rerank mmr --lambda 0.4 --max-per-category 3 --min-categories 4",
-            256, "fp32", "", ""});
+            256, "fp32", "", "", ""});
 }
 
 TEST(ServingMatchesEval, DppJaccardSmallBatches) {
-  run_case({"dpp", "next-item", "--rerank dpp --theta 2 --similarity jaccard", 8, "fp32", "", ""});
+  run_case({"dpp", "next-item", "--rerank dpp --theta 2 --similarity jaccard", 8, "fp32", "", "", ""});
 }
 
 TEST(ServingMatchesEval, Bf16ScoresOnBothSides) {
-  run_case({"bf16", "next-item", "--rerank mmr --lambda 0.5", 8, "bf16", "", ""});
+  run_case({"bf16", "next-item", "--rerank mmr --lambda 0.5", 8, "bf16", "", "", ""});
 }
 
 // ANN retrieval: `divrec eval --retrieval ann --ann-index` (batches of 8 on 2 threads) and
@@ -177,17 +192,30 @@ TEST(ServingMatchesEval, Bf16ScoresOnBothSides) {
 // candidates differ from the exact ones for some users, so this is not exact == exact again.
 TEST(ServingMatchesEval, AnnHnswSameIndexSameLists) {
   run_case({"ann_hnsw", "next-item", "--rerank dpp --theta 2", 8, "fp32",
-            "--ann-kind hnsw --hnsw-m 4 --ef-construction 8", "--ef-search 4 --ann-candidates 12"});
+            "--ann-kind hnsw --hnsw-m 4 --ef-construction 8", "--ef-search 4 --ann-candidates 12", ""});
 }
 
 TEST(ServingMatchesEval, AnnIvfBf16) {
   run_case({"ann_ivf", "next-item", "--rerank mmr --lambda 0.5", 8, "bf16",
-            "--ann-kind ivf --ivf-nlist 8", "--nprobe 2 --ann-candidates 40"});
+            "--ann-kind ivf --ivf-nlist 8", "--nprobe 2 --ann-candidates 40", ""});
+}
+
+// --fairness dual: export stores the fitted multipliers and groups; recommend applies them and
+// returns eval's lists exactly.
+TEST(ServingMatchesEval, FairExposureMmrCategories) {
+  run_case({"fair_mmr", "next-item", "--rerank mmr --lambda 0.6 --min-categories 3", 16, "fp32", "",
+            "", "--fairness dual --exposure-groups category --exposure-tolerance 0.02"});
+}
+
+TEST(ServingMatchesEval, FairExposureDppPopularityLogWeights) {
+  run_case({"fair_dpp", "next-item", "--rerank dpp --theta 1.5", 8, "fp32", "", "",
+            "--fairness dual --exposure-groups popularity-bins:3 --exposure-target uniform "
+            "--exposure-weights log --exposure-tolerance 0.02"});
 }
 
 TEST(ServingMatchesEval, XquadMaskedItemModel) {
   run_case({"xquad_masked", "masked-item", "--rerank xquad --lambda 0.6 --min-distinct 10", 64,
-            "fp32", "", ""});
+            "fp32", "", "", ""});
 }
 
 }  // namespace
