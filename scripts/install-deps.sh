@@ -16,6 +16,7 @@ PACKAGES=(
   zlib1g-dev                                 # crc32 checksums
   python3-torch python3-numpy python3-h5py python3-matplotlib  # independent references, plots
   clang-format
+  clang-14 libclang-rt-14-dev                # fuzz/: libFuzzer + sanitizer runtimes (scripts/fuzz.sh)
 )
 
 missing=()
