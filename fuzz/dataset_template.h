@@ -53,6 +53,12 @@ inline std::vector<std::string> make_dataset_template(const std::string& name) {
   return bytes;
 }
 
+// The template of a target, made once on first use (its name is the scratch subdirectory).
+inline const std::vector<std::string>& dataset_template(const std::string& name) {
+  static const std::vector<std::string> originals = make_dataset_template(name);
+  return originals;
+}
+
 // Replaces the file the input's first byte names with the rest of the input, runs fn, and puts
 // the original back.
 template <typename Fn>

@@ -6,19 +6,15 @@
 #include "data_shards/validate.h"
 #include "fuzz/dataset_template.h"
 
-namespace {
-std::vector<std::string> g_originals;
-}
-
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  g_originals = divrec::fuzz::make_dataset_template("dataset");
+  divrec::fuzz::dataset_template("dataset");  // also writes the seeds when asked to
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace divrec;
   const std::string dir = fuzz::scratch_dir() + "/dataset";
-  fuzz::with_mutated_file(dir, g_originals, data, size, [&] {
+  fuzz::with_mutated_file(dir, fuzz::dataset_template("dataset"), data, size, [&] {
     data::read_manifest(dir);
     data::read_item_table(dir);
     data::read_all_users(dir);

@@ -34,6 +34,10 @@ int cmd_serve(const Args& args) {
     ("max-history", po::value(&so.limits.max_history)->default_value(so.limits.max_history), "longest history accepted")
     ("max-candidates", po::value(&so.limits.max_candidates)->default_value(so.limits.max_candidates), "largest candidate count accepted")
     ("max-body-bytes", po::value(&max_body)->default_value(max_body), "larger request bodies get 413")
+    ("read-timeout-ms", po::value(&so.read_timeout_ms)->default_value(so.read_timeout_ms), "drop a connection that stalls this long in the middle of a request")
+    ("write-timeout-ms", po::value(&so.write_timeout_ms)->default_value(so.write_timeout_ms), "drop a connection that accepts no response bytes for this long")
+    ("idle-timeout", po::value(&so.idle_timeout_s)->default_value(so.idle_timeout_s), "seconds a connection may stay silent before a request (its first one included)")
+    ("keep-alive-max", po::value(&so.keep_alive_max)->default_value(so.keep_alive_max), "requests per connection before the server closes it")
     ("reload", po::bool_switch(&lo.poll_reload), "reload when the artifact file changes (mtime/size)")
     ("reload-interval", po::value(&lo.poll_interval_s)->default_value(lo.poll_interval_s), "seconds between --reload checks");
   // clang-format on
