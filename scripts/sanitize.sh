@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds divrec with -DDIVREC_SANITIZE=ON (address + undefined) into ./build-asan and runs the
-# unit and mpi ctest labels under it. A full rebuild is ~1 h on 2 cores, too long for CI; run on
+# unit and mpi ctest labels under it (mpi without leak checking, see below). A full rebuild is ~1 h on 2 cores, too long for CI; run on
 # demand. Usage: scripts/sanitize.sh [--build-only|--test-only] [extra ctest args]
-# DIVREC_SANITIZE_TARGETS="test_a test_b" builds (and then tests) only those, first.
+# DIVREC_SANITIZE_TARGETS="test_a test_b" builds only those (then pass -R to ctest to run only them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=all
@@ -25,4 +25,11 @@ source scripts/mpi_env.sh
 export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
 export ASAN_OPTIONS="abort_on_error=1:detect_odr_violation=0:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
-ctest --test-dir build-asan --output-on-failure -L 'unit|mpi' -j 2 --timeout 1800 "$@"
+status=0
+ctest --test-dir build-asan --output-on-failure -L unit -j 2 --timeout 1800 "$@" || status=1
+# Open MPI's components are dlopen'ed and unloaded before exit, so LSan reports their
+# process-lifetime allocations from "<unknown module>" and no suppression can name them: the
+# mpi label runs with leak checking off (ASan and UBSan stay on).
+ASAN_OPTIONS="detect_leaks=0:$ASAN_OPTIONS" \
+  ctest --test-dir build-asan --output-on-failure -L mpi -j 2 --timeout 1800 "$@" || status=1
+exit $status
