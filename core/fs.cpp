@@ -81,9 +81,10 @@ uint32_t crc32_bytes(const void* data, size_t n, uint32_t seed) {
   return static_cast<uint32_t>(crc);
 }
 
-uint32_t crc32_file(const std::string& path) {
+uint32_t crc32_file(const std::string& path, uint64_t offset) {
   std::ifstream in(path, std::ios::binary);
   DIVREC_CHECK(in.good(), "cannot open '", path, "' for its checksum: ", std::strerror(errno));
+  in.seekg(static_cast<std::streamoff>(offset));
   std::vector<char> buf(1 << 20);
   uint32_t crc = 0;
   while (in) {

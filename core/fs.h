@@ -14,7 +14,8 @@ void fsync_path(const std::string& path);  // a file or a directory
 void commit_file(const std::string& tmp, const std::string& path);
 void write_file_atomic(const std::string& path, const std::string& bytes);
 std::string read_file(const std::string& path);
-uint32_t crc32_file(const std::string& path);
+// Of the bytes from `offset` to the end of the file.
+uint32_t crc32_file(const std::string& path, uint64_t offset = 0);
 uint32_t crc32_bytes(const void* data, size_t n, uint32_t seed = 0);
 bool path_exists(const std::string& path);
 void make_dirs(const std::string& path);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "core/check.h"
+#include "core/fs.h"
 #include "data_shards/h5.h"
 
 namespace divrec::data {
@@ -41,6 +42,18 @@ void check_offsets(const h5::Group& g, const std::string& name, const std::vecto
 }  // namespace
 
 std::string shard_file_name(int shard) { return fmt::format("shard-{:05d}.h5", shard); }
+
+void check_recorded_crc(const std::string& path, uint32_t expected) {
+  DIVREC_CHECK_HINT(core::path_exists(path), "check the dataset directory", "no such file: '", path,
+                    "'");
+  const uint32_t got = core::crc32_file(path);
+  DIVREC_CHECK_HINT(got == expected,
+                    "the dataset is corrupted or was changed after conversion; reconvert it with "
+                    "divrec shard convert",
+                    "checksum mismatch: ", path, " has crc32 ", fmt::format("{:#010x}", got),
+                    ", the manifest recorded ", fmt::format("{:#010x}", expected),
+                    " (the file was modified or corrupted after conversion)");
+}
 
 void write_items_file(const std::string& path, const ItemTable& t) {
   auto f = h5::File::create(path);
@@ -153,7 +166,8 @@ void read_shard_index(const std::string& path, std::vector<int64_t>* user_ids,
 }
 
 void write_manifest_file(const std::string& path, const Manifest& m, const ItemTable& items) {
-  auto f = h5::File::create(path);
+  // Sealed: nothing else records the manifest's checksum (it records the others').
+  auto f = h5::File::create(path, h5::Sealed::kYes);
   f.stamp("manifest");
   f.set_attr_string("source", m.source);
   f.set_attr_string("input", m.input);
@@ -194,7 +208,7 @@ void write_manifest_file(const std::string& path, const Manifest& m, const ItemT
 }
 
 Manifest read_manifest_file(const std::string& path) {
-  auto f = h5::File::open_divrec(path, "manifest");
+  auto f = h5::File::open_divrec(path, "manifest", h5::Sealed::kYes);
   Manifest m;
   m.format_version = static_cast<int>(f.attr_int("divrec_format_version"));
   m.source = f.attr_string("source");
@@ -229,7 +243,7 @@ Manifest read_manifest_file(const std::string& path) {
 }
 
 ManifestIdMaps read_manifest_id_maps(const std::string& path) {
-  auto f = h5::File::open_divrec(path, "manifest");
+  auto f = h5::File::open_divrec(path, "manifest", h5::Sealed::kYes);
   auto g = f.open_group("id_maps");
   ManifestIdMaps maps;
   maps.items = read_strings_sized(g, "items", f.attr_int("num_items"));

@@ -4,6 +4,7 @@
 // array lengths (cheap structural checks); validate.cpp checks the deeper invariants.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,10 @@ namespace divrec::data {
 inline constexpr const char* kManifestFile = "manifest.h5";
 inline constexpr const char* kItemsFile = "items.h5";
 std::string shard_file_name(int shard);  // "shard-00007.h5"
+
+// Throws naming `path`, the manifest's crc32 and the file's when they differ. Readers call it
+// before opening items / shard files, so libhdf5 never parses a corrupted file.
+void check_recorded_crc(const std::string& path, uint32_t expected);
 
 void write_items_file(const std::string& path, const ItemTable& items);
 ItemTable read_items_file(const std::string& path);

@@ -7,6 +7,7 @@
 
 #include "core/check.h"
 #include "data_shards/dataset.h"
+#include "data_shards/h5_seal.h"
 
 namespace divrec::data::h5 {
 
@@ -366,23 +367,36 @@ void throw_rank_error(const Group& g, const std::string& name, size_t got, size_
               " (foreign or corrupted file?)");
 }
 
-File File::create(const std::string& path) {
+File File::create(const std::string& path, Sealed sealed) {
   auto l = lock();
   Handle fcpl(check(H5Pcreate(H5P_FILE_CREATE), "H5Pcreate"), H5Pclose);
   check(H5Pset_obj_track_times(fcpl.id(), false), "H5Pset_obj_track_times");
+  if (sealed == Sealed::kYes) check(H5Pset_userblock(fcpl.id(), kSealBytes), "H5Pset_userblock");
   Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate"), H5Pclose);
   // Fixed format bounds: the same bytes with any 1.10+ library, readable by 1.8 and h5py.
   check(H5Pset_libver_bounds(fapl.id(), H5F_LIBVER_EARLIEST, H5F_LIBVER_V18),
         "H5Pset_libver_bounds");
+  // A sealed file's checksum is computed after close(), so close() must really close it: with
+  // the default degree, groups still open in the caller's scope would keep it open and their
+  // final metadata writes would land after the seal.
+  if (sealed == Sealed::kYes) {
+    check(H5Pset_fclose_degree(fapl.id(), H5F_CLOSE_STRONG), "H5Pset_fclose_degree");
+  }
   hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.id(), fapl.id());
   if (f < 0) fail("cannot create HDF5 file '" + path + "' (directory missing or not writable?)");
-  return File(f, H5Fclose, path, "/");
+  File out(f, H5Fclose, path, "/");
+  out.sealed_ = sealed == Sealed::kYes;
+  return out;
 }
 
-File File::open(const std::string& path) {
+File File::open(const std::string& path, Sealed sealed) {
   auto l = lock();
   DIVREC_CHECK_HINT(std::filesystem::exists(path), "check the dataset directory", "no such file: '",
                     path, "'");
+  // Before H5Fopen: libhdf5 must never parse the bytes of a file that fails its checksum.
+  verify_seal(path, sealed == Sealed::kYes,
+              "the file was corrupted or modified after divrec wrote it; write it again (or "
+              "restore a copy)");
   hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (f < 0) {
     fail("'" + path + "' is not a readable HDF5 file (truncated, corrupted or not HDF5 at all)");
@@ -390,8 +404,8 @@ File File::open(const std::string& path) {
   return File(f, H5Fclose, path, "/");
 }
 
-File File::open_divrec(const std::string& path, const std::string& kind) {
-  File f = open(path);
+File File::open_divrec(const std::string& path, const std::string& kind, Sealed sealed) {
+  File f = open(path, sealed);
   std::string expected =
       "expected a divrec '" + kind + "' file of format version " + std::to_string(kFormatVersion);
   DIVREC_CHECK_HINT(f.has_attr("divrec_kind") && f.has_attr("divrec_format_version"),
@@ -419,6 +433,7 @@ void File::close() {
   if (!valid()) return;
   check(H5Fflush(id(), H5F_SCOPE_LOCAL), "cannot flush '" + file() + "' (disk full?)");
   check(H5Fclose(release()), "cannot close '" + file() + "' (disk full?)");
+  if (sealed_) write_seal(file());
 }
 
 }  // namespace divrec::data::h5

@@ -164,18 +164,28 @@ class Group : public Node {
   void read_raw_range(const Dataset& ds, hid_t type, void* out, hsize_t begin, hsize_t end) const;
 };
 
+// Whether a file carries a whole-file checksum header (h5_seal.h): create() reserves the user
+// block and close() fills it in; open() then requires it. Without kYes, open() still verifies a
+// header that is present.
+enum class Sealed { kNo, kYes };
+
 // A file is its root group plus create/open. create() truncates; open() is read-only and gives a
-// clear error for a missing, truncated or non-HDF5 file.
+// clear error for a missing, truncated, corrupted (checksum) or non-HDF5 file.
 class File : public Group {
  public:
   using Group::Group;
-  static File create(const std::string& path);
-  static File open(const std::string& path);
+  static File create(const std::string& path, Sealed sealed = Sealed::kNo);
+  static File open(const std::string& path, Sealed sealed = Sealed::kNo);
   // Opens `path` and checks divrec_kind == kind and divrec_format_version == kFormatVersion.
-  static File open_divrec(const std::string& path, const std::string& kind);
+  static File open_divrec(const std::string& path, const std::string& kind,
+                          Sealed sealed = Sealed::kNo);
   // Stamps divrec_kind and divrec_format_version.
   void stamp(const std::string& kind) const;
-  void close();  // flushes; the destructor closes too, but close() reports errors
+  // Flushes (and seals); the destructor closes too, but only close() reports errors and seals.
+  void close();
+
+ private:
+  bool sealed_ = false;
 };
 
 // 1-D convenience forms.

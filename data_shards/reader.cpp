@@ -21,6 +21,7 @@ UserSequences read_checked_shard(const std::string& dir, const Manifest& m, int 
                     " out of range: ", dir, " has ", m.shards.size(), " shards");
   const auto& info = m.shards[static_cast<size_t>(index)];
   std::string path = join(dir, info.file);
+  check_recorded_crc(path, info.crc32);
   ShardHeader h;
   UserSequences s = read_shard_file(path, &h);
   DIVREC_CHECK_HINT(
@@ -85,6 +86,7 @@ Manifest read_manifest(const std::string& dir) {
 
 ItemTable read_item_table(const std::string& dir) {
   Manifest m = read_manifest(dir);
+  check_recorded_crc(join(dir, m.items_file), m.items_crc32);
   ItemTable t = read_items_file(join(dir, m.items_file));
   DIVREC_CHECK_HINT(t.num_items == m.num_items && t.num_categories == m.num_categories &&
                         t.num_attributes == m.num_attributes && t.content_dim == m.content_dim,
@@ -141,6 +143,7 @@ std::vector<int64_t> read_sequence_lengths(const std::string& dir) {
   std::vector<int64_t> ids, offsets;
   for (const auto& info : m.shards) {
     std::string path = join(dir, info.file);
+    check_recorded_crc(path, info.crc32);
     read_shard_index(path, &ids, &offsets);
     for (size_t u = 0; u < ids.size(); ++u) {
       DIVREC_CHECK_HINT(ids[u] >= 0 && ids[u] < m.num_users, "run divrec shard validate", path,

@@ -25,13 +25,6 @@ constexpr const char* kHint =
   DIVREC_CHECK_HINT(cond, kHint, "invariant violated: ", what, " (", file, ":/", dataset, \
                     ", row ", row, "): ", __VA_ARGS__)
 
-void check_checksum(const std::string& path, uint32_t expected) {
-  uint32_t got = core::crc32_file(path);
-  DIVREC_CHECK_HINT(got == expected, kHint, "checksum mismatch: ", path, " has crc32 ", got,
-                    ", the manifest recorded ", expected,
-                    " (the file was modified or corrupted after conversion)");
-}
-
 void validate_items(const std::string& path, const Manifest& m, const ItemTable& t,
                     const ManifestIdMaps& maps) {
   DIVREC_CHECK_HINT(t.num_items == m.num_items && t.num_categories == m.num_categories &&
@@ -145,8 +138,8 @@ void validate_dataset(const std::string& dir) {
                     "invariant violated: split is leave-one-out or temporal (", manifest_path,
                     ": '", m.split, "')");
   const std::string items_path = dir + "/" + m.items_file;
-  check_checksum(items_path, m.items_crc32);
-  for (const auto& s : m.shards) check_checksum(dir + "/" + s.file, s.crc32);
+  check_recorded_crc(items_path, m.items_crc32);
+  for (const auto& s : m.shards) check_recorded_crc(dir + "/" + s.file, s.crc32);
 
   ItemTable t = read_items_file(items_path);
   validate_items(items_path, m, t, read_manifest_id_maps(manifest_path));

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -32,6 +33,21 @@ std::string value_to_string(const po::variable_value& v) {
   }
   return "?";
 }
+// Boost.Program_options builds its error messages by replacing "%canonical_option%",
+// "%value%", ... with the offending text in a loop; text that itself holds such a token never
+// terminates (found by fuzz/fuzz_ini). Such text is refused before Boost sees it.
+void check_no_boost_placeholder(const std::string& text, const std::string& where) {
+  for (size_t a = text.find('%'); a != std::string::npos; a = text.find('%', a + 1)) {
+    size_t b = a + 1;
+    while (b < text.size() &&
+           (std::islower(static_cast<unsigned char>(text[b])) || text[b] == '_')) {
+      ++b;
+    }
+    DIVREC_CHECK_HINT(b == a + 1 || b >= text.size() || text[b] != '%',
+                      "option names and values cannot contain %name% sequences", where,
+                      ": unsupported text '", text.substr(a, b - a + 1), "' in '", text, "'");
+  }
+}
 }  // namespace
 
 void set_command_line(int argc, char** argv) {
@@ -49,6 +65,7 @@ bool parse_options(const std::string& command, const Args& args, po::options_des
   all.add_options()("help,h", "print this help")(
       "config", po::value<std::string>(), "INI file with any of these options (key = value)");
   all.add(desc);
+  for (const auto& a : args) check_no_boost_placeholder(a, "divrec " + command);
   try {
     auto parser = po::command_line_parser(args).options(all);
     if (positional) parser.positional(*positional);
@@ -78,7 +95,8 @@ bool parse_options(const std::string& command, const Args& args, po::options_des
       // Section names are accepted and ignored, so "[train]\nlr = 1e-3" and "lr = 1e-3" agree.
       std::stringstream flat;
       std::string line;
-      while (std::getline(in, line)) {
+      for (int line_no = 1; std::getline(in, line); ++line_no) {
+        check_no_boost_placeholder(line, path + ":" + std::to_string(line_no));
         auto first = line.find_first_not_of(" \t");
         if (first != std::string::npos && line[first] == '[') continue;
         flat << line << "\n";

@@ -37,6 +37,10 @@ int cmd_serve(const Args& args) {
     ("max-body-bytes", po::value(&max_body)->default_value(max_body), "larger request bodies get 413")
     ("fairness-online", po::bool_switch(&fo.enabled), "keep adapting the artifact's exposure multipliers to the traffic (lists then depart from eval's)")
     ("fairness-online-every", po::value(&fo.every)->default_value(fo.every), "--fairness-online: lists served between two dual steps")
+    ("read-timeout-ms", po::value(&so.read_timeout_ms)->default_value(so.read_timeout_ms), "drop a connection that stalls this long in the middle of a request")
+    ("write-timeout-ms", po::value(&so.write_timeout_ms)->default_value(so.write_timeout_ms), "drop a connection that accepts no response bytes for this long")
+    ("idle-timeout", po::value(&so.idle_timeout_s)->default_value(so.idle_timeout_s), "seconds a connection may stay silent before a request (its first one included)")
+    ("keep-alive-max", po::value(&so.keep_alive_max)->default_value(so.keep_alive_max), "requests per connection before the server closes it")
     ("reload", po::bool_switch(&lo.poll_reload), "reload when the artifact file changes (mtime/size)")
     ("reload-interval", po::value(&lo.poll_interval_s)->default_value(lo.poll_interval_s), "seconds between --reload checks");
   // clang-format on

@@ -17,6 +17,7 @@ PACKAGES=(
   libicu-dev                                 # Unicode tables for WordPiece (BERT/MiniLM) tokenization
   python3-torch python3-numpy python3-h5py python3-matplotlib  # independent references, plots
   clang-format
+  clang-14 libclang-rt-14-dev                # fuzz/: libFuzzer + sanitizer runtimes (scripts/fuzz.sh)
 )
 
 missing=()

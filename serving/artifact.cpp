@@ -177,7 +177,7 @@ void write_artifact(const std::string& path, Artifact& a) {
   a.checksum = artifact_checksum(a);
   const std::string tmp = core::temp_path_for(path);
   try {
-    auto f = h5::File::create(tmp);
+    auto f = h5::File::create(tmp, h5::Sealed::kYes);  // file CRC checked before HDF5 opens it
     f.set_attr_string("divrec_kind", kArtifactKind);
     f.set_attr_int("divrec_format_version", a.format_version);
     f.set_attr_uint32("checksum_crc32", a.checksum);
@@ -230,7 +230,8 @@ void write_artifact(const std::string& path, Artifact& a) {
 
 Artifact read_artifact(const std::string& path) {
   const std::string hint = "export the model with this build's `divrec export`";
-  auto f = h5::File::open(path);  // clear errors for missing / truncated / non-HDF5 files
+  // Whole-file checksum first (h5_seal.h), then clear errors for truncated / non-HDF5 files.
+  auto f = h5::File::open(path, h5::Sealed::kYes);
   DIVREC_CHECK_HINT(f.has_attr("divrec_kind") && f.has_attr("divrec_format_version"), hint, "'",
                     path,
                     "' is an HDF5 file but not a divrec serving artifact (no divrec_kind / "

@@ -54,6 +54,10 @@ HttpServer::HttpServer(std::shared_ptr<const Recommender> model, std::string mod
   DIVREC_CHECK(options_.threads >= 1, "--threads must be >= 1, got ", options_.threads);
   DIVREC_CHECK(options_.max_body_bytes >= 64, "--max-body-bytes must be >= 64, got ",
                options_.max_body_bytes);
+  DIVREC_CHECK(options_.read_timeout_ms >= 1 && options_.write_timeout_ms >= 1 &&
+                   options_.idle_timeout_s >= 1 && options_.keep_alive_max >= 1,
+               "--read-timeout-ms, --write-timeout-ms, --idle-timeout and --keep-alive-max must "
+               "be >= 1");
   DIVREC_CHECK(options_.limits.max_k >= 1 && options_.limits.max_history >= 0 &&
                    options_.limits.max_candidates >= options_.limits.max_k,
                "server limits: need max_k >= 1, max_history >= 0, max_candidates >= max_k");
@@ -69,6 +73,11 @@ void HttpServer::install_routes() {
   const int threads = options_.threads;
   s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   s.set_payload_max_length(options_.max_body_bytes);
+  auto us = [](int ms) { return std::chrono::microseconds(int64_t{ms} * 1000); };
+  s.set_read_timeout(us(options_.read_timeout_ms));
+  s.set_write_timeout(us(options_.write_timeout_ms));
+  s.set_keep_alive_timeout(options_.idle_timeout_s);
+  s.set_keep_alive_max_count(static_cast<size_t>(options_.keep_alive_max));
   // Headers and body go out in separate writes: without TCP_NODELAY, Nagle + delayed ACK add
   // ~40 ms to every keep-alive response.
   s.set_tcp_nodelay(true);

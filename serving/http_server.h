@@ -27,6 +27,14 @@ struct ServerOptions {
   int threads = 4;                // worker threads (each holds one connection at a time)
   size_t max_body_bytes = 65536;  // larger bodies get 413
   RequestLimits limits;           // k, history length, candidates
+  // A worker serves one connection at a time, so these bound how long a slow or silent client
+  // can hold one: a connection that sends nothing before a request (its first one included) is
+  // closed after idle_timeout_s; one that stalls mid-request for read_timeout_ms is dropped; a
+  // connection is closed after keep_alive_max requests so waiting ones get a worker in turn.
+  int read_timeout_ms = 2000;   // --read-timeout-ms
+  int write_timeout_ms = 2000;  // --write-timeout-ms
+  int idle_timeout_s = 2;       // --idle-timeout (cpp-httplib counts whole seconds)
+  int keep_alive_max = 100;     // --keep-alive-max
 };
 
 class HttpServer {

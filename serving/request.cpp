@@ -72,7 +72,7 @@ RecommendRequest parse_request(const std::string& body, const RecommendSettings&
   json j;
   try {
     j = json::parse(body);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for number overflow
     DIVREC_FAIL("request body is not valid JSON: ", e.what());
   }
   return parse_request(j, defaults, limits);

@@ -6,7 +6,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 
-#include "serving/recommender.h"
+#include "serving/request_types.h"
 #include "serving/settings.h"
 
 namespace divrec::serving {

@@ -5,7 +5,8 @@
 
 Prints one JSON object: format version, kind, model config, catalog sizes, weight names and
 shapes, the stored checksum and the one recomputed here from the datasets (in the documented
-order). Exits 1 when the checksum does not match. With --expect (written by the serving test
+order), and the whole-file checksum of the 512-byte user block header. Exits 1 when either
+checksum does not match. With --expect (written by the serving test
 from the checkpoint, not from the artifact), also compares every listed tensor exactly:
 {"weights": {name: {"shape": [...], "values": [...]}}, "item_vectors": {"shape", "values"},
  "raw_ids": [...], "category": [...], "popularity": [...]}. Exits 2 on any difference.
@@ -22,6 +23,17 @@ import numpy as np
 
 def strings(ds):
     return [s.decode("utf-8") if isinstance(s, bytes) else str(s) for s in ds[()]]
+
+
+def file_checksum(path):
+    """(stored, computed) CRC-32 of the bytes after the user block ("DIVRECH5" header)."""
+    data = open(path, "rb").read()
+    if data[:8] != b"DIVRECH5":
+        return None, None
+    stored_len = int.from_bytes(data[8:16], "little")
+    stored = int.from_bytes(data[16:20], "little")
+    computed = zlib.crc32(data[512:]) if len(data) - 512 == stored_len else -1
+    return stored, computed
 
 
 def checksum(f):
@@ -113,9 +125,15 @@ def main():
         }
         problems = compare(f, json.load(open(args.expect))) if args.expect else []
     out["problems"] = problems
+    file_stored, file_computed = file_checksum(args.artifact)
+    out["file_checksum_stored"], out["file_checksum_computed"] = file_stored, file_computed
     print(json.dumps(out, indent=1, sort_keys=True))
     if stored != computed:
         print(f"checksum mismatch: stored {stored:#010x}, computed {computed:#010x}",
+              file=sys.stderr)
+        return 1
+    if file_stored is None or file_stored != file_computed:
+        print(f"file checksum mismatch: header {file_stored}, contents {file_computed}",
               file=sys.stderr)
         return 1
     return 2 if problems else 0

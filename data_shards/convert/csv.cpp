@@ -2,6 +2,7 @@
 // Category: the category column when given, else the least frequent attribute when an
 // attributes column is given, else none.
 #include <algorithm>
+#include <cmath>
 
 #include "core/check.h"
 #include "core/log.h"
@@ -74,7 +75,9 @@ RawDataset convert_csv(const CsvOptions& options) {
       const auto& ts = f[static_cast<size_t>(ct)];
       if (!parse_int64(ts, &t)) {
         if (!parse_double(ts, &d)) lines.fail("time is not a number", line);
-        t = static_cast<int64_t>(d);  // fractional seconds are truncated
+        // Fractional seconds are truncated; beyond int64 (or NaN) the cast would be undefined.
+        if (!(std::fabs(d) < 9.2e18)) lines.fail("time out of range", line);
+        t = static_cast<int64_t>(d);
       }
     }
     int32_t before = raw.items.size();

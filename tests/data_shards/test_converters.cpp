@@ -246,3 +246,22 @@ TEST(Csv, IndicesTabsFileOrderAndErrors) {
   msg = error_of([&] { convert_csv(o); });
   EXPECT_NE(msg.find("no such file"), std::string::npos) << msg;
 }
+
+// Found by fuzz/fuzz_csv: a fractional time beyond int64 (or NaN) was cast to int64_t
+// (undefined behaviour; UBSan: "4.44444e+55 is outside the range of representable values").
+TEST(Csv, TimeOutOfRangeIsAnError) {
+  auto d = scratch_dir("csv_time");
+  CsvOptions o;
+  o.input = d + "/in.csv";
+  o.user_col = "0";
+  o.item_col = "1";
+  o.time_col = "2";
+  for (const char* t : {"4.4e55", "-1e19", "nan", "inf"}) {
+    write_text(o.input, std::string("u,i,1.5\nu,j,") + t + "\n");
+    auto msg = error_of([&] { convert_csv(o); });
+    EXPECT_NE(msg.find("in.csv:2: time out of range"), std::string::npos) << t << ": " << msg;
+  }
+  write_text(o.input, "u,i,1.5\nu,j,-2.75e3\nu,k,7\n");  // in range: truncated toward zero
+  auto w = write_and_read(convert_csv(o), d);
+  EXPECT_EQ(w.u.times, (std::vector<int64_t>{-2750, 1, 7}));
+}

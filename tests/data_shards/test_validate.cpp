@@ -107,17 +107,16 @@ TEST(Readers, TruncatedForeignAndWrongVersionFiles) {
   std::string shard = dir + "/shard-00000.h5";
   auto bytes = divrec::core::read_file(shard);
   divrec::testing::write_text(shard, bytes.substr(0, bytes.size() - 100));
+  // The manifest's crc32 is checked before HDF5 opens the shard.
   auto msg = error_of([&] { read_all_users(dir); });
-  EXPECT_NE(msg.find("'" + shard + "' is not a readable HDF5 file (truncated"), std::string::npos)
-      << msg;
+  EXPECT_NE(msg.find("checksum mismatch: " + shard + " has crc32 "), std::string::npos) << msg;
 
   divrec::testing::write_text(dir + "/items.h5", "{\"not\": \"hdf5\"}");
   msg = error_of([&] { read_item_table(dir); });
-  EXPECT_NE(msg.find(dir + "/items.h5"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("not a readable HDF5 file"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("checksum mismatch: " + dir + "/items.h5"), std::string::npos) << msg;
 
-  {  // a manifest from a future format version
-    auto f = h5::File::create(dir + "/manifest.h5");
+  {  // a manifest from a future format version (sealed, so only the version check fires)
+    auto f = h5::File::create(dir + "/manifest.h5", h5::Sealed::kYes);
     f.stamp("manifest");
     f.set_attr_int("divrec_format_version", 2);
     f.close();
@@ -128,6 +127,49 @@ TEST(Readers, TruncatedForeignAndWrongVersionFiles) {
       << msg;
   msg = error_of([&] { read_manifest(dir + "/nowhere"); });
   EXPECT_NE(msg.find("no such file"), std::string::npos) << msg;
+}
+
+// Every reader verifies a checksum before libhdf5 sees the bytes: the manifest its own header
+// (user block), the items and shard files the manifest's crc32. One flipped byte anywhere in a
+// file is reported with the file name and both checksums.
+TEST(Readers, FlippedByteRejectedBeforeHdf5) {
+  auto dir = make_dataset("rd_flip");
+  const std::string files[] = {"manifest.h5", "items.h5", "shard-00000.h5", "shard-00001.h5"};
+  for (const auto& name : files) {
+    const std::string path = dir + "/" + name;
+    const auto good = divrec::core::read_file(path);
+    for (size_t at : {size_t{600}, good.size() / 2, good.size() - 1}) {
+      auto bad = good;
+      bad[at] ^= 0x01;
+      divrec::testing::write_text(path, bad);
+      auto msg = error_of([&] {
+        read_manifest(dir);
+        read_item_table(dir);
+        read_all_users(dir);
+      });
+      EXPECT_NE(msg.find(path), std::string::npos) << name << " @" << at << ": " << msg;
+      if (name == "manifest.h5") {
+        EXPECT_NE(msg.find("failed its checksum before HDF5 read it: CRC-32 mismatch: header "),
+                  std::string::npos)
+            << msg;
+      } else {
+        EXPECT_NE(msg.find("checksum mismatch: " + path + " has crc32 0x"), std::string::npos)
+            << msg;
+        EXPECT_NE(msg.find("the manifest recorded 0x"), std::string::npos) << msg;
+      }
+      EXPECT_EQ(msg.find("HDF5:"), std::string::npos) << "libhdf5 parsed it: " << msg;
+    }
+    divrec::testing::write_text(path, good);
+  }
+  EXPECT_NO_THROW(read_all_users(dir));
+  // A manifest without the header (e.g. an older build's) is refused, naming the file.
+  {
+    auto f = h5::File::create(dir + "/manifest.h5");
+    f.stamp("manifest");
+    f.close();
+  }
+  auto msg = error_of([&] { read_manifest(dir); });
+  EXPECT_NE(msg.find("manifest.h5' is not a checksummed divrec file"), std::string::npos) << msg;
 }
 
 TEST(H5py, ReadsOurFilesIncludingStrings) {

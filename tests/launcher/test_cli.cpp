@@ -85,3 +85,17 @@ TEST(Cli, BadInputNamesTheOption) {
   auto missing = (std::filesystem::temp_directory_path() / "divrec_no_such.ini").string();
   EXPECT_NE(parse_error({"--config", missing}), "");
 }
+
+// Found by fuzz/fuzz_ini: Boost.Program_options never returns from building the error message of
+// an option whose name or value holds one of its placeholders ("%canonical_option%", ...).
+// parse_options refuses that text first, naming where it is.
+TEST(Cli, BoostPlaceholdersAreRefusedNotLoopedOn) {
+  auto ini = write_ini("[train]\n%canonical_option%x-len = 50\n");
+  auto msg = parse_error({"--config", ini});
+  EXPECT_NE(msg.find(ini + ":2: unsupported text '%canonical_option%'"), std::string::npos) << msg;
+  std::filesystem::remove(ini);
+  msg = parse_error({"--epochs", "%value%"});
+  EXPECT_NE(msg.find("divrec train: unsupported text '%value%'"), std::string::npos) << msg;
+  EXPECT_EQ(parse_error({"--epochs", "3"}), "");
+  EXPECT_DOUBLE_EQ(parse({"--decay", "50%"}).lr, 1e-3);  // a lone % is fine
+}

@@ -10,6 +10,7 @@
 #include "core/check.h"
 #include "core/fs.h"
 #include "data_shards/h5.h"
+#include "data_shards/h5_seal.h"
 #include "eval/model_loader.h"
 #include "serving/artifact.h"
 #include "serving/fixtures.h"
@@ -60,6 +61,10 @@ data::h5::File open_rw(const std::string& path) {
   EXPECT_GE(id, 0) << path;
   return data::h5::File(id, H5Fclose, path, "/");
 }
+
+// After an edit through HDF5: a new whole-file checksum, as a careless tool would write, so the
+// checks behind it (format version, dataset checksum, datasets) are what fires.
+void reseal(const std::string& path) { data::h5::write_seal(path); }
 
 TEST(Artifact, RoundTripMatchesCheckpoint) {
   const auto& f = fixture();
@@ -132,16 +137,45 @@ TEST(Artifact, NotHdf5) {
   core::write_file_atomic(p, "this is a text file, not HDF5\n");
   auto msg = error_of([&] { serving::read_artifact(p); });
   EXPECT_NE(msg.find(p), std::string::npos) << msg;
-  EXPECT_NE(msg.find("not a readable HDF5 file"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("is not a checksummed divrec file"), std::string::npos) << msg;
   auto missing = error_of([&] { serving::read_artifact(fixture().dir + "/nope.h5"); });
   EXPECT_NE(missing.find("nope.h5"), std::string::npos) << missing;
 }
 
 TEST(Artifact, OtherDivrecFile) {
-  std::string items = fixture().data_dir + "/items.h5";
-  auto msg = error_of([&] { serving::read_artifact(items); });
-  EXPECT_NE(msg.find(items), std::string::npos) << msg;
+  std::string manifest = fixture().data_dir + "/manifest.h5";  // sealed too: the kind check fires
+  auto msg = error_of([&] { serving::read_artifact(manifest); });
+  EXPECT_NE(msg.find(manifest), std::string::npos) << msg;
   EXPECT_NE(msg.find("not a serving artifact"), std::string::npos) << msg;
+  std::string items = fixture().data_dir + "/items.h5";  // no header of its own
+  msg = error_of([&] { serving::read_artifact(items); });
+  EXPECT_NE(msg.find(items + "' is not a checksummed divrec file"), std::string::npos) << msg;
+}
+
+// The whole-file CRC is verified before libhdf5 parses anything: a flipped byte anywhere (HDF5
+// superblock, object headers, chunk data, the end) is named with both checksums, and HDF5's own
+// error stack never appears.
+TEST(Artifact, FlippedByteRejectedBeforeHdf5) {
+  const std::string good = core::read_file(fixture().artifact);
+  const std::string p = fixture().dir + "/flipped.h5";
+  for (size_t at : {size_t{512}, size_t{700}, good.size() / 3, good.size() / 2, good.size() - 1}) {
+    std::string bad = good;
+    bad[at] ^= 0x20;
+    core::write_file_atomic(p, bad);
+    auto msg = error_of([&] { serving::read_artifact(p); });
+    EXPECT_NE(msg.find("'" + p +
+                       "' failed its checksum before HDF5 read it: CRC-32 mismatch: "
+                       "header "),
+              std::string::npos)
+        << at << ": " << msg;
+    EXPECT_NE(msg.find(", contents "), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("HDF5:"), std::string::npos) << msg;
+  }
+  core::write_file_atomic(p, good + "appended");
+  auto msg = error_of([&] { serving::read_artifact(p); });
+  EXPECT_NE(msg.find("length mismatch"), std::string::npos) << msg;
+  core::write_file_atomic(p, good);
+  EXPECT_NO_THROW(serving::read_artifact(p));
 }
 
 TEST(Artifact, WrongFormatVersion) {
@@ -151,6 +185,7 @@ TEST(Artifact, WrongFormatVersion) {
     f.set_attr_int("divrec_format_version", 99);
     f.close();
   }
+  reseal(p);
   auto msg = error_of([&] { serving::read_artifact(p); });
   EXPECT_NE(msg.find(p), std::string::npos) << msg;
   EXPECT_NE(msg.find("format version 99"), std::string::npos) << msg;
@@ -169,6 +204,7 @@ TEST(Artifact, ChecksumMismatchAfterDataChange) {
     w.reset();
     f.close();
   }
+  reseal(p);
   auto msg = error_of([&] { serving::read_artifact(p); });
   EXPECT_NE(msg.find(p), std::string::npos) << msg;
   EXPECT_NE(msg.find("checksum mismatch"), std::string::npos) << msg;
@@ -192,6 +228,7 @@ TEST(Artifact, MissingDataset) {
     ASSERT_GE(H5Ldelete(f.id(), "items/popularity", H5P_DEFAULT), 0);
     f.close();
   }
+  reseal(p);
   auto msg = error_of([&] { serving::read_artifact(p); });
   EXPECT_NE(msg.find(p + ":/items/popularity"), std::string::npos) << msg;
   EXPECT_NE(msg.find("missing dataset"), std::string::npos) << msg;
