@@ -140,6 +140,7 @@ void build_item_table(const RawDataset& raw, const std::vector<int32_t>& item_de
       std::copy_n(raw.content.begin() + static_cast<ptrdiff_t>(raw_of[static_cast<size_t>(i)] * d),
                   d, t->content.begin() + static_cast<ptrdiff_t>(static_cast<size_t>(i) * d));
     }
+    t->has_content.assign(static_cast<size_t>(num_items), 1);  // converters cover every item
   }
 }
 
