@@ -26,6 +26,8 @@ LoadedModel load_model_for_eval(const std::string& checkpoint, const data::ItemT
   data_sizes.num_categories = items.num_categories;
   data_sizes.num_attributes = items.num_attributes;
   data_sizes.content_dim = items.content_dim;
+  // Like the sizes, a property of the data (trainer.cpp sets it the same way).
+  data_sizes.content_missing = items.any_content_missing();
   model::ModelConfig mc = model::from_ini(out.config_ini, data_sizes);
   DIVREC_CHECK_HINT(mc.num_items == items.num_items && mc.num_categories == items.num_categories &&
                         mc.num_attributes == items.num_attributes &&

@@ -1,4 +1,4 @@
-// `divrec shard convert | inspect | validate`: converting source data into format-v1 HDF5
+// `divrec shard convert | inspect | validate` (add-content: cmd_shard_content.cpp): converting source data into format-v1 HDF5
 // shards, summarising a dataset directory (text or JSON), and checking all its invariants.
 // Single-process; no communicator.
 #include <fmt/format.h>
@@ -233,6 +233,8 @@ int inspect(const Args& args) {
                       {"attributes", m.num_attributes},
                       {"content_dim", m.content_dim},
                       {"content_model", t.content_model},
+                      {"content_missing", std::count(t.has_content.begin(), t.has_content.end(), 0)},
+                      {"dataset_version", m.dataset_version},
                       {"shards", shards},
                       {"seq_len", seq}};
   if (m.split == "temporal") {
@@ -250,7 +252,9 @@ int inspect(const Args& args) {
   out += fmt::format("  categories    {} ({})\n  attributes    {}\n", m.num_categories,
                      m.category_method, m.num_attributes);
   out += m.content_dim > 0
-             ? fmt::format("  content       dim {} ({})\n", m.content_dim, t.content_model)
+             ? fmt::format("  content       dim {} ({}; {} items without a vector)\n",
+                           m.content_dim, t.content_model,
+                           std::count(t.has_content.begin(), t.has_content.end(), 0))
              : std::string("  content       none\n");
   if (m.split == "temporal") {
     out += fmt::format("  cut times     valid {}  test {}\n", m.valid_cut_time, m.test_cut_time);
@@ -267,6 +271,10 @@ int inspect(const Args& args) {
                        s.num_users, s.num_events, s.crc32);
   }
   out += fmt::format("  command       {}\n", m.command);
+  if (m.dataset_version > 0) {
+    out += fmt::format("  version       {} (items {}, previous {}): {}\n", m.dataset_version,
+                       m.items_file, m.previous_manifest, m.version_command);
+  }
   std::cout << out;
   return 0;
 }
@@ -294,7 +302,8 @@ int cmd_shard(const Args& args) {
   const std::string usage =
       "usage: divrec shard convert --format F --output DIR [options]   (see --help)\n"
       "       divrec shard inspect DIR [--json]\n"
-      "       divrec shard validate DIR\n";
+      "       divrec shard validate DIR\n"
+      "       divrec shard add-content DIR --vectors FILE --name NAME [options]   (see --help)\n";
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::cout << usage;
     return args.empty() ? 1 : 0;
@@ -303,6 +312,7 @@ int cmd_shard(const Args& args) {
   if (args[0] == "convert") return convert(rest);
   if (args[0] == "inspect") return inspect(rest);
   if (args[0] == "validate") return validate(rest);
+  if (args[0] == "add-content") return shard_add_content(rest);
   std::cerr << "divrec shard: unknown subcommand '" << args[0] << "'\n" << usage;
   return 1;
 }

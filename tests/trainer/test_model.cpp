@@ -190,6 +190,48 @@ TEST(ItemEncoder, DirectLookupsMatchCatalogPass) {
   EXPECT_THROW(enc->forward(torch::tensor({kItems + 2}, torch::kInt64)), Error);
 }
 
+// Items without a content vector (has_content = 0, a zero row) get the learned content_missing
+// vector instead of the projection, on the catalog pass and the touched-items path alike.
+TEST(ItemEncoder, MissingContentUsesTheLearnedVector) {
+  auto t = make_table();
+  t.has_content.assign(kItems, 1);
+  for (int64_t i : {5, 12}) {
+    t.has_content[i] = 0;
+    for (int d = 0; d < 3; ++d) t.content[i * 3 + d] = 0.0f;
+  }
+  auto c = make_config();
+  c.use_item_id = c.use_category = c.use_attributes = c.item_norm = false;  // content term only
+  c.content_missing = true;
+  EXPECT_NE(to_ini(c).find("content-missing = true"), std::string::npos);
+  EXPECT_TRUE(from_ini(to_ini(c), ModelConfig{}).content_missing);
+  EXPECT_FALSE(from_ini(to_ini(make_config()), ModelConfig{}).content_missing);
+  torch::manual_seed(3);
+  SeqModel m(c, ItemFeatures::from_table(t));
+  auto params = m->named_parameters();
+  ASSERT_TRUE(params.contains("item_encoder.content_missing"));
+  const auto missing = params["item_encoder.content_missing"];
+  const auto w = params["item_encoder.content_proj.weight"];
+  const auto b = params["item_encoder.content_proj.bias"];
+  auto& enc = m->item_encoder();
+  auto all = enc->forward_all();
+  EXPECT_TRUE(torch::equal(all[5], missing));
+  EXPECT_TRUE(torch::equal(all[12], missing));
+  auto c0 = torch::tensor({t.content[0], t.content[1], t.content[2]});
+  EXPECT_TRUE(torch::allclose(all[0], w.matmul(c0) + b, 1e-5, 1e-6));
+  auto items = torch::tensor({12, 0, 5, 19}, torch::kInt64);
+  auto direct = enc->forward_items(items);
+  EXPECT_TRUE(torch::allclose(direct, all.index_select(0, items), 1e-5, 1e-6));
+  // Only missing items train content_missing; they give the projection no gradient.
+  m->zero_grad();
+  enc->forward_items(torch::tensor({5}, torch::kInt64)).sum().backward();
+  EXPECT_GT(missing.grad().abs().sum().item<float>(), 0.0f);
+  EXPECT_EQ(w.grad().abs().sum().item<float>(), 0.0f);
+  // Without the switch there is no such parameter (older checkpoints keep loading).
+  c.content_missing = false;
+  SeqModel plain(c, ItemFeatures::from_table(t));
+  EXPECT_FALSE(plain->named_parameters().contains("item_encoder.content_missing"));
+}
+
 TEST(SeqModel, EncodeWithSharedTableMatches) {
   auto m = make_model();
   auto ids = left_pad(kSeqs, 5);

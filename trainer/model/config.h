@@ -28,6 +28,9 @@ struct ModelConfig {
   bool use_category = true;
   bool use_attributes = true;
   bool use_content = true;
+  // Some items have no content vector (has_content = 0, `shard add-content`): the encoder then
+  // learns one "missing content" vector used in place of their projected (zero) content.
+  bool content_missing = false;
 
   // LayerNorm over the fused item vector (the default). Off: raw sums as SASRec uses them, so an
   // item's norm is free to carry its popularity in the tied scores; inputs are then scaled by

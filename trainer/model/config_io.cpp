@@ -65,6 +65,7 @@ std::string to_ini(const ModelConfig& c) {
   std::string s;
   s += fmt::format("attn-dropout = {}\n", c.attn_dropout);
   s += fmt::format("content-dim = {}\n", c.content_dim);
+  if (c.content_missing) s += "content-missing = true\n";  // absent in older configs = false
   s += fmt::format("dim = {}\n", c.dim);
   s += fmt::format("dropout = {}\n", c.dropout);
   s += fmt::format("ffn-dim = {}\n", c.ffn_dim);
@@ -94,6 +95,8 @@ ModelConfig from_ini(const std::string& text, ModelConfig c) {
       c.num_attributes = to_int(k, v);
     else if (k == "content-dim")
       c.content_dim = to_int(k, v);
+    else if (k == "content-missing")
+      c.content_missing = to_bool(k, v);
     else if (k == "dim")
       c.dim = to_int(k, v);
     else if (k == "layers")

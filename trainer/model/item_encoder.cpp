@@ -43,6 +43,11 @@ ItemEncoderImpl::ItemEncoderImpl(const ModelConfig& config, ItemFeatures feature
                  config.content_dim);
     content_proj_ = register_module("content_proj", torch::nn::Linear(config.content_dim, d));
     init_linear(content_proj_, std);
+    if (config.content_missing) {
+      DIVREC_CHECK(features_.has_content.defined(), "item encoder: content_missing needs has_content");
+      content_missing_ = register_parameter("content_missing", torch::empty({d}));
+      trunc_normal_(content_missing_, std);
+    }
   }
   mask_embedding_ = register_parameter("mask_embedding", torch::empty({d}));
   trunc_normal_(mask_embedding_, std);
@@ -55,6 +60,14 @@ ItemEncoderImpl::ItemEncoderImpl(const ModelConfig& config, ItemFeatures feature
 
 torch::Tensor ItemEncoderImpl::finish(const torch::Tensor& sum) {
   return norm_ ? norm_->forward(to_fp32(sum)) : to_fp32(sum);
+}
+
+torch::Tensor ItemEncoderImpl::content_term(const ItemFeatures& f, const torch::Tensor& rows) {
+  const auto content = rows.defined() ? f.content.index_select(0, rows) : f.content;
+  auto projected = content_proj_->forward(content);
+  if (!content_missing_.defined()) return projected;
+  const auto has = rows.defined() ? f.has_content.index_select(0, rows) : f.has_content;
+  return torch::where(has.unsqueeze(1), projected, content_missing_.to(projected.dtype()));
 }
 
 torch::Tensor ItemEncoderImpl::to_input_ids(const torch::Tensor& item_ids) {
@@ -92,7 +105,7 @@ torch::Tensor ItemEncoderImpl::forward_all() {
   if (uses_item_id_) add(id_table());
   if (category_) add(category_->forward(f.category));
   if (attributes_) add(attributes_->forward(f.attr_ids, f.bag_offsets()));
-  if (content_proj_) add(content_proj_->forward(f.content));
+  if (content_proj_) add(content_term(f, {}));
   return finish(sum);
 }
 
@@ -128,7 +141,7 @@ torch::Tensor ItemEncoderImpl::forward_items(const torch::Tensor& item_ids,
     const auto positions = torch::arange(total, flat.options()) + shift;
     add(attributes_->forward(f.attr_ids.index_select(0, positions), new_offsets));
   }
-  if (content_proj_) add(content_proj_->forward(f.content.index_select(0, flat)));
+  if (content_proj_) add(content_term(f, flat));
   return finish(sum).reshape(sizes);
 }
 

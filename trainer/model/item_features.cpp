@@ -59,6 +59,15 @@ ItemFeatures ItemFeatures::from_table(const data::ItemTable& table) {
     f.content = torch::from_blob(const_cast<float*>(table.content.data()), {n, table.content_dim},
                                  torch::kFloat32)
                     .clone();
+    // An empty has_content (tables built in code) means every item has its vector.
+    DIVREC_CHECK(table.has_content.empty() || static_cast<int64_t>(table.has_content.size()) == n,
+                 "item table: has_content has ", table.has_content.size(),
+                 " entries, expected num_items = ", n);
+    f.has_content = table.has_content.empty()
+                        ? torch::ones({n}, torch::kBool)
+                        : torch::from_blob(const_cast<uint8_t*>(table.has_content.data()), {n},
+                                           torch::kUInt8)
+                              .to(torch::kBool);
   }
   return f;
 }
@@ -80,6 +89,7 @@ ItemFeatures ItemFeatures::to(const torch::Device& device) const {
   f.attr_ids = attr_ids.to(device);
   f.attr_offsets = attr_offsets.to(device);
   if (content.defined()) f.content = content.to(device);
+  if (has_content.defined()) f.has_content = has_content.to(device);
   return f;
 }
 

@@ -22,6 +22,7 @@ struct ItemFeatures {
   torch::Tensor attr_ids;      // [nnz] int64 in [0, A), all items' attributes concatenated
   torch::Tensor attr_offsets;  // [I + 1] int64 CSR row pointers into attr_ids (last = nnz)
   torch::Tensor content;       // [I, content_dim] float32; undefined when content_dim == 0
+  torch::Tensor has_content;   // [I] bool (false = no vector, zero row); defined with content
 
   // Copies the table's arrays (int32 -> int64; -1 categories -> num_categories). Checks
   // sizes and id ranges and names the offending item.
