@@ -29,6 +29,11 @@ struct ItemTable {
   // the item encoder uses a learned "missing content" vector instead; `shard add-content`).
   std::vector<uint8_t> has_content;
   std::string content_model;          // name of the model that made the content vectors
+  // Item text as subword ids (`shard convert --item-text`), CSR like the attributes.
+  int64_t text_vocab = 0;             // tokenizer pieces; 0 = no item text
+  std::vector<int64_t> text_offsets;  // [I+1] when text_vocab > 0
+  std::vector<int32_t> text_ids;      // [nnz] piece ids in [0, text_vocab), in text order
+  std::string text_tokenizer;         // the SentencePiece model's serialized bytes
   std::vector<std::string> raw_ids;         // [I] dense id -> raw id
   std::vector<std::string> category_names;  // [C] dense -> raw category id / name
   std::vector<std::string> attribute_names; // [A] dense -> raw attribute id / name

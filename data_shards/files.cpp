@@ -60,6 +60,13 @@ void write_items_file(const std::string& path, const ItemTable& t) {
     f.open_dataset("content").set_attr_string("model", t.content_model);
     h5::write_vector(f, "has_content", t.has_content);
   }
+  if (t.text_vocab > 0) {  // files without item text keep their earlier bytes
+    f.set_attr_int("text_vocab", t.text_vocab);
+    h5::write_vector(f, "text_offsets", t.text_offsets);
+    h5::write_vector(f, "text_ids", t.text_ids);
+    h5::write_vector(f, "text_tokenizer",
+                     std::vector<uint8_t>(t.text_tokenizer.begin(), t.text_tokenizer.end()));
+  }
   f.write_strings("raw_ids", t.raw_ids);
   f.write_strings("category_names", t.category_names);
   f.write_strings("attribute_names", t.attribute_names);
@@ -92,6 +99,14 @@ ItemTable read_items_file(const std::string& path) {
     // Files written before `shard add-content` existed have no flags: every item has content.
     t.has_content = f.has("has_content") ? read_sized<uint8_t>(f, "has_content", t.num_items)
                                          : std::vector<uint8_t>(static_cast<size_t>(t.num_items), 1);
+  }
+  t.text_vocab = f.has_attr("text_vocab") ? f.attr_int("text_vocab") : 0;
+  if (t.text_vocab > 0) {
+    t.text_offsets = read_sized<int64_t>(f, "text_offsets", t.num_items + 1);
+    t.text_ids = h5::read_vector<int32_t>(f, "text_ids");
+    check_offsets(f, "text_offsets", t.text_offsets, static_cast<int64_t>(t.text_ids.size()));
+    auto bytes = h5::read_vector<uint8_t>(f, "text_tokenizer");
+    t.text_tokenizer.assign(bytes.begin(), bytes.end());
   }
   t.raw_ids = read_strings_sized(f, "raw_ids", t.num_items);
   t.category_names = read_strings_sized(f, "category_names", t.num_categories);

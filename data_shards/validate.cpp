@@ -67,6 +67,11 @@ void validate_items(const std::string& path, const Manifest& m, const ItemTable&
     VALIDATE(std::all_of(row, row + static_cast<ptrdiff_t>(d), [](float x) { return x == 0.0f; }),
              path, "content", i, "items without content have a zero row", "has_content = 0");
   }
+  for (size_t k = 0; k < t.text_ids.size(); ++k) {
+    VALIDATE(t.text_ids[k] >= 0 && t.text_ids[k] < t.text_vocab, path, "text_ids", k,
+             "text piece ids in [0, text_vocab)", "id ", t.text_ids[k], ", text_vocab ",
+             t.text_vocab);
+  }
   auto unique = [&](const std::vector<std::string>& names, const char* ds) {
     std::unordered_set<std::string> seen;
     for (size_t i = 0; i < names.size(); ++i) {

@@ -12,9 +12,11 @@ PACKAGES=(
   libfmt-dev nlohmann-json3-dev              # formatting; JSON reports, manifests, HTTP bodies
   libcpp-httplib-dev                         # serving HTTP server
   libfaiss-dev                               # approximate top-k retrieval (HNSW, IVF-flat); static, OpenMP + BLAS
+  libsentencepiece-dev sentencepiece         # item text: subword tokenizer (library + spm_train)
   libgtest-dev libbenchmark-dev              # tests, micro-benchmarks
   zlib1g-dev                                 # crc32 checksums
   python3-torch python3-numpy python3-h5py python3-matplotlib  # independent references, plots
+  python3-sentencepiece                      # tokenizer reference (test_item_text)
   clang-format
 )
 
