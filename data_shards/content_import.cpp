@@ -42,10 +42,9 @@ ContentImportSummary apply_content(const ContentImportOptions& o, const ContentR
       continue;
     }
     auto& r = row_of[static_cast<size_t>(it->second)];
-    DIVREC_CHECK_HINT(r < 0, "give each item one vector", rows.where[k], ": item id '",
-                      rows.ids[k], "' appears twice (first at ", rows.where[static_cast<size_t>(
-                                                                   std::max<int64_t>(r, 0))],
-                      ")");
+    DIVREC_CHECK_HINT(r < 0, "give each item one vector", rows.where[k], ": item id '", rows.ids[k],
+                      "' appears twice (first at ",
+                      rows.where[static_cast<size_t>(std::max<int64_t>(r, 0))], ")");
     r = static_cast<int64_t>(k);
   }
   std::vector<int64_t> have;  // catalog items with a vector, ascending
@@ -98,16 +97,16 @@ ContentImportSummary import_content(const ContentImportOptions& o) {
   ContentRows rows = read_content_rows(o.source);
   ContentImportSummary s = apply_content(o, rows, &t);
   s.manifest = commit_items_version(o.dir, m, t, o.command);
-  core::log0("{}: version {} with content '{}' ({} -> {} dims{}): {} of {} items have a vector, "
-             "{} get the fallback (zeros, has_content = 0){}",
-             o.dir, s.manifest.dataset_version, o.name, s.input_dim, s.content_dim,
-             o.pca_dim > 0 ? fmt::format(", PCA keeps {:.1f}% of the variance{}",
-                                         100 * s.pca_explained, o.whiten ? ", whitened" : "")
-                           : std::string(),
-             s.matched, t.num_items, s.missing,
-             s.skipped_unknown > 0
-                 ? fmt::format("; {} vectors of unknown ids skipped", s.skipped_unknown)
-                 : std::string());
+  core::log0(
+      "{}: version {} with content '{}' ({} -> {} dims{}): {} of {} items have a vector, "
+      "{} get the fallback (zeros, has_content = 0){}",
+      o.dir, s.manifest.dataset_version, o.name, s.input_dim, s.content_dim,
+      o.pca_dim > 0 ? fmt::format(", PCA keeps {:.1f}% of the variance{}", 100 * s.pca_explained,
+                                  o.whiten ? ", whitened" : "")
+                    : std::string(),
+      s.matched, t.num_items, s.missing,
+      s.skipped_unknown > 0 ? fmt::format("; {} vectors of unknown ids skipped", s.skipped_unknown)
+                            : std::string());
   return s;
 }
 

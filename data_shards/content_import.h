@@ -13,9 +13,9 @@
 namespace divrec::data {
 
 struct ContentImportOptions {
-  std::string dir;   // the dataset
+  std::string dir;  // the dataset
   ContentSource source;
-  std::string name;  // content_model: the model that made the vectors
+  std::string name;     // content_model: the model that made the vectors
   int64_t pca_dim = 0;  // 0 = keep the vectors as they are
   bool whiten = false;
   bool skip_unknown_ids = false;  // default: an id that is not in the catalog is an error
@@ -24,14 +24,14 @@ struct ContentImportOptions {
 };
 
 struct ContentImportSummary {
-  Manifest manifest;          // the new version's
-  int64_t rows = 0;           // vectors in the file
-  int64_t matched = 0;        // catalog items that got a vector
-  int64_t missing = 0;        // catalog items without one (fallback)
+  Manifest manifest;    // the new version's
+  int64_t rows = 0;     // vectors in the file
+  int64_t matched = 0;  // catalog items that got a vector
+  int64_t missing = 0;  // catalog items without one (fallback)
   int64_t skipped_unknown = 0;
   int64_t input_dim = 0;
-  int64_t content_dim = 0;    // after PCA
-  double pca_explained = 0;   // share of the variance the PCA kept (1 without --pca)
+  int64_t content_dim = 0;   // after PCA
+  double pca_explained = 0;  // share of the variance the PCA kept (1 without --pca)
 };
 
 // Builds the new item table without writing anything (used by import_content; exposed for

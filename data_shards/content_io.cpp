@@ -18,10 +18,12 @@ namespace divrec::data {
 
 namespace {
 
-constexpr const char* kNpyHint = "save with numpy.save(path, numpy.ascontiguousarray(x, 'float32'))";
+constexpr const char* kNpyHint =
+    "save with numpy.save(path, numpy.ascontiguousarray(x, 'float32'))";
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // The value text of `'key': VALUE` in the npy header dict ("" when absent).
@@ -55,15 +57,15 @@ std::vector<int64_t> npy_shape(const std::string& path, const std::string& text)
 
 void check_finite(const ContentRows& rows, size_t row, const float* v) {
   for (int64_t j = 0; j < rows.dim; ++j) {
-    DIVREC_CHECK_HINT(std::isfinite(v[j]), "remove or fix the item's vector",
-                      rows.where[row], ": item '", rows.ids[row], "' has a non-finite value (",
-                      v[j], ") in column ", j, "; content vectors must be finite");
+    DIVREC_CHECK_HINT(std::isfinite(v[j]), "remove or fix the item's vector", rows.where[row],
+                      ": item '", rows.ids[row], "' has a non-finite value (", v[j], ") in column ",
+                      j, "; content vectors must be finite");
   }
 }
 
 ContentRows read_npy_rows(const ContentSource& s) {
-  DIVREC_CHECK_HINT(!s.ids.empty(), "pass --ids FILE: one raw item id per line, in row order",
-                    "'", s.vectors, "' is .npy, which holds no item ids");
+  DIVREC_CHECK_HINT(!s.ids.empty(), "pass --ids FILE: one raw item id per line, in row order", "'",
+                    s.vectors, "' is .npy, which holds no item ids");
   NpyArray a = read_npy(s.vectors);
   ContentRows rows;
   rows.dim = a.shape[1];
@@ -77,8 +79,8 @@ ContentRows read_npy_rows(const ContentSource& s) {
     DIVREC_CHECK_HINT(!line.empty(), "one raw item id per line, no blank lines", s.ids, ":",
                       line_no, ": empty item id");
     rows.ids.push_back(line);
-    rows.where.push_back(s.vectors + " row " + std::to_string(line_no - 1) + " (id from " +
-                         s.ids + ":" + std::to_string(line_no) + ")");
+    rows.where.push_back(s.vectors + " row " + std::to_string(line_no - 1) + " (id from " + s.ids +
+                         ":" + std::to_string(line_no) + ")");
   }
   DIVREC_CHECK_HINT(static_cast<int64_t>(rows.ids.size()) == a.shape[0],
                     "the id file must list one id per row of the array, in row order", "'", s.ids,
@@ -99,7 +101,8 @@ ContentRows read_hdf5_rows(const ContentSource& s) {
     h5::Dataset ds = f.open_dataset(s.h5_ids);
     h5::Handle type(H5Dget_type(ds.id()), H5Tclose);
     if (H5Tget_class(type.id()) == H5T_INTEGER) {
-      for (int64_t id : h5::read_vector<int64_t>(f, s.h5_ids)) rows.ids.push_back(std::to_string(id));
+      for (int64_t id : h5::read_vector<int64_t>(f, s.h5_ids))
+        rows.ids.push_back(std::to_string(id));
     } else {
       rows.ids = f.read_strings(s.h5_ids);
     }
@@ -157,10 +160,14 @@ ContentRows read_text_rows(const ContentSource& s, char delim) {
 std::string content_format_of(const ContentSource& s) {
   std::string f = s.format;
   if (f.empty()) {
-    if (ends_with(s.vectors, ".npy")) f = "npy";
-    else if (ends_with(s.vectors, ".h5") || ends_with(s.vectors, ".hdf5")) f = "hdf5";
-    else if (ends_with(s.vectors, ".csv")) f = "csv";
-    else if (ends_with(s.vectors, ".tsv") || ends_with(s.vectors, ".txt")) f = "tsv";
+    if (ends_with(s.vectors, ".npy"))
+      f = "npy";
+    else if (ends_with(s.vectors, ".h5") || ends_with(s.vectors, ".hdf5"))
+      f = "hdf5";
+    else if (ends_with(s.vectors, ".csv"))
+      f = "csv";
+    else if (ends_with(s.vectors, ".tsv") || ends_with(s.vectors, ".txt"))
+      f = "tsv";
   }
   DIVREC_CHECK_HINT(f == "npy" || f == "hdf5" || f == "csv" || f == "tsv",
                     "pass --vectors-format npy|hdf5|csv|tsv", "cannot tell the format of '",
@@ -173,9 +180,12 @@ ContentRows read_content_rows(const ContentSource& s) {
   DIVREC_CHECK_HINT(f == "npy" || s.ids.empty(), "--ids is only for .npy vectors",
                     "--ids given for a ", f, " file");
   ContentRows rows;
-  if (f == "npy") rows = read_npy_rows(s);
-  else if (f == "hdf5") rows = read_hdf5_rows(s);
-  else rows = read_text_rows(s, s.delimiter ? s.delimiter : (f == "csv" ? ',' : '\t'));
+  if (f == "npy")
+    rows = read_npy_rows(s);
+  else if (f == "hdf5")
+    rows = read_hdf5_rows(s);
+  else
+    rows = read_text_rows(s, s.delimiter ? s.delimiter : (f == "csv" ? ',' : '\t'));
   DIVREC_CHECK_HINT(!rows.ids.empty() && rows.dim > 0, "check --vectors", "'", s.vectors,
                     "' holds no vectors (", rows.ids.size(), " rows of dimension ", rows.dim, ")");
   for (size_t k = 0; k < rows.ids.size(); ++k) {

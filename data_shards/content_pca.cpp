@@ -11,14 +11,14 @@
 namespace divrec::data {
 
 PcaResult pca_reduce(const std::vector<float>& x, int64_t n, int64_t d, int64_t k, bool whiten) {
-  DIVREC_CHECK(static_cast<int64_t>(x.size()) == n * d, "pca: ", x.size(), " values for ", n,
-               " x ", d);
+  DIVREC_CHECK(static_cast<int64_t>(x.size()) == n * d, "pca: ", x.size(), " values for ", n, " x ",
+               d);
   DIVREC_CHECK_HINT(k >= 1 && k <= std::min(n - 1, d),
-                    "choose --pca between 1 and min(items with a vector - 1, dimension)",
-                    "--pca ", k, " with ", n, " vectors of dimension ", d);
+                    "choose --pca between 1 and min(items with a vector - 1, dimension)", "--pca ",
+                    k, " with ", n, " vectors of dimension ", d);
   torch::NoGradGuard no_grad;
-  auto X = torch::from_blob(const_cast<float*>(x.data()), {n, d}, torch::kFloat32)
-               .to(torch::kFloat64);
+  auto X =
+      torch::from_blob(const_cast<float*>(x.data()), {n, d}, torch::kFloat32).to(torch::kFloat64);
   X = X - X.mean(0, /*keepdim=*/true);
   auto [U, S, Vh] = torch::linalg_svd(X, /*full_matrices=*/false);
   auto V = Vh.narrow(0, 0, k).t().contiguous();  // [d, k] principal axes
@@ -34,9 +34,8 @@ PcaResult pca_reduce(const std::vector<float>& x, int64_t n, int64_t d, int64_t 
     const double top = var[0].item<double>();
     for (int64_t j = 0; j < k; ++j) {
       DIVREC_CHECK_HINT(var[j].item<double>() > 1e-12 * std::max(top, 1e-300),
-                        "choose a smaller --pca, or drop --whiten",
-                        "--whiten: component ", j, " has zero variance (the vectors span only ",
-                        j, " dimensions)");
+                        "choose a smaller --pca, or drop --whiten", "--whiten: component ", j,
+                        " has zero variance (the vectors span only ", j, " dimensions)");
     }
     Y = Y / var.sqrt();
   }

@@ -10,9 +10,9 @@
 namespace divrec::data {
 
 struct PcaResult {
-  std::vector<float> projected;          // [n * k] row-major
+  std::vector<float> projected;            // [n * k] row-major
   std::vector<double> explained_variance;  // [k] variance of each component (ddof = 1)
-  double explained_ratio = 0;            // sum of the k variances / total variance
+  double explained_ratio = 0;              // sum of the k variances / total variance
 };
 
 // x: [n * d] row-major. Requires 1 <= k <= min(n - 1, d) (with n - 1 below d, the centred data

@@ -97,8 +97,9 @@ ItemTable read_items_file(const std::string& path) {
                       "the file is corrupted", f.where("content"), " should be [", t.num_items,
                       ", ", t.content_dim, "]");
     // Files written before `shard add-content` existed have no flags: every item has content.
-    t.has_content = f.has("has_content") ? read_sized<uint8_t>(f, "has_content", t.num_items)
-                                         : std::vector<uint8_t>(static_cast<size_t>(t.num_items), 1);
+    t.has_content = f.has("has_content")
+                        ? read_sized<uint8_t>(f, "has_content", t.num_items)
+                        : std::vector<uint8_t>(static_cast<size_t>(t.num_items), 1);
   }
   t.text_vocab = f.has_attr("text_vocab") ? f.attr_int("text_vocab") : 0;
   if (t.text_vocab > 0) {

@@ -60,8 +60,8 @@ int divrec_spm_size(void* h) {
 long divrec_spm_encode(void* h, const char* text, size_t n, int* out, size_t cap, char* err,
                        size_t err_size) {
   std::vector<int> ids;
-  auto st = static_cast<sentencepiece::SentencePieceProcessor*>(h)->Encode(std::string(text, n),
-                                                                           &ids);
+  auto st =
+      static_cast<sentencepiece::SentencePieceProcessor*>(h)->Encode(std::string(text, n), &ids);
   if (!st.ok()) {
     set_error(st.ToString(), err, err_size);
     return -1;
@@ -72,8 +72,8 @@ long divrec_spm_encode(void* h, const char* text, size_t n, int* out, size_t cap
 
 // texts: `count` NUL-terminated strings back to back; args: "key=value\n" lines. The model's
 // bytes are returned in *model (malloc'ed; divrec_spm_free_bytes).
-int divrec_spm_train(const char* texts, size_t count, const char* args, unsigned seed,
-                     char** model, size_t* model_size, char* err, size_t err_size) {
+int divrec_spm_train(const char* texts, size_t count, const char* args, unsigned seed, char** model,
+                     size_t* model_size, char* err, size_t err_size) {
   std::vector<std::string> v;
   for (size_t k = 0; k < count; ++k) {
     v.emplace_back(texts);

@@ -72,16 +72,16 @@ std::string train_text_tokenizer(const std::vector<std::string>& texts,
   }
   DIVREC_CHECK_HINT(count > 0, "give the items some text",
                     "no non-empty item text to train the tokenizer on");
-  const std::string args = "model_type=" + o.model_type + "\nvocab_size=" +
-                           std::to_string(o.vocab_size) +
+  const std::string args = "model_type=" + o.model_type +
+                           "\nvocab_size=" + std::to_string(o.vocab_size) +
                            "\ncharacter_coverage=1.0\nnum_threads=1\nminloglevel=2\n"
                            "hard_vocab_limit=false\n";  // small catalogs: fewer pieces, no error
   char* model = nullptr;
   size_t size = 0;
   char err[512] = {};
   int rc = shim().train(joined.data(), count, args.c_str(), 1, &model, &size, err, sizeof err);
-  DIVREC_CHECK_HINT(rc == 0, "try a smaller --text-vocab-size", "SentencePiece training failed: ",
-                    err);
+  DIVREC_CHECK_HINT(rc == 0, "try a smaller --text-vocab-size",
+                    "SentencePiece training failed: ", err);
   std::string out(model, size);
   shim().free_bytes(model);
   return out;
@@ -115,8 +115,8 @@ std::vector<int32_t> TextTokenizer::encode(const std::string& text, int64_t max_
   std::vector<int> ids(text.size() + 8);  // pieces <= bytes (+ a few for byte fallback)
   char err[512] = {};
   for (;;) {
-    long n = shim().encode(handle_, text.data(), text.size(), ids.data(), ids.size(), err,
-                           sizeof err);
+    long n =
+        shim().encode(handle_, text.data(), text.size(), ids.data(), ids.size(), err, sizeof err);
     DIVREC_CHECK(n >= 0, "SentencePiece encode failed: ", err);
     if (static_cast<size_t>(n) <= ids.size()) {
       ids.resize(static_cast<size_t>(n));

@@ -51,7 +51,8 @@ void append_rows(data::ItemTable& t, const std::vector<NewItem>& items, bool con
     DIVREC_CHECK_HINT(!missing || content_missing,
                       "give the item a \"content\" vector from the artifact's content model ('" +
                           t.content_model + "')",
-                      "append items: item '", it.id, "' has no content, and the artifact's model "
+                      "append items: item '", it.id,
+                      "' has no content, and the artifact's model "
                       "was trained with a vector for every item");
     DIVREC_CHECK_HINT(missing || static_cast<int64_t>(it.content.size()) == t.content_dim,
                       "encode the item text with the artifact's content model",
@@ -61,9 +62,12 @@ void append_rows(data::ItemTable& t, const std::vector<NewItem>& items, bool con
       if (missing && t.has_content.empty()) t.has_content.assign(t.category.size() - 1, 1);
       if (!t.has_content.empty()) t.has_content.push_back(missing ? 0 : 1);
     }
-    if (missing) t.content.resize(t.content.size() + static_cast<size_t>(t.content_dim), 0.0f);
-    else t.content.insert(t.content.end(), it.content.begin(), it.content.end());
-    t.popularity.push_back(0);  // no interactions yet
+    if (missing)
+      t.content.resize(t.content.size() + static_cast<size_t>(t.content_dim), 0.0f);
+    else
+      t.content.insert(t.content.end(), it.content.begin(), it.content.end());
+    t.popularity.push_back(0);                                              // no interactions yet
+    if (t.text_vocab > 0) t.text_offsets.push_back(t.text_offsets.back());  // no text: empty bag
     t.raw_ids.push_back(it.id);
   }
   t.num_items += static_cast<int64_t>(items.size());

@@ -118,6 +118,7 @@ TrainResult train(const TrainConfig& config, const std::string& config_ini,
   mc.num_attributes = items.num_attributes;
   mc.content_dim = items.content_dim;
   mc.content_missing = items.any_content_missing();
+  mc.num_text_tokens = items.text_vocab;
   resolve_item_table(cfg, mc.num_items);
   mc.external_item_table = cfg.sparse_item_table && mc.has_item_id();
   mc.validate();

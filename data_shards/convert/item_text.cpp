@@ -42,8 +42,8 @@ void attach_item_text(RawDataset* raw, const ItemTextOptions& o) {
     seen = in.line_no();
     raw->item_text[static_cast<size_t>(r)] = text;
   }
-  DIVREC_CHECK_HINT(!texts.empty(), "FILE needs a header line, then `id <TAB> text` lines",
-                    "'", o.path, "' has no item texts");
+  DIVREC_CHECK_HINT(!texts.empty(), "FILE needs a header line, then `id <TAB> text` lines", "'",
+                    o.path, "' has no item texts");
   if (o.tokenizer.empty()) {
     raw->text_model = train_text_tokenizer(texts, o.train);
     raw->text_tokenizer_source = "trained on " + o.path;
@@ -52,9 +52,10 @@ void attach_item_text(RawDataset* raw, const ItemTextOptions& o) {
     raw->text_tokenizer_source = o.tokenizer;
   }
   raw->text_max_tokens = o.max_tokens;
-  core::log0("item text: {} texts ({} empty, {} with ids not in the data), tokenizer {} ({} pieces)",
-             texts.size(), empty, unknown, raw->text_tokenizer_source,
-             TextTokenizer(raw->text_model, raw->text_tokenizer_source).vocab_size());
+  core::log0(
+      "item text: {} texts ({} empty, {} with ids not in the data), tokenizer {} ({} pieces)",
+      texts.size(), empty, unknown, raw->text_tokenizer_source,
+      TextTokenizer(raw->text_model, raw->text_tokenizer_source).vocab_size());
 }
 
 }  // namespace divrec::data

@@ -335,8 +335,8 @@ std::vector<float> pca_input() {
   std::vector<float> x;
   for (int n = 0; n < 6; ++n) {
     for (int d = 0; d < 4; ++d) {
-      x.push_back(static_cast<float>(std::sin(0.7 * n + 1.3 * d + 0.1) +
-                                     0.25 * n * std::cos(0.5 * d)));
+      x.push_back(
+          static_cast<float>(std::sin(0.7 * n + 1.3 * d + 0.1) + 0.25 * n * std::cos(0.5 * d)));
     }
   }
   return x;
@@ -344,12 +344,12 @@ std::vector<float> pca_input() {
 
 TEST(ContentPca, MatchesTheNumpyReference) {
   const std::vector<double> var = {0.880720462, 0.507474898};
-  const std::vector<double> proj = {-0.704822084, -1.06371669,  -0.967452246, -0.0751818489,
-                                    -0.641463454, 0.63956328,   0.0993513244, 0.771861114,
-                                    0.886099873,  0.286988208,  1.32828659,   -0.559514066};
-  const std::vector<double> white = {-0.75103549, -1.49320244, -1.03088565, -0.105537237,
-                                     -0.683522594, 0.897793049, 0.10586554, 1.08350739,
-                                     0.944199206,  0.402862432, 1.41537899, -0.785423202};
+  const std::vector<double> proj = {-0.704822084, -1.06371669, -0.967452246, -0.0751818489,
+                                    -0.641463454, 0.63956328,  0.0993513244, 0.771861114,
+                                    0.886099873,  0.286988208, 1.32828659,   -0.559514066};
+  const std::vector<double> white = {-0.75103549,  -1.49320244, -1.03088565, -0.105537237,
+                                     -0.683522594, 0.897793049, 0.10586554,  1.08350739,
+                                     0.944199206,  0.402862432, 1.41537899,  -0.785423202};
   auto p = pca_reduce(pca_input(), 6, 4, 2, false);
   ASSERT_EQ(p.projected.size(), proj.size());
   for (size_t k = 0; k < proj.size(); ++k) EXPECT_NEAR(p.projected[k], proj[k], 2e-6) << k;
@@ -360,8 +360,9 @@ TEST(ContentPca, MatchesTheNumpyReference) {
   // Rank-deficient data cannot be whitened past its rank.
   std::vector<float> flat(6 * 4, 0.0f);
   for (int n = 0; n < 6; ++n) flat[static_cast<size_t>(n * 4)] = static_cast<float>(n);
-  EXPECT_NE(error_of([&] { pca_reduce(flat, 6, 4, 2, true); }).find("component 1 has zero variance"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { pca_reduce(flat, 6, 4, 2, true); }).find("component 1 has zero variance"),
+      std::string::npos);
 }
 
 // Through the import: items with a vector get their PCA rows (in dense id order), 7 stays zero.
@@ -386,8 +387,8 @@ TEST(ContentPca, ImportReducesOnlyItemsWithVectors) {
   auto w = pca_reduce(x, 6, 4, 2, true);
   const std::vector<std::string> order = {"0", "1", "2", "3", "4", "8"};
   for (size_t r = 0; r < order.size(); ++r) {
-    auto i = static_cast<size_t>(
-        std::find(t.raw_ids.begin(), t.raw_ids.end(), order[r]) - t.raw_ids.begin());
+    auto i = static_cast<size_t>(std::find(t.raw_ids.begin(), t.raw_ids.end(), order[r]) -
+                                 t.raw_ids.begin());
     EXPECT_EQ(t.has_content[i], 1);
     EXPECT_FLOAT_EQ(t.content[i * 2], w.projected[r * 2]);
     EXPECT_FLOAT_EQ(t.content[i * 2 + 1], w.projected[r * 2 + 1]);

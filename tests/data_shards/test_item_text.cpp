@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "common/run_command.h"
 #include "core/fs.h"
 #include "data_shards/convert/converters.h"
 #include "data_shards/convert/item_text.h"
@@ -25,29 +26,20 @@ namespace {
 
 const char* kPython = "/usr/bin/python3";
 
-std::pair<int, std::string> run(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return {-1, ""};
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int st = ::pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
+using divrec::testing::run_command;
 
 bool python_has_sentencepiece() {
   return std::filesystem::exists(kPython) &&
-         run(std::string(kPython) + " -c 'import sentencepiece' 2>/dev/null").first == 0;
+         run_command(std::string(kPython) + " -c 'import sentencepiece' 2>/dev/null").first == 0;
 }
 
 // Beauty-like titles from a formula (brands, products, sizes, some unicode and digits).
 std::vector<std::string> titles(int n) {
-  const std::vector<std::string> brand = {"OPI", "L'Oreal", "Maybelline", "NYX", "Neutrogena",
-                                          "Burt's Bees", "Revlon", "e.l.f."};
+  const std::vector<std::string> brand = {"OPI",        "L'Oreal",     "Maybelline", "NYX",
+                                          "Neutrogena", "Burt's Bees", "Revlon",     "e.l.f."};
   const std::vector<std::string> what = {"Nail Lacquer", "Eyeshadow Palette", "Lip Balm",
-                                         "BB Cream", "Mascara", "Face Wash", "Concealer",
-                                         "Crème Hydratante"};
+                                         "BB Cream",     "Mascara",           "Face Wash",
+                                         "Concealer",    "Crème Hydratante"};
   std::vector<std::string> out;
   for (int i = 0; i < n; ++i) {
     out.push_back(brand[static_cast<size_t>(i % 8)] + " " + what[static_cast<size_t>(i * 3 % 8)] +
@@ -67,7 +59,7 @@ std::vector<std::vector<int32_t>> python_ids(const std::string& model_path,
                           "model_file=sys.argv[1]); print(json.dumps([p.encode(t) for t in "
                           "json.load(open(sys.argv[2]))]))' " +
                           model_path + " " + dir + "/texts.json";
-  auto [rc, out] = run(cmd);
+  auto [rc, out] = run_command(cmd);
   EXPECT_EQ(rc, 0) << out;
   return nlohmann::json::parse(out).get<std::vector<std::vector<int32_t>>>();
 }
@@ -95,22 +87,23 @@ TEST(TextTokenizer, TrainedModelIsDeterministicAndMatchesPython) {
 }
 
 TEST(TextTokenizer, SpmTrainModelLoadsAndMatchesPython) {
-  if (!python_has_sentencepiece() || run("command -v spm_train >/dev/null").first != 0) {
+  if (!python_has_sentencepiece() || run_command("command -v spm_train >/dev/null").first != 0) {
     GTEST_SKIP() << "spm_train (Debian: sentencepiece) or python3-sentencepiece missing";
   }
   const auto dir = scratch_dir("spm_cli");
   std::string lines;
   for (const auto& t : titles(60)) lines += t + "\n";
   write_text(dir + "/titles.txt", lines);
-  auto [rc, out] = run("spm_train --input=" + dir + "/titles.txt --model_prefix=" + dir +
-                       "/cli --vocab_size=100 --model_type=bpe --minloglevel=2 2>&1");
+  auto [rc, out] = run_command("spm_train --input=" + dir + "/titles.txt --model_prefix=" + dir +
+                               "/cli --vocab_size=100 --model_type=bpe --minloglevel=2 2>&1");
   ASSERT_EQ(rc, 0) << out;
   auto tok = TextTokenizer::from_file(dir + "/cli.model");
   const auto texts = titles(12);
   const auto want = python_ids(dir + "/cli.model", texts);
   for (size_t k = 0; k < texts.size(); ++k) EXPECT_EQ(tok.encode(texts[k]), want[k]);
-  EXPECT_NE(error_of([&] { TextTokenizer::from_file(dir + "/titles.txt"); })
-                .find("cannot load the SentencePiece model"),
+  EXPECT_NE(error_of([&] {
+              TextTokenizer::from_file(dir + "/titles.txt");
+            }).find("cannot load the SentencePiece model"),
             std::string::npos);
 }
 
@@ -150,8 +143,8 @@ TEST(ItemText, ConvertStoresTruncatedIdsPerItem) {
   ASSERT_EQ(table.text_offsets.size(), 31u);
   for (int64_t i = 0; i < 30; ++i) {
     const int raw_id = std::stoi(table.raw_ids[static_cast<size_t>(i)]);
-    const auto want = raw_id == 4 || raw_id == 9 ? std::vector<int32_t>{}
-                                                   : tok.encode(texts[raw_id], 6);
+    const auto want =
+        raw_id == 4 || raw_id == 9 ? std::vector<int32_t>{} : tok.encode(texts[raw_id], 6);
     std::vector<int32_t> got(table.text_ids.begin() + table.text_offsets[i],
                              table.text_ids.begin() + table.text_offsets[i + 1]);
     EXPECT_EQ(got, want) << "item " << raw_id;
@@ -162,8 +155,9 @@ TEST(ItemText, ConvertStoresTruncatedIdsPerItem) {
   // Errors name the file and line.
   write_text(dir + "/dup.tsv", "id\ttext\n3\ta\n3\tb\n");
   t.path = dir + "/dup.tsv";
-  EXPECT_NE(error_of([&] { attach_item_text(&raw, t); })
-                .find("dup.tsv:3: item '3' already has a text (line 2)"),
+  EXPECT_NE(error_of([&] {
+              attach_item_text(&raw, t);
+            }).find("dup.tsv:3: item '3' already has a text (line 2)"),
             std::string::npos);
   write_text(dir + "/one.tsv", "id\ttext\n3\n");
   t.path = dir + "/one.tsv";

@@ -208,7 +208,8 @@ TEST(CandidateSource, AppendedItemsWithoutContentUseTheMissingContentVector) {
   it.category = before.items.category_names[static_cast<size_t>(before.items.category[0])];
   for (int64_t k = before.items.attr_offsets[0]; k < before.items.attr_offsets[1]; ++k) {
     it.attributes.push_back(
-        before.items.attribute_names[static_cast<size_t>(before.items.attr_ids[static_cast<size_t>(k)])]);
+        before.items
+            .attribute_names[static_cast<size_t>(before.items.attr_ids[static_cast<size_t>(k)])]);
   }
   const std::string path = f.dir + "/appended.h5";
   serving::append_items(f.artifact, {it}, path);
@@ -219,7 +220,8 @@ TEST(CandidateSource, AppendedItemsWithoutContentUseTheMissingContentVector) {
   auto rec = serving::Recommender::load(path);
   EXPECT_EQ(rec->dense_id("new-no-content"), I);
   // A model that saw content for every item cannot encode an item without it.
-  auto g = divrec::testing::make_serving_fixture("cand_all_content", "next-item", 7, {}, 120, false);
+  auto g =
+      divrec::testing::make_serving_fixture("cand_all_content", "next-item", 7, {}, 120, false);
   expect_error([&] { serving::append_items(g.artifact, {it}, g.dir + "/x.h5"); },
                {"'new-no-content' has no content", "trained with a vector for every item"});
 }

@@ -232,6 +232,46 @@ TEST(ItemEncoder, MissingContentUsesTheLearnedVector) {
   EXPECT_FALSE(plain->named_parameters().contains("item_encoder.content_missing"));
 }
 
+// Item text: the mean of the item's piece embeddings (empty text: zeros), the same on the catalog
+// pass and the touched-items path; the checkpoint key is item_encoder.text.weight.
+TEST(ItemEncoder, TextBagIsTheMeanOfPieceEmbeddings) {
+  auto t = make_table();
+  t.text_vocab = 9;
+  t.text_offsets.push_back(0);
+  for (int64_t i = 0; i < kItems; ++i) {
+    if (i % 4 != 2) {  // items 2, 6, 10, ... have no text
+      for (int64_t k = 0; k < 1 + i % 5; ++k)
+        t.text_ids.push_back(static_cast<int32_t>((i + 2 * k) % 9));
+    }
+    t.text_offsets.push_back(static_cast<int64_t>(t.text_ids.size()));
+  }
+  auto c = make_config();
+  c.use_item_id = c.use_category = c.use_attributes = c.use_content = c.item_norm = false;
+  c.num_text_tokens = 9;
+  EXPECT_EQ(from_ini(to_ini(c), ModelConfig{}).num_text_tokens, 9);
+  torch::manual_seed(4);
+  SeqModel m(c, ItemFeatures::from_table(t));
+  auto params = m->named_parameters();
+  ASSERT_TRUE(params.contains("item_encoder.text.weight"));
+  const auto w = params["item_encoder.text.weight"];
+  auto all = m->item_encoder()->forward_all();
+  for (int64_t i : {0, 2, 7, 19}) {
+    auto want = torch::zeros({16});
+    const auto b = t.text_offsets[i], e = t.text_offsets[i + 1];
+    for (auto k = b; k < e; ++k) want += w[t.text_ids[k]];
+    if (e > b) want /= static_cast<double>(e - b);
+    EXPECT_TRUE(torch::allclose(all[i], want, 1e-5, 1e-6)) << "item " << i;
+  }
+  auto items = torch::tensor({19, 2, 7, 0, 7}, torch::kInt64);
+  EXPECT_TRUE(torch::allclose(m->item_encoder()->forward_items(items), all.index_select(0, items),
+                              1e-5, 1e-6));
+  c.use_text = false;
+  c.use_content = true;
+  EXPECT_FALSE(SeqModel(c, ItemFeatures::from_table(t))
+                   ->named_parameters()
+                   .contains("item_encoder.text.weight"));
+}
+
 TEST(SeqModel, EncodeWithSharedTableMatches) {
   auto m = make_model();
   auto ids = left_pad(kSeqs, 5);
