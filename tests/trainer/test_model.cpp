@@ -226,6 +226,22 @@ TEST(ItemEncoder, MissingContentUsesTheLearnedVector) {
   enc->forward_items(torch::tensor({5}, torch::kInt64)).sum().backward();
   EXPECT_GT(missing.grad().abs().sum().item<float>(), 0.0f);
   EXPECT_EQ(w.grad().abs().sum().item<float>(), 0.0f);
+  // The sparse item table's path: id rows from outside (external table) plus the same content
+  // term, missing-content vector included.
+  auto ext = c;
+  ext.use_item_id = true;
+  ext.external_item_table = true;
+  torch::manual_seed(3);
+  SeqModel sparse(ext, ItemFeatures::from_table(t));
+  auto id_rows = torch::randn({4, 16});
+  auto with_ids = sparse->item_encoder()->forward_items(items, id_rows);
+  auto sp = sparse->named_parameters();
+  EXPECT_TRUE(torch::allclose(with_ids[2] - id_rows[2], sp["item_encoder.content_missing"], 1e-5,
+                              1e-6));
+  EXPECT_TRUE(torch::allclose(
+      with_ids[1] - id_rows[1],
+      sp["item_encoder.content_proj.weight"].matmul(c0) + sp["item_encoder.content_proj.bias"],
+      1e-5, 1e-6));
   // Without the switch there is no such parameter (older checkpoints keep loading).
   c.content_missing = false;
   SeqModel plain(c, ItemFeatures::from_table(t));
