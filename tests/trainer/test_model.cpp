@@ -236,8 +236,8 @@ TEST(ItemEncoder, MissingContentUsesTheLearnedVector) {
   auto id_rows = torch::randn({4, 16});
   auto with_ids = sparse->item_encoder()->forward_items(items, id_rows);
   auto sp = sparse->named_parameters();
-  EXPECT_TRUE(torch::allclose(with_ids[2] - id_rows[2], sp["item_encoder.content_missing"], 1e-5,
-                              1e-6));
+  EXPECT_TRUE(
+      torch::allclose(with_ids[2] - id_rows[2], sp["item_encoder.content_missing"], 1e-5, 1e-6));
   EXPECT_TRUE(torch::allclose(
       with_ids[1] - id_rows[1],
       sp["item_encoder.content_proj.weight"].matmul(c0) + sp["item_encoder.content_proj.bias"],
