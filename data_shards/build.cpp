@@ -10,6 +10,7 @@
 #include "core/check.h"
 #include "core/log.h"
 #include "data_shards/ids.h"
+#include "data_shards/text_tokens.h"
 
 namespace divrec::data {
 
@@ -139,6 +140,22 @@ void build_item_table(const RawDataset& raw, const std::vector<int32_t>& item_de
     for (int64_t i = 0; i < num_items; ++i) {
       std::copy_n(raw.content.begin() + static_cast<ptrdiff_t>(raw_of[static_cast<size_t>(i)] * d),
                   d, t->content.begin() + static_cast<ptrdiff_t>(static_cast<size_t>(i) * d));
+    }
+    t->has_content.assign(static_cast<size_t>(num_items), 1);  // converters cover every item
+  }
+  // Item text: each catalog item's first text_max_tokens pieces (none without a text).
+  if (!raw.text_model.empty()) {
+    TextTokenizer tok(raw.text_model, raw.text_tokenizer_source);
+    t->text_vocab = tok.vocab_size();
+    t->text_tokenizer = raw.text_model;
+    t->text_offsets.assign(1, 0);
+    for (int64_t i = 0; i < num_items; ++i) {
+      const auto r = static_cast<size_t>(raw_of[static_cast<size_t>(i)]);
+      if (r < raw.item_text.size() && !raw.item_text[r].empty()) {
+        auto ids = tok.encode(raw.item_text[r], raw.text_max_tokens);
+        t->text_ids.insert(t->text_ids.end(), ids.begin(), ids.end());
+      }
+      t->text_offsets.push_back(static_cast<int64_t>(t->text_ids.size()));
     }
   }
 }

@@ -5,6 +5,13 @@
 
 namespace divrec::data {
 
+bool ItemTable::any_content_missing() const {
+  for (uint8_t h : has_content) {
+    if (h == 0) return true;
+  }
+  return false;
+}
+
 int64_t UserSequences::history_end(int64_t u, Split split) const {
   switch (split) {
     case Split::kTrain: return valid_start[u];

@@ -25,11 +25,20 @@ struct ItemTable {
   std::vector<int64_t> popularity;    // [I] interactions in the train split only
   int64_t content_dim = 0;            // 0 = no content vectors
   std::vector<float> content;         // [I * content_dim] row-major
+  // [I] when content_dim > 0: 1 = the item has a vector, 0 = it has none (its row is zeros and
+  // the item encoder uses a learned "missing content" vector instead; `shard add-content`).
+  std::vector<uint8_t> has_content;
   std::string content_model;          // name of the model that made the content vectors
+  // Item text as subword ids (`shard convert --item-text`), CSR like the attributes.
+  int64_t text_vocab = 0;             // tokenizer pieces; 0 = no item text
+  std::vector<int64_t> text_offsets;  // [I+1] when text_vocab > 0
+  std::vector<int32_t> text_ids;      // [nnz] piece ids in [0, text_vocab), in text order
+  std::string text_tokenizer;         // the SentencePiece model's serialized bytes
   std::vector<std::string> raw_ids;         // [I] dense id -> raw id
   std::vector<std::string> category_names;  // [C] dense -> raw category id / name
   std::vector<std::string> attribute_names; // [A] dense -> raw attribute id / name
 
+  bool any_content_missing() const;
   int64_t num_attrs(int64_t item) const { return attr_offsets[item + 1] - attr_offsets[item]; }
   const int32_t* attrs(int64_t item) const { return attr_ids.data() + attr_offsets[item]; }
 };
@@ -90,6 +99,11 @@ struct Manifest {
   std::string items_file = "items.h5";
   uint32_t items_crc32 = 0;
   std::vector<std::string> user_raw_ids;  // [num_users] dense -> raw
+  // Versions (docs/data-format.md, "Dataset versions"): 0 as converted; each `shard add-content`
+  // adds one, keeping the previous manifest as previous_manifest and its files untouched.
+  int64_t dataset_version = 0;
+  std::string previous_manifest;  // "" at version 0
+  std::string version_command;    // the command that made this version ("" at version 0)
 };
 
 }  // namespace divrec::data

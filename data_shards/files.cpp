@@ -71,6 +71,14 @@ void write_items_file(const std::string& path, const ItemTable& t) {
     f.write_array("content", t.content.data(),
                   {static_cast<hsize_t>(t.num_items), static_cast<hsize_t>(t.content_dim)});
     f.open_dataset("content").set_attr_string("model", t.content_model);
+    h5::write_vector(f, "has_content", t.has_content);
+  }
+  if (t.text_vocab > 0) {  // files without item text keep their earlier bytes
+    f.set_attr_int("text_vocab", t.text_vocab);
+    h5::write_vector(f, "text_offsets", t.text_offsets);
+    h5::write_vector(f, "text_ids", t.text_ids);
+    h5::write_vector(f, "text_tokenizer",
+                     std::vector<uint8_t>(t.text_tokenizer.begin(), t.text_tokenizer.end()));
   }
   f.write_strings("raw_ids", t.raw_ids);
   f.write_strings("category_names", t.category_names);
@@ -101,6 +109,18 @@ ItemTable read_items_file(const std::string& path) {
                           static_cast<int64_t>(dims[1]) == t.content_dim,
                       "the file is corrupted", f.where("content"), " should be [", t.num_items,
                       ", ", t.content_dim, "]");
+    // Files written before `shard add-content` existed have no flags: every item has content.
+    t.has_content = f.has("has_content")
+                        ? read_sized<uint8_t>(f, "has_content", t.num_items)
+                        : std::vector<uint8_t>(static_cast<size_t>(t.num_items), 1);
+  }
+  t.text_vocab = f.has_attr("text_vocab") ? f.attr_int("text_vocab") : 0;
+  if (t.text_vocab > 0) {
+    t.text_offsets = read_sized<int64_t>(f, "text_offsets", t.num_items + 1);
+    t.text_ids = h5::read_vector<int32_t>(f, "text_ids");
+    check_offsets(f, "text_offsets", t.text_offsets, static_cast<int64_t>(t.text_ids.size()));
+    auto bytes = h5::read_vector<uint8_t>(f, "text_tokenizer");
+    t.text_tokenizer.assign(bytes.begin(), bytes.end());
   }
   t.raw_ids = read_strings_sized(f, "raw_ids", t.num_items);
   t.category_names = read_strings_sized(f, "category_names", t.num_categories);
@@ -185,6 +205,11 @@ void write_manifest_file(const std::string& path, const Manifest& m, const ItemT
   f.set_attr_int("num_shards", static_cast<int64_t>(m.shards.size()));
   f.set_attr_string("items_file", m.items_file);
   f.set_attr_uint32("items_crc32", m.items_crc32);
+  if (m.dataset_version > 0) {  // version-0 manifests keep their original bytes
+    f.set_attr_int("dataset_version", m.dataset_version);
+    f.set_attr_string("previous_manifest", m.previous_manifest);
+    f.set_attr_string("version_command", m.version_command);
+  }
   auto shards = f.create_group("shards");
   std::vector<std::string> files;
   std::vector<int64_t> users, events;
@@ -226,6 +251,11 @@ Manifest read_manifest_file(const std::string& path) {
   m.content_dim = f.attr_int("content_dim");
   m.items_file = f.attr_string("items_file");
   m.items_crc32 = static_cast<uint32_t>(f.attr_int("items_crc32"));
+  if (f.has_attr("dataset_version")) {
+    m.dataset_version = f.attr_int("dataset_version");
+    m.previous_manifest = f.attr_string("previous_manifest");
+    m.version_command = f.attr_string("version_command");
+  }
   int64_t num_shards = f.attr_int("num_shards");
   DIVREC_CHECK_HINT(num_shards >= 1 && m.num_users >= 0, "the file is corrupted", path,
                     ": num_shards = ", num_shards, ", num_users = ", m.num_users);

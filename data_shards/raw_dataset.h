@@ -71,6 +71,11 @@ struct RawDataset {
   int64_t content_dim = 0;
   std::vector<float> content;  // [items.size() * content_dim] when content_dim > 0
   std::string content_model;   // which model made the content vectors
+  // Item text (convert/item_text.h), by raw item index ("" = none); tokenized by the writer.
+  std::vector<std::string> item_text;
+  std::string text_model;             // serialized SentencePiece model; "" = no item text
+  std::string text_tokenizer_source;  // where the model came from (for messages)
+  int64_t text_max_tokens = 0;        // per item, 0 = all
 
   void set_category(int32_t item, int32_t category) {
     if (item_category.size() <= static_cast<size_t>(item)) item_category.resize(item + 1, -1);

@@ -51,6 +51,20 @@ void validate_items(const std::string& path, const Manifest& m, const ItemTable&
     VALIDATE(std::isfinite(t.content[k]), path, "content", k / static_cast<size_t>(t.content_dim),
              "content vectors finite", "column ", k % static_cast<size_t>(t.content_dim));
   }
+  const auto d = static_cast<size_t>(t.content_dim);
+  for (size_t i = 0; i < t.has_content.size(); ++i) {
+    const uint8_t h = t.has_content[i];
+    VALIDATE(h <= 1, path, "has_content", i, "has_content is 0 or 1", "value ", int{h});
+    if (h == 1) continue;
+    const auto row = t.content.begin() + static_cast<ptrdiff_t>(i * d);
+    VALIDATE(std::all_of(row, row + static_cast<ptrdiff_t>(d), [](float x) { return x == 0.0f; }),
+             path, "content", i, "items without content have a zero row", "has_content = 0");
+  }
+  for (size_t k = 0; k < t.text_ids.size(); ++k) {
+    VALIDATE(t.text_ids[k] >= 0 && t.text_ids[k] < t.text_vocab, path, "text_ids", k,
+             "text piece ids in [0, text_vocab)", "id ", t.text_ids[k], ", text_vocab ",
+             t.text_vocab);
+  }
   auto unique = [&](const std::vector<std::string>& names, const char* ds) {
     std::unordered_set<std::string> seen;
     for (size_t i = 0; i < names.size(); ++i) {

@@ -26,7 +26,8 @@ LoadedModel load_model_for_eval(const std::string& checkpoint, const data::ItemT
       model::from_ini(out.config_ini, model::with_catalog_sizes(model::ModelConfig{}, items));
   DIVREC_CHECK_HINT(mc.num_items == items.num_items && mc.num_categories == items.num_categories &&
                         mc.num_attributes == items.num_attributes &&
-                        mc.content_dim == items.content_dim,
+                        mc.content_dim == items.content_dim &&
+                        mc.num_text_tokens == items.text_vocab,
                     "evaluate on the dataset the model was trained on (--data)", "checkpoint '",
                     out.path, "' was trained on a catalog of ", mc.num_items, " items, ",
                     mc.num_categories, " categories, ", mc.num_attributes, " attributes, content ",

@@ -1,6 +1,6 @@
-// `divrec shard convert | inspect | validate`: converting source data into format-v1 HDF5
-// shards, summarising a dataset directory (text or JSON), and checking all its invariants.
-// Single-process; no communicator.
+// `divrec shard convert | inspect | validate` (add-content: cmd_shard_content.cpp): converting
+// source data into format-v1 HDF5 shards, summarising a dataset directory (text or JSON), and
+// checking all its invariants. Single-process; no communicator.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include "core/check.h"
 #include "core/log.h"
 #include "data_shards/convert/converters.h"
+#include "data_shards/convert/item_text.h"
 #include "data_shards/reader.h"
 #include "data_shards/writer.h"
 #include "launcher/commands.h"
@@ -116,6 +117,16 @@ int convert(const Args& args) {
   add("valid-cut", po::value<int64_t>(), "temporal: explicit validation cut (unix seconds)");
   add("test-cut", po::value<int64_t>(), "temporal: explicit test cut (unix seconds)");
   add("min-seq-len", po::value<int>()->default_value(3), "drop users with fewer events");
+  add("item-text", po::value<std::string>()->default_value(""),
+      "item texts: TSV with a header, raw item id first, text last (any format)");
+  add("text-tokenizer", po::value<std::string>()->default_value(""),
+      "SentencePiece .model for --item-text (default: train one on the texts)");
+  add("text-vocab-size", po::value<int>()->default_value(4000),
+      "pieces of the trained tokenizer (an upper bound on small corpora)");
+  add("text-model-type", po::value<std::string>()->default_value("unigram"),
+      "trained tokenizer: unigram | bpe");
+  add("max-text-tokens", po::value<int64_t>()->default_value(32),
+      "keep each item's first N text pieces");
   po::options_description fmt_opts("format options");
   auto fadd = fmt_opts.add_options();
   fadd("allow-missing-attributes", po::bool_switch(),
@@ -181,6 +192,13 @@ int convert(const Args& args) {
     w.split.test_cut = vm["test-cut"].as<int64_t>();
   }
   RawDataset raw = run_converter(format, vm);
+  data::ItemTextOptions text;
+  text.path = vm["item-text"].as<std::string>();
+  text.tokenizer = vm["text-tokenizer"].as<std::string>();
+  text.train.vocab_size = vm["text-vocab-size"].as<int>();
+  text.train.model_type = vm["text-model-type"].as<std::string>();
+  text.max_tokens = vm["max-text-tokens"].as<int64_t>();
+  data::attach_item_text(&raw, text);
   data::write_dataset(raw, w);
   return 0;
 }
@@ -219,22 +237,27 @@ int inspect(const Args& args) {
                       {"interactions", s.num_events},
                       {"crc32", s.crc32}});
   }
-  nlohmann::json j = {{"dir", dir},
-                      {"format_version", m.format_version},
-                      {"source", m.source},
-                      {"input", m.input},
-                      {"command", m.command},
-                      {"split", m.split},
-                      {"users", m.num_users},
-                      {"items", m.num_items},
-                      {"interactions", m.num_interactions},
-                      {"categories", m.num_categories},
-                      {"category_method", m.category_method},
-                      {"attributes", m.num_attributes},
-                      {"content_dim", m.content_dim},
-                      {"content_model", t.content_model},
-                      {"shards", shards},
-                      {"seq_len", seq}};
+  nlohmann::json j = {
+      {"dir", dir},
+      {"format_version", m.format_version},
+      {"source", m.source},
+      {"input", m.input},
+      {"command", m.command},
+      {"split", m.split},
+      {"users", m.num_users},
+      {"items", m.num_items},
+      {"interactions", m.num_interactions},
+      {"categories", m.num_categories},
+      {"category_method", m.category_method},
+      {"attributes", m.num_attributes},
+      {"content_dim", m.content_dim},
+      {"content_model", t.content_model},
+      {"content_missing", std::count(t.has_content.begin(), t.has_content.end(), 0)},
+      {"dataset_version", m.dataset_version},
+      {"text_vocab", t.text_vocab},
+      {"text_pieces", t.text_ids.size()},
+      {"shards", shards},
+      {"seq_len", seq}};
   if (m.split == "temporal") {
     j["valid_cut_time"] = m.valid_cut_time;
     j["test_cut_time"] = m.test_cut_time;
@@ -249,9 +272,10 @@ int inspect(const Args& args) {
                      m.num_items, m.num_interactions);
   out += fmt::format("  categories    {} ({})\n  attributes    {}\n", m.num_categories,
                      m.category_method, m.num_attributes);
-  out += m.content_dim > 0
-             ? fmt::format("  content       dim {} ({})\n", m.content_dim, t.content_model)
-             : std::string("  content       none\n");
+  out += m.content_dim > 0 ? fmt::format("  content       dim {} ({}; {} items without a vector)\n",
+                                         m.content_dim, t.content_model,
+                                         std::count(t.has_content.begin(), t.has_content.end(), 0))
+                           : std::string("  content       none\n");
   if (m.split == "temporal") {
     out += fmt::format("  cut times     valid {}  test {}\n", m.valid_cut_time, m.test_cut_time);
   }
@@ -267,6 +291,10 @@ int inspect(const Args& args) {
                        s.num_users, s.num_events, s.crc32);
   }
   out += fmt::format("  command       {}\n", m.command);
+  if (m.dataset_version > 0) {
+    out += fmt::format("  version       {} (items {}, previous {}): {}\n", m.dataset_version,
+                       m.items_file, m.previous_manifest, m.version_command);
+  }
   std::cout << out;
   return 0;
 }
@@ -294,7 +322,8 @@ int cmd_shard(const Args& args) {
   const std::string usage =
       "usage: divrec shard convert --format F --output DIR [options]   (see --help)\n"
       "       divrec shard inspect DIR [--json]\n"
-      "       divrec shard validate DIR\n";
+      "       divrec shard validate DIR\n"
+      "       divrec shard add-content DIR --vectors FILE --name NAME [options]   (see --help)\n";
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::cout << usage;
     return args.empty() ? 1 : 0;
@@ -303,6 +332,7 @@ int cmd_shard(const Args& args) {
   if (args[0] == "convert") return convert(rest);
   if (args[0] == "inspect") return inspect(rest);
   if (args[0] == "validate") return validate(rest);
+  if (args[0] == "add-content") return shard_add_content(rest);
   std::cerr << "divrec shard: unknown subcommand '" << args[0] << "'\n" << usage;
   return 1;
 }

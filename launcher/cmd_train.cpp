@@ -34,6 +34,7 @@ int cmd_train(const Args& args) {
     ("use-category", po::value(&m.use_category)->default_value(m.use_category), "category embedding")
     ("use-attributes", po::value(&m.use_attributes)->default_value(m.use_attributes), "attribute bag")
     ("use-content", po::value(&m.use_content)->default_value(m.use_content), "content vectors")
+    ("use-text", po::value(&m.use_text)->default_value(m.use_text), "item text (bag of subwords)")
     ("item-norm", po::value(&m.item_norm)->default_value(m.item_norm), "LayerNorm the fused item vectors (false: raw, SASRec-style)")
     ("lr", po::value(&c.lr)->default_value(c.lr), "peak learning rate")
     ("weight-decay", po::value(&c.weight_decay)->default_value(c.weight_decay), "AdamW decay (not on embeddings/bias/norm)")

@@ -7,7 +7,8 @@
 
 namespace divrec::launcher {
 
-int cmd_shard(const Args& args);  // convert | inspect | validate
+int cmd_shard(const Args& args);          // convert | inspect | validate | add-content
+int shard_add_content(const Args& args);  // cmd_shard_content.cpp
 int cmd_train(const Args& args);
 int cmd_eval(const Args& args);
 int cmd_export(const Args& args);

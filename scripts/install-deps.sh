@@ -12,10 +12,12 @@ PACKAGES=(
   libfmt-dev nlohmann-json3-dev              # formatting; JSON reports, manifests, HTTP bodies
   libcpp-httplib-dev                         # serving HTTP server
   libfaiss-dev                               # approximate top-k retrieval (HNSW, IVF-flat); static, OpenMP + BLAS
+  libsentencepiece-dev sentencepiece         # item text: subword tokenizer (library + spm_train)
   libgtest-dev libbenchmark-dev              # tests, micro-benchmarks
   zlib1g-dev                                 # crc32 checksums
   libicu-dev                                 # Unicode tables for WordPiece (BERT/MiniLM) tokenization
   python3-torch python3-numpy python3-h5py python3-matplotlib  # independent references, plots
+  python3-sentencepiece                      # tokenizer reference (test_item_text)
   clang-format
   clang-14 libclang-rt-14-dev                # fuzz/: libFuzzer + sanitizer runtimes (scripts/fuzz.sh)
 )

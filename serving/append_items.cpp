@@ -29,7 +29,7 @@ int32_t lookup(const std::vector<std::string>& names, const std::string& name,
 }
 
 // Appends the items' feature rows to t (checked against its vocabulary and content_dim).
-void append_rows(data::ItemTable& t, const std::vector<NewItem>& items) {
+void append_rows(data::ItemTable& t, const std::vector<NewItem>& items, bool content_missing) {
   std::unordered_set<std::string> known(t.raw_ids.begin(), t.raw_ids.end());
   for (const auto& it : items) {
     DIVREC_CHECK_HINT(!it.id.empty() && known.insert(it.id).second, "give every new item a new id",
@@ -45,12 +45,29 @@ void append_rows(data::ItemTable& t, const std::vector<NewItem>& items) {
     attrs.erase(std::unique(attrs.begin(), attrs.end()), attrs.end());
     t.attr_ids.insert(t.attr_ids.end(), attrs.begin(), attrs.end());
     t.attr_offsets.push_back(static_cast<int64_t>(t.attr_ids.size()));
-    DIVREC_CHECK_HINT(static_cast<int64_t>(it.content.size()) == t.content_dim,
+    // No "content" (with a content model): the fallback of `shard add-content`, a zero row
+    // flagged has_content = 0, which only a model trained with such items can encode.
+    const bool missing = t.content_dim > 0 && it.content.empty();
+    DIVREC_CHECK_HINT(!missing || content_missing,
+                      "give the item a \"content\" vector from the artifact's content model ('" +
+                          t.content_model + "')",
+                      "append items: item '", it.id,
+                      "' has no content, and the artifact's model "
+                      "was trained with a vector for every item");
+    DIVREC_CHECK_HINT(missing || static_cast<int64_t>(it.content.size()) == t.content_dim,
                       "encode the item text with the artifact's content model",
                       "append items: item '", it.id, "' has ", it.content.size(),
                       " content values, the artifact's items have ", t.content_dim);
-    t.content.insert(t.content.end(), it.content.begin(), it.content.end());
-    t.popularity.push_back(0);  // no interactions yet
+    if (t.content_dim > 0) {
+      if (missing && t.has_content.empty()) t.has_content.assign(t.category.size() - 1, 1);
+      if (!t.has_content.empty()) t.has_content.push_back(missing ? 0 : 1);
+    }
+    if (missing)
+      t.content.resize(t.content.size() + static_cast<size_t>(t.content_dim), 0.0f);
+    else
+      t.content.insert(t.content.end(), it.content.begin(), it.content.end());
+    t.popularity.push_back(0);                                              // no interactions yet
+    if (t.text_vocab > 0) t.text_offsets.push_back(t.text_offsets.back());  // no text: empty bag
     t.raw_ids.push_back(it.id);
   }
   t.num_items += static_cast<int64_t>(items.size());
@@ -96,7 +113,7 @@ AppendSummary append_items(const std::string& artifact_path, const std::vector<N
                     "' has a learned embedding per item id, so it cannot encode unseen items");
   const int64_t I = a.items.num_items, D = a.item_vectors.size(1);
   const auto n = static_cast<int64_t>(items.size());
-  append_rows(a.items, items);
+  append_rows(a.items, items, a.config.content_missing);
   a.config.num_items = a.items.num_items;
 
   // The new items' vectors from the artifact's item encoder; the old rows stay as they were.

@@ -104,6 +104,15 @@ void check_consistent(const Artifact& a, const std::string& where) {
   fail_if(it.content_dim < 0 || static_cast<int64_t>(it.content.size()) != n * it.content_dim,
           fmt::format("items/content has {} floats, expected {} x {}", it.content.size(), n,
                       it.content_dim));
+  fail_if(!it.has_content.empty() && static_cast<int64_t>(it.has_content.size()) != n,
+          fmt::format("items/has_content has {} entries for {} items", it.has_content.size(), n));
+  fail_if(it.text_vocab > 0 && (static_cast<int64_t>(it.text_offsets.size()) != n + 1 ||
+                                it.text_offsets.front() != 0 ||
+                                it.text_offsets.back() != static_cast<int64_t>(it.text_ids.size())),
+          fmt::format("items/text_offsets must have {} entries from 0 to {} (text_ids)", n + 1,
+                      it.text_ids.size()));
+  fail_if(a.config.num_text_tokens != it.text_vocab,
+          "model config num-text-tokens differs from the item table's text_vocab");
   fail_if(a.config.num_categories != it.num_categories ||
               a.config.num_attributes != it.num_attributes ||
               a.config.content_dim != it.content_dim,
@@ -162,6 +171,9 @@ uint32_t artifact_checksum(const Artifact& a) {
   crc = crc_vec(it.attr_ids, crc);
   crc = crc_vec(it.popularity, crc);
   crc = crc_vec(it.content, crc);
+  crc = crc_vec(it.has_content, crc);   // empty (all items have content) adds nothing
+  crc = crc_vec(it.text_offsets, crc);  // empty without item text
+  crc = crc_vec(it.text_ids, crc);
   crc = crc_strings(it.raw_ids, crc);
   crc = crc_strings(it.category_names, crc);
   crc = crc_strings(it.attribute_names, crc);
@@ -214,6 +226,12 @@ void write_artifact(const std::string& path, Artifact& a) {
     if (t.content_dim > 0) {
       g.write_array("content", t.content.data(),
                     {static_cast<hsize_t>(t.num_items), static_cast<hsize_t>(t.content_dim)});
+      if (!t.has_content.empty()) h5::write_vector(g, "has_content", t.has_content);
+    }
+    if (t.text_vocab > 0) {  // the ids only: serving never tokenizes (append-items: no text)
+      g.set_attr_int("text_vocab", t.text_vocab);
+      h5::write_vector(g, "text_offsets", t.text_offsets);
+      h5::write_vector(g, "text_ids", t.text_ids);
     }
     g.write_strings("raw_ids", t.raw_ids);
     g.write_strings("category_names", t.category_names);
@@ -280,6 +298,13 @@ Artifact read_artifact(const std::string& path) {
     DIVREC_CHECK_HINT(d == std::vector<hsize_t>({n, static_cast<hsize_t>(t.content_dim)}), hint,
                       g.where("content"), " has shape ", shape_str(d), ", expected [", n, ", ",
                       t.content_dim, "]");
+    // Absent: every item has its vector (artifacts written before has_content existed).
+    if (g.has("has_content")) t.has_content = read_1d<uint8_t>(g, "has_content", n);
+  }
+  t.text_vocab = g.has_attr("text_vocab") ? g.attr_int("text_vocab") : 0;
+  if (t.text_vocab > 0) {
+    t.text_offsets = read_1d<int64_t>(g, "text_offsets", n + 1);
+    t.text_ids = h5::read_vector<int32_t>(g, "text_ids");
   }
   t.raw_ids = g.read_strings("raw_ids");
   t.category_names = g.read_strings("category_names");

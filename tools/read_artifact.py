@@ -44,7 +44,8 @@ def checksum(f):
         crc = zlib.crc32(np.ascontiguousarray(f["weights"][n][()], dtype="<f4").tobytes(), crc)
     items = f["items"]
     for name, dtype in (("category", "<i4"), ("attr_offsets", "<i8"), ("attr_ids", "<i4"),
-                        ("popularity", "<i8"), ("content", "<f4")):
+                        ("popularity", "<i8"), ("content", "<f4"), ("has_content", "u1"),
+                        ("text_offsets", "<i8"), ("text_ids", "<i4")):
         if name in items:
             crc = zlib.crc32(np.ascontiguousarray(items[name][()], dtype=dtype).tobytes(), crc)
     for name in ("raw_ids", "category_names", "attribute_names"):

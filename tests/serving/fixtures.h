@@ -3,6 +3,7 @@
 // directory per test binary and name.
 #pragma once
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 #include <unistd.h>
@@ -11,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "core/fs.h"
 #include "core/log.h"
+#include "data_shards/content_import.h"
 #include "data_shards/convert/converters.h"
 #include "data_shards/reader.h"
 #include "data_shards/writer.h"
@@ -55,11 +58,14 @@ inline std::string serving_scratch(const std::string& name) {
 // dim 16, 1 block, max_len 8 (so long histories are cut), initialised with `seed`, saved as a
 // checkpoint whose stored config names the objective, and exported with `defaults`.
 // use_item_id false: items are encoded from their features only (new items can be appended).
+// content_missing: the first 3 items lose their content vector (`shard add-content` of the
+// others' vectors), so the model learns the missing-content vector.
 inline ServingFixture make_serving_fixture(const std::string& name,
                                            const std::string& objective = "next-item",
                                            uint64_t seed = 7,
                                            serving::RecommendSettings defaults = {},
-                                           int64_t items = 120, bool use_item_id = true) {
+                                           int64_t items = 120, bool use_item_id = true,
+                                           bool content_missing = false) {
   ServingFixture f;
   f.dir = serving_scratch(name);
   f.objective = objective;
@@ -76,6 +82,23 @@ inline ServingFixture make_serving_fixture(const std::string& name,
   wo.output_dir = f.data_dir;
   data::write_dataset(data::convert_synthetic(so), wo);
   auto table = data::read_item_table(f.data_dir);
+  if (content_missing) {
+    std::string csv;
+    for (int64_t i = 3; i < table.num_items; ++i) {
+      csv += table.raw_ids[static_cast<size_t>(i)];
+      for (int64_t j = 0; j < table.content_dim; ++j) {
+        csv += fmt::format(",{}", table.content[static_cast<size_t>(i * table.content_dim + j)]);
+      }
+      csv += "\n";
+    }
+    core::write_file_atomic(f.dir + "/content.csv", csv);
+    data::ContentImportOptions io;
+    io.dir = f.data_dir;
+    io.source.vectors = f.dir + "/content.csv";
+    io.name = "fixture-content";
+    data::import_content(io);
+    table = data::read_item_table(f.data_dir);
+  }
 
   model::ModelConfig c = model::with_catalog_sizes(model::ModelConfig{}, table);
   c.dim = 16;

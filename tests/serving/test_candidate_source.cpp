@@ -191,4 +191,39 @@ TEST(CandidateSource, AppendedItemsJoinTheArtifactAndItsIndex) {
                {"learned embedding per item id", "--use-item-id false"});
 }
 
+// Items without content (`shard add-content` fallback): exported with their has_content flags,
+// and an appended item without "content" is encoded like them (learned missing-content vector).
+TEST(CandidateSource, AppendedItemsWithoutContentUseTheMissingContentVector) {
+  auto f = divrec::testing::make_serving_fixture("cand_missing", "next-item", 7, {}, 120, false,
+                                                 /*content_missing=*/true);
+  ASSERT_TRUE(f.config.content_missing);
+  const auto before = serving::read_artifact(f.artifact);
+  ASSERT_EQ(before.items.has_content.size(), static_cast<size_t>(before.items.num_items));
+  EXPECT_EQ(before.items.has_content[0], 0);
+  EXPECT_EQ(before.items.has_content[3], 1);
+  EXPECT_TRUE(before.config.content_missing);
+  // The new item copies item 0's category and attributes, and has no content: same vector.
+  serving::NewItem it;
+  it.id = "new-no-content";
+  it.category = before.items.category_names[static_cast<size_t>(before.items.category[0])];
+  for (int64_t k = before.items.attr_offsets[0]; k < before.items.attr_offsets[1]; ++k) {
+    it.attributes.push_back(
+        before.items
+            .attribute_names[static_cast<size_t>(before.items.attr_ids[static_cast<size_t>(k)])]);
+  }
+  const std::string path = f.dir + "/appended.h5";
+  serving::append_items(f.artifact, {it}, path);
+  const auto after = serving::read_artifact(path);
+  const int64_t I = before.items.num_items;
+  EXPECT_EQ(after.items.has_content[static_cast<size_t>(I)], 0);
+  EXPECT_TRUE(torch::allclose(after.item_vectors[I], after.item_vectors[0], 1e-5, 1e-6));
+  auto rec = serving::Recommender::load(path);
+  EXPECT_EQ(rec->dense_id("new-no-content"), I);
+  // A model that saw content for every item cannot encode an item without it.
+  auto g =
+      divrec::testing::make_serving_fixture("cand_all_content", "next-item", 7, {}, 120, false);
+  expect_error([&] { serving::append_items(g.artifact, {it}, g.dir + "/x.h5"); },
+               {"'new-no-content' has no content", "trained with a vector for every item"});
+}
+
 }  // namespace

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "common/run_command.h"
 #include "core/check.h"
 #include "core/fs.h"
 #include "eval/model_loader.h"
@@ -21,17 +22,7 @@ namespace {
 
 const char* kPython = "/usr/bin/python3";
 
-// Runs cmd, returns (exit status, stdout).
-std::pair<int, std::string> run(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return {-1, ""};
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int st = ::pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
+using divrec::testing::run_command;
 
 json tensor_json(const torch::Tensor& t) {
   auto c = t.detach().contiguous().to(torch::kFloat32);
@@ -41,7 +32,7 @@ json tensor_json(const torch::Tensor& t) {
 
 bool python_has_h5py() {
   if (!std::filesystem::exists(kPython)) return false;
-  return run(std::string(kPython) + " -c 'import h5py, numpy' 2>/dev/null").first == 0;
+  return run_command(std::string(kPython) + " -c 'import h5py, numpy' 2>/dev/null").first == 0;
 }
 
 TEST(ArtifactH5py, ReferenceReaderAgreesWithCheckpoint) {
@@ -69,8 +60,8 @@ TEST(ArtifactH5py, ReferenceReaderAgreesWithCheckpoint) {
     std::string expect_path = f.dir + "/expect.json";
     core::write_file_atomic(expect_path, expect.dump());
 
-    auto [status, out] =
-        run(std::string(kPython) + " " + script + " " + f.artifact + " --expect " + expect_path);
+    auto [status, out] = run_command(std::string(kPython) + " " + script + " " + f.artifact +
+                                     " --expect " + expect_path);
     ASSERT_EQ(status, 0) << out;
     auto j = json::parse(out);
     auto a = serving::read_artifact(f.artifact);
@@ -91,10 +82,10 @@ TEST(ArtifactH5py, ReferenceReaderDetectsTampering) {
   auto f = divrec::testing::make_serving_fixture("h5py_tamper");
   std::string p = f.dir + "/tampered.h5";
   std::filesystem::copy_file(f.artifact, p);
-  auto [st0, out0] = run(std::string(kPython) + " -c \"import h5py; f = h5py.File('" + p +
-                         "', 'r+'); f['item_vectors'][0, 0] += 1; f.close()\"");
+  auto [st0, out0] = run_command(std::string(kPython) + " -c \"import h5py; f = h5py.File('" + p +
+                                 "', 'r+'); f['item_vectors'][0, 0] += 1; f.close()\"");
   ASSERT_EQ(st0, 0) << out0;
-  auto [status, out] = run(std::string(kPython) + " tools/read_artifact.py " + p + " 2>&1");
+  auto [status, out] = run_command(std::string(kPython) + " tools/read_artifact.py " + p + " 2>&1");
   EXPECT_EQ(status, 1) << out;
   EXPECT_NE(out.find("checksum mismatch"), std::string::npos) << out;
   // And the C++ reader agrees.

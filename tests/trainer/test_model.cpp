@@ -190,6 +190,104 @@ TEST(ItemEncoder, DirectLookupsMatchCatalogPass) {
   EXPECT_THROW(enc->forward(torch::tensor({kItems + 2}, torch::kInt64)), Error);
 }
 
+// Items without a content vector (has_content = 0, a zero row) get the learned content_missing
+// vector instead of the projection, on the catalog pass and the touched-items path alike.
+TEST(ItemEncoder, MissingContentUsesTheLearnedVector) {
+  auto t = make_table();
+  t.has_content.assign(kItems, 1);
+  for (int64_t i : {5, 12}) {
+    t.has_content[i] = 0;
+    for (int d = 0; d < 3; ++d) t.content[i * 3 + d] = 0.0f;
+  }
+  auto c = make_config();
+  c.use_item_id = c.use_category = c.use_attributes = c.item_norm = false;  // content term only
+  c.content_missing = true;
+  EXPECT_NE(to_ini(c).find("content-missing = true"), std::string::npos);
+  EXPECT_TRUE(from_ini(to_ini(c), ModelConfig{}).content_missing);
+  EXPECT_FALSE(from_ini(to_ini(make_config()), ModelConfig{}).content_missing);
+  torch::manual_seed(3);
+  SeqModel m(c, ItemFeatures::from_table(t));
+  auto params = m->named_parameters();
+  ASSERT_TRUE(params.contains("item_encoder.content_missing"));
+  const auto missing = params["item_encoder.content_missing"];
+  const auto w = params["item_encoder.content_proj.weight"];
+  const auto b = params["item_encoder.content_proj.bias"];
+  auto& enc = m->item_encoder();
+  auto all = enc->forward_all();
+  EXPECT_TRUE(torch::equal(all[5], missing));
+  EXPECT_TRUE(torch::equal(all[12], missing));
+  auto c0 = torch::tensor({t.content[0], t.content[1], t.content[2]});
+  EXPECT_TRUE(torch::allclose(all[0], w.matmul(c0) + b, 1e-5, 1e-6));
+  auto items = torch::tensor({12, 0, 5, 19}, torch::kInt64);
+  auto direct = enc->forward_items(items);
+  EXPECT_TRUE(torch::allclose(direct, all.index_select(0, items), 1e-5, 1e-6));
+  // Only missing items train content_missing; they give the projection no gradient.
+  m->zero_grad();
+  enc->forward_items(torch::tensor({5}, torch::kInt64)).sum().backward();
+  EXPECT_GT(missing.grad().abs().sum().item<float>(), 0.0f);
+  EXPECT_EQ(w.grad().abs().sum().item<float>(), 0.0f);
+  // The sparse item table's path: id rows from outside (external table) plus the same content
+  // term, missing-content vector included.
+  auto ext = c;
+  ext.use_item_id = true;
+  ext.external_item_table = true;
+  torch::manual_seed(3);
+  SeqModel sparse(ext, ItemFeatures::from_table(t));
+  auto id_rows = torch::randn({4, 16});
+  auto with_ids = sparse->item_encoder()->forward_items(items, id_rows);
+  auto sp = sparse->named_parameters();
+  EXPECT_TRUE(
+      torch::allclose(with_ids[2] - id_rows[2], sp["item_encoder.content_missing"], 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(
+      with_ids[1] - id_rows[1],
+      sp["item_encoder.content_proj.weight"].matmul(c0) + sp["item_encoder.content_proj.bias"],
+      1e-5, 1e-6));
+  // Without the switch there is no such parameter (older checkpoints keep loading).
+  c.content_missing = false;
+  SeqModel plain(c, ItemFeatures::from_table(t));
+  EXPECT_FALSE(plain->named_parameters().contains("item_encoder.content_missing"));
+}
+
+// Item text: the mean of the item's piece embeddings (empty text: zeros), the same on the catalog
+// pass and the touched-items path; the checkpoint key is item_encoder.text.weight.
+TEST(ItemEncoder, TextBagIsTheMeanOfPieceEmbeddings) {
+  auto t = make_table();
+  t.text_vocab = 9;
+  t.text_offsets.push_back(0);
+  for (int64_t i = 0; i < kItems; ++i) {
+    if (i % 4 != 2) {  // items 2, 6, 10, ... have no text
+      for (int64_t k = 0; k < 1 + i % 5; ++k)
+        t.text_ids.push_back(static_cast<int32_t>((i + 2 * k) % 9));
+    }
+    t.text_offsets.push_back(static_cast<int64_t>(t.text_ids.size()));
+  }
+  auto c = make_config();
+  c.use_item_id = c.use_category = c.use_attributes = c.use_content = c.item_norm = false;
+  c.num_text_tokens = 9;
+  EXPECT_EQ(from_ini(to_ini(c), ModelConfig{}).num_text_tokens, 9);
+  torch::manual_seed(4);
+  SeqModel m(c, ItemFeatures::from_table(t));
+  auto params = m->named_parameters();
+  ASSERT_TRUE(params.contains("item_encoder.text.weight"));
+  const auto w = params["item_encoder.text.weight"];
+  auto all = m->item_encoder()->forward_all();
+  for (int64_t i : {0, 2, 7, 19}) {
+    auto want = torch::zeros({16});
+    const auto b = t.text_offsets[i], e = t.text_offsets[i + 1];
+    for (auto k = b; k < e; ++k) want += w[t.text_ids[k]];
+    if (e > b) want /= static_cast<double>(e - b);
+    EXPECT_TRUE(torch::allclose(all[i], want, 1e-5, 1e-6)) << "item " << i;
+  }
+  auto items = torch::tensor({19, 2, 7, 0, 7}, torch::kInt64);
+  EXPECT_TRUE(torch::allclose(m->item_encoder()->forward_items(items), all.index_select(0, items),
+                              1e-5, 1e-6));
+  c.use_text = false;
+  c.use_content = true;
+  EXPECT_FALSE(SeqModel(c, ItemFeatures::from_table(t))
+                   ->named_parameters()
+                   .contains("item_encoder.text.weight"));
+}
+
 TEST(SeqModel, EncodeWithSharedTableMatches) {
   auto m = make_model();
   auto ids = left_pad(kSeqs, 5);

@@ -23,11 +23,12 @@ void ModelConfig::validate() const {
                ", attn_dropout ", attn_dropout);
   DIVREC_CHECK(layer_norm_eps > 0.0 && init_std > 0.0,
                "model config: layer_norm_eps and init_std must be positive");
-  DIVREC_CHECK_HINT(has_item_id() || has_category() || has_attributes() || has_content(),
-                    "switch on use_item_id, or a side feature the dataset has",
-                    "model config: no item feature is enabled (item_id ", use_item_id,
-                    ", category ", has_category(), ", attributes ", has_attributes(), ", content ",
-                    has_content(), ")");
+  DIVREC_CHECK(num_text_tokens >= 0, "model config: num_text_tokens must be >= 0");
+  DIVREC_CHECK_HINT(
+      has_item_id() || has_category() || has_attributes() || has_content() || has_text(),
+      "switch on use_item_id, or a side feature the dataset has",
+      "model config: no item feature is enabled (item_id ", use_item_id, ", category ",
+      has_category(), ", attributes ", has_attributes(), ", content ", has_content(), ")");
 }
 
 std::string ModelConfig::summary() const {
@@ -41,6 +42,7 @@ std::string ModelConfig::summary() const {
   add(has_category(), "category");
   add(has_attributes(), "attributes");
   add(has_content(), "content");
+  add(has_text(), "text");
   return fmt::format(
       "items={} dim={} layers={} heads={} ffn={} max_len={} dropout={} attn_dropout={} "
       "features={}{}",

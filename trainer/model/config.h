@@ -12,7 +12,8 @@ struct ModelConfig {
   int64_t num_items = 0;
   int64_t num_categories = 0;
   int64_t num_attributes = 0;
-  int64_t content_dim = 0;  // 0 = no content vectors
+  int64_t content_dim = 0;      // 0 = no content vectors
+  int64_t num_text_tokens = 0;  // item text vocabulary (SentencePiece pieces); 0 = no item text
 
   // Transformer sizes.
   int64_t dim = 64;
@@ -28,6 +29,10 @@ struct ModelConfig {
   bool use_category = true;
   bool use_attributes = true;
   bool use_content = true;
+  bool use_text = true;  // mean bag of the item text's subword embeddings
+  // Some items have no content vector (has_content = 0, `shard add-content`): the encoder then
+  // learns one "missing content" vector used in place of their projected (zero) content.
+  bool content_missing = false;
 
   // LayerNorm over the fused item vector (the default). Off: raw sums as SASRec uses them, so an
   // item's norm is free to carry its popularity in the tied scores; inputs are then scaled by
@@ -48,6 +53,7 @@ struct ModelConfig {
   bool has_category() const { return use_category && num_categories > 0; }
   bool has_attributes() const { return use_attributes && num_attributes > 0; }
   bool has_content() const { return use_content && content_dim > 0; }
+  bool has_text() const { return use_text && num_text_tokens > 0; }
 
   // Throws divrec::Error naming the offending field (sizes, dim % heads, no feature left).
   void validate() const;

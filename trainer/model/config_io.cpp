@@ -65,6 +65,7 @@ std::string to_ini(const ModelConfig& c) {
   std::string s;
   s += fmt::format("attn-dropout = {}\n", c.attn_dropout);
   s += fmt::format("content-dim = {}\n", c.content_dim);
+  if (c.content_missing) s += "content-missing = true\n";  // absent in older configs = false
   s += fmt::format("dim = {}\n", c.dim);
   s += fmt::format("dropout = {}\n", c.dropout);
   s += fmt::format("ffn-dim = {}\n", c.ffn_dim);
@@ -77,10 +78,12 @@ std::string to_ini(const ModelConfig& c) {
   s += fmt::format("num-attributes = {}\n", c.num_attributes);
   s += fmt::format("num-categories = {}\n", c.num_categories);
   s += fmt::format("num-items = {}\n", c.num_items);
+  if (c.num_text_tokens > 0) s += fmt::format("num-text-tokens = {}\n", c.num_text_tokens);
   s += fmt::format("use-attributes = {}\n", c.use_attributes);
   s += fmt::format("use-category = {}\n", c.use_category);
   s += fmt::format("use-content = {}\n", c.use_content);
   s += fmt::format("use-item-id = {}\n", c.use_item_id);
+  if (!c.use_text) s += "use-text = false\n";  // absent in older configs = true
   return s;
 }
 
@@ -94,6 +97,8 @@ ModelConfig from_ini(const std::string& text, ModelConfig c) {
       c.num_attributes = to_int(k, v);
     else if (k == "content-dim")
       c.content_dim = to_int(k, v);
+    else if (k == "content-missing")
+      c.content_missing = to_bool(k, v);
     else if (k == "dim")
       c.dim = to_int(k, v);
     else if (k == "layers")
@@ -120,6 +125,10 @@ ModelConfig from_ini(const std::string& text, ModelConfig c) {
       c.use_attributes = to_bool(k, v);
     else if (k == "use-content")
       c.use_content = to_bool(k, v);
+    else if (k == "use-text")
+      c.use_text = to_bool(k, v);
+    else if (k == "num-text-tokens")
+      c.num_text_tokens = to_int(k, v);
     else if (k == "item-norm")
       c.item_norm = to_bool(k, v);
   }

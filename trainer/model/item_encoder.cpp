@@ -37,12 +37,25 @@ ItemEncoderImpl::ItemEncoderImpl(const ModelConfig& config, ItemFeatures feature
             torch::nn::EmbeddingBagOptions(config.num_attributes, d).mode(torch::kMean)));
     trunc_normal_(attributes_->weight, std);
   }
+  if (config.has_text()) {
+    DIVREC_CHECK(features_.num_text_tokens == config.num_text_tokens, "item encoder: features have ",
+                 features_.num_text_tokens, " text pieces, config has ", config.num_text_tokens);
+    text_ = register_module(
+        "text", torch::nn::EmbeddingBag(
+                    torch::nn::EmbeddingBagOptions(config.num_text_tokens, d).mode(torch::kMean)));
+    trunc_normal_(text_->weight, std);
+  }
   if (config.has_content()) {
     DIVREC_CHECK(features_.content_dim == config.content_dim && features_.content.defined(),
                  "item encoder: features have content_dim ", features_.content_dim, ", config has ",
                  config.content_dim);
     content_proj_ = register_module("content_proj", torch::nn::Linear(config.content_dim, d));
     init_linear(content_proj_, std);
+    if (config.content_missing) {
+      DIVREC_CHECK(features_.has_content.defined(), "item encoder: content_missing needs has_content");
+      content_missing_ = register_parameter("content_missing", torch::empty({d}));
+      trunc_normal_(content_missing_, std);
+    }
   }
   mask_embedding_ = register_parameter("mask_embedding", torch::empty({d}));
   trunc_normal_(mask_embedding_, std);
@@ -55,6 +68,27 @@ ItemEncoderImpl::ItemEncoderImpl(const ModelConfig& config, ItemFeatures feature
 
 torch::Tensor ItemEncoderImpl::finish(const torch::Tensor& sum) {
   return norm_ ? norm_->forward(to_fp32(sum)) : to_fp32(sum);
+}
+
+torch::Tensor ItemEncoderImpl::bag_rows(torch::nn::EmbeddingBag& bag, const torch::Tensor& ids,
+                                        const torch::Tensor& offsets, const torch::Tensor& flat) {
+  // Sub-CSR of the requested items: new bag offsets and the positions of their entries.
+  const auto starts = offsets.index_select(0, flat);
+  const auto lens = offsets.index_select(0, flat + 1) - starts;
+  const auto ends = torch::cumsum(lens, 0);
+  const auto new_offsets = ends - lens;
+  const int64_t total = ends[-1].item<int64_t>();
+  const auto shift = torch::repeat_interleave(starts - new_offsets, lens, 0, total);
+  const auto positions = torch::arange(total, flat.options()) + shift;
+  return bag->forward(ids.index_select(0, positions), new_offsets);
+}
+
+torch::Tensor ItemEncoderImpl::content_term(const ItemFeatures& f, const torch::Tensor& rows) {
+  const auto content = rows.defined() ? f.content.index_select(0, rows) : f.content;
+  auto projected = content_proj_->forward(content);
+  if (!content_missing_.defined()) return projected;
+  const auto has = rows.defined() ? f.has_content.index_select(0, rows) : f.has_content;
+  return torch::where(has.unsqueeze(1), projected, content_missing_.to(projected.dtype()));
 }
 
 torch::Tensor ItemEncoderImpl::to_input_ids(const torch::Tensor& item_ids) {
@@ -92,7 +126,8 @@ torch::Tensor ItemEncoderImpl::forward_all() {
   if (uses_item_id_) add(id_table());
   if (category_) add(category_->forward(f.category));
   if (attributes_) add(attributes_->forward(f.attr_ids, f.bag_offsets()));
-  if (content_proj_) add(content_proj_->forward(f.content));
+  if (text_) add(text_->forward(f.text_ids, f.text_bag_offsets()));
+  if (content_proj_) add(content_term(f, {}));
   return finish(sum);
 }
 
@@ -117,18 +152,9 @@ torch::Tensor ItemEncoderImpl::forward_items(const torch::Tensor& item_ids,
     add(id_table().index_select(0, flat));
   }
   if (category_) add(category_->forward(f.category.index_select(0, flat)));
-  if (attributes_) {
-    // Sub-CSR of the requested items: new bag offsets and the positions of their attributes.
-    const auto starts = f.attr_offsets.index_select(0, flat);
-    const auto lens = f.attr_offsets.index_select(0, flat + 1) - starts;
-    const auto ends = torch::cumsum(lens, 0);
-    const auto new_offsets = ends - lens;
-    const int64_t total = ends[-1].item<int64_t>();
-    const auto shift = torch::repeat_interleave(starts - new_offsets, lens, 0, total);
-    const auto positions = torch::arange(total, flat.options()) + shift;
-    add(attributes_->forward(f.attr_ids.index_select(0, positions), new_offsets));
-  }
-  if (content_proj_) add(content_proj_->forward(f.content.index_select(0, flat)));
+  if (attributes_) add(bag_rows(attributes_, f.attr_ids, f.attr_offsets, flat));
+  if (text_) add(bag_rows(text_, f.text_ids, f.text_offsets, flat));
+  if (content_proj_) add(content_term(f, flat));
   return finish(sum).reshape(sizes);
 }
 

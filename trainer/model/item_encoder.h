@@ -17,6 +17,8 @@ namespace divrec::model {
 // Checkpoint keys under this module (only the switched-on features exist):
 //   item_id.weight [I, D]         category.weight [C+1, D] (row C = no category)
 //   attributes.weight [A, D]      content_proj.weight [D, content_dim], content_proj.bias [D]
+//   text.weight [V, D] (item text pieces, mean bag)
+//   content_missing [D] (content_missing only: replaces the projection of items without content)
 //   mask_embedding [D]            norm.weight [D], norm.bias [D] (item_norm only)
 // The id embedding is indexed by item id and has no padding row: padding tokens are zeroed
 // explicitly (see forward), so no row of a table ever stands for padding.
@@ -63,6 +65,12 @@ class ItemEncoderImpl : public torch::nn::Module {
  private:
   void check_input_ids(const torch::Tensor& input_ids) const;
   torch::Tensor finish(const torch::Tensor& sum);  // the item norm, when configured
+  // Projected content of items `rows` (undefined = all); the missing-content vector where an
+  // item has none.
+  torch::Tensor content_term(const ItemFeatures& f, const torch::Tensor& rows);
+  // Mean bags (attributes, text) of items `flat` only, from the catalog's CSR.
+  static torch::Tensor bag_rows(torch::nn::EmbeddingBag& bag, const torch::Tensor& ids,
+                                const torch::Tensor& offsets, const torch::Tensor& flat);
 
   torch::Tensor id_table() const;  // registered weight or attached table; throws when neither
 
@@ -75,7 +83,9 @@ class ItemEncoderImpl : public torch::nn::Module {
   torch::nn::Embedding item_id_{nullptr};
   torch::nn::Embedding category_{nullptr};
   torch::nn::EmbeddingBag attributes_{nullptr};
+  torch::nn::EmbeddingBag text_{nullptr};
   torch::nn::Linear content_proj_{nullptr};
+  torch::Tensor content_missing_;  // [D], only with ModelConfig::content_missing
   torch::Tensor mask_embedding_;
   torch::nn::LayerNorm norm_{nullptr};
 };

@@ -55,10 +55,32 @@ ItemFeatures ItemFeatures::from_table(const data::ItemTable& table) {
     ids[k] = a;
   }
 
+  if (table.text_vocab > 0) {
+    DIVREC_CHECK(static_cast<int64_t>(table.text_offsets.size()) == n + 1 &&
+                     table.text_offsets.back() == static_cast<int64_t>(table.text_ids.size()),
+                 "item table: text_offsets must have num_items + 1 = ", n + 1,
+                 " entries ending at text_ids.size() = ", table.text_ids.size());
+    f.num_text_tokens = table.text_vocab;
+    f.text_offsets = torch::tensor(table.text_offsets, torch::kInt64);
+    f.text_ids = torch::tensor(std::vector<int64_t>(table.text_ids.begin(), table.text_ids.end()),
+                               torch::kInt64);
+    DIVREC_CHECK(table.text_ids.empty() || (f.text_ids.min().item<int64_t>() >= 0 &&
+                                            f.text_ids.max().item<int64_t>() < table.text_vocab),
+                 "item table: text ids must be in [0, ", table.text_vocab, ")");
+  }
   if (table.content_dim > 0) {
     f.content = torch::from_blob(const_cast<float*>(table.content.data()), {n, table.content_dim},
                                  torch::kFloat32)
                     .clone();
+    // An empty has_content (tables built in code) means every item has its vector.
+    DIVREC_CHECK(table.has_content.empty() || static_cast<int64_t>(table.has_content.size()) == n,
+                 "item table: has_content has ", table.has_content.size(),
+                 " entries, expected num_items = ", n);
+    f.has_content =
+        table.has_content.empty()
+            ? torch::ones({n}, torch::kBool)
+            : torch::from_blob(const_cast<uint8_t*>(table.has_content.data()), {n}, torch::kUInt8)
+                  .to(torch::kBool);
   }
   return f;
 }
@@ -80,6 +102,11 @@ ItemFeatures ItemFeatures::to(const torch::Device& device) const {
   f.attr_ids = attr_ids.to(device);
   f.attr_offsets = attr_offsets.to(device);
   if (content.defined()) f.content = content.to(device);
+  if (has_content.defined()) f.has_content = has_content.to(device);
+  if (text_ids.defined()) {
+    f.text_ids = text_ids.to(device);
+    f.text_offsets = text_offsets.to(device);
+  }
   return f;
 }
 

@@ -17,11 +17,15 @@ struct ItemFeatures {
   int64_t num_categories = 0;  // real categories; index num_categories means "no category"
   int64_t num_attributes = 0;
   int64_t content_dim = 0;
+  int64_t num_text_tokens = 0;  // item text vocabulary; 0 = no item text
 
   torch::Tensor category;      // [I] int64 in [0, C]; C = the dedicated "none" index
   torch::Tensor attr_ids;      // [nnz] int64 in [0, A), all items' attributes concatenated
   torch::Tensor attr_offsets;  // [I + 1] int64 CSR row pointers into attr_ids (last = nnz)
   torch::Tensor content;       // [I, content_dim] float32; undefined when content_dim == 0
+  torch::Tensor text_ids;      // [nnz] int64 piece ids, all items' texts concatenated
+  torch::Tensor text_offsets;  // [I + 1] int64 CSR row pointers into text_ids
+  torch::Tensor has_content;   // [I] bool (false = no vector, zero row); defined with content
 
   // Copies the table's arrays (int32 -> int64; -1 categories -> num_categories). Checks
   // sizes and id ranges and names the offending item.
@@ -31,6 +35,7 @@ struct ItemFeatures {
 
   // Bag offsets for torch::nn::EmbeddingBag (the first I row pointers; empty bags give zeros).
   torch::Tensor bag_offsets() const { return attr_offsets.narrow(0, 0, num_items); }
+  torch::Tensor text_bag_offsets() const { return text_offsets.narrow(0, 0, num_items); }
   ItemFeatures to(const torch::Device& device) const;
   torch::Device device() const { return category.device(); }
 };
