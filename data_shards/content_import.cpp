@@ -92,9 +92,12 @@ ContentImportSummary apply_content(const ContentImportOptions& o, const ContentR
 }
 
 ContentImportSummary import_content(const ContentImportOptions& o) {
+  return commit_content(o, read_content_rows(o.source));
+}
+
+ContentImportSummary commit_content(const ContentImportOptions& o, const ContentRows& rows) {
   Manifest m = read_manifest(o.dir);
   ItemTable t = read_item_table(o.dir);
-  ContentRows rows = read_content_rows(o.source);
   ContentImportSummary s = apply_content(o, rows, &t);
   s.manifest = commit_items_version(o.dir, m, t, o.command);
   core::log0(

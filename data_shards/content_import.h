@@ -39,6 +39,12 @@ struct ContentImportSummary {
 ContentImportSummary apply_content(const ContentImportOptions& options, const ContentRows& rows,
                                    ItemTable* table);
 
+// apply_content to the dataset's item table and commit it as a new dataset version (the
+// vectors already in memory; options.source is not read). Throws before writing anything on a
+// mismatch (content_import.cpp's checks).
+ContentImportSummary commit_content(const ContentImportOptions& options, const ContentRows& rows);
+
+// commit_content with the rows read from options.source.
 ContentImportSummary import_content(const ContentImportOptions& options);
 
 }  // namespace divrec::data

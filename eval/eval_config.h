@@ -23,6 +23,7 @@ struct EvalConfig {
   data::Split split = data::Split::kTest;
   std::vector<int> ks = {5, 10, 20};  // cut-offs; the final lists have max(ks) items
   int candidates = 200;               // top-N of the full-catalog scores handed to the re-ranker
+  int64_t tail_max = 5;  // popularity slices: tail = 1..tail_max train interactions (suite.h)
   RerankConfig rerank;                // the evaluated method (or the base of a sweep)
   SimilarityKind similarity = SimilarityKind::kCosine;
   Constraints constraints;

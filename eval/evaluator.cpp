@@ -63,6 +63,7 @@ EvalPass evaluate(const EvalInputs& in, const EvalOptions& opt, core::Communicat
 
   MetricOptions mo;
   mo.ks = opt.ks;
+  mo.tail_max = opt.tail_max;
   MetricSuite suite(*in.items, in.ild_similarity, mo);
   std::vector<std::unique_ptr<Reranker>> rerankers;
   std::vector<const Reranker*> views;

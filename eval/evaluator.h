@@ -27,6 +27,7 @@ struct EvalOptions {
   data::Split split = data::Split::kTest;
   std::vector<int> ks = {5, 10, 20};
   int candidates = 200;                 // top-N handed to the re-ranker (>= max K)
+  int64_t tail_max = 5;                 // MetricOptions::tail_max (cold / tail / head slices)
   std::vector<RerankSetting> settings;  // at least one
   Constraints constraints;
   // Users per model call, and the block size of user ownership: a batch is this rank's users

@@ -66,6 +66,7 @@ FairExposureDriver::FairExposureDriver(const EvalInputs& in, const EvalOptions& 
       suite_(*in.items, in.ild_similarity, [&] {
         MetricOptions mo;
         mo.ks = opt.ks;
+        mo.tail_max = opt.tail_max;
         return mo;
       }()) {
   validate(fair_);

@@ -127,6 +127,8 @@ std::string format_metric_table(const std::map<std::string, double>& metrics,
   std::map<std::string, std::map<int, double>> rows;
   bool any_plain = false;
   for (const auto& [key, v] : metrics) {
+    // "<metric>.count" (users a metric was measured on, when not all) stays in the JSON only.
+    if (key.size() > 6 && key.compare(key.size() - 6, 6, ".count") == 0) continue;
     auto at = key.rfind('@');
     int k = -1;
     std::string name = key;

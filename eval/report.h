@@ -45,7 +45,8 @@ void write_report(const std::string& path, const EvalConfig& config, const EvalR
                   int rank);
 
 // Rows: metric names without "@k" (ndcg, hr, ild, ...); columns: each K; metrics without a
-// cut-off get a column of their own. Values with 4 decimals.
+// cut-off get a column of their own ("<metric>.count" entries are left out). Values with 4
+// decimals.
 std::string format_metric_table(const std::map<std::string, double>& metrics,
                                 const std::vector<int>& ks);
 

@@ -134,6 +134,7 @@ EvalResult run_eval(const EvalConfig& config, core::Communicator& comm) {
   opt.split = config.split;
   opt.ks = config.ks;
   opt.candidates = config.candidates;
+  opt.tail_max = config.tail_max;
   opt.settings = settings;
   opt.constraints = config.constraints;
   opt.batch_size = config.batch_size;

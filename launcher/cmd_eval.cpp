@@ -47,6 +47,7 @@ int cmd_eval(const Args& args) {
     ("split", po::value(&split)->default_value(split), "test | valid")
     ("k", po::value(&ks)->default_value(ks), "cut-offs, e.g. 5,10,20 (lists have max K items)")
     ("candidates", po::value(&c.candidates)->default_value(c.candidates), "top-N scored items handed to the re-ranker")
+    ("tail-max", po::value(&c.tail_max)->default_value(c.tail_max), "slices of the accuracy metrics by the target's train interactions: cold = 0, tail = 1..N, head = more")
     ("rerank", po::value(&method)->default_value(method), "none | mmr | dpp | xquad | calibrated")
     ("lambda", po::value(&r.lambda)->default_value(r.lambda), "[0, 1]; mmr: relevance weight, xquad/calibrated: diversity weight")
     ("theta", po::value(&r.theta)->default_value(r.theta), "dpp: quality exponent in [0, 40]")

@@ -13,6 +13,7 @@ int cmd_train(const Args& args);
 int cmd_eval(const Args& args);
 int cmd_export(const Args& args);
 int cmd_append_items(const Args& args);
+int cmd_encode_items(const Args& args);  // cmd_encode_items.cpp
 int cmd_recommend(const Args& args);
 int cmd_serve(const Args& args);
 

@@ -18,6 +18,8 @@ struct Entry {
 
 const Entry kCommands[] = {
     {"shard", divrec::launcher::cmd_shard, "convert | inspect | validate datasets (HDF5 shards)"},
+    {"encode-items", divrec::launcher::cmd_encode_items,
+     "item texts -> a pre-trained encoder's vectors as content (mpirun)"},
     {"train", divrec::launcher::cmd_train, "pre-train / fine-tune the transformer (mpirun)"},
     {"eval", divrec::launcher::cmd_eval, "distributed evaluation with diversity re-ranking"},
     {"export", divrec::launcher::cmd_export, "write the self-contained serving artifact"},

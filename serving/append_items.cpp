@@ -91,11 +91,12 @@ std::vector<NewItem> read_new_items(const std::string& path) {
       if (j.contains("category") && !j["category"].is_null()) it.category = j["category"];
       if (j.contains("attributes")) it.attributes = j["attributes"].get<std::vector<std::string>>();
       if (j.contains("content")) it.content = j["content"].get<std::vector<float>>();
+      if (j.contains("text") && !j["text"].is_null()) it.text = j["text"].get<std::string>();
       out.push_back(std::move(it));
     } catch (const nlohmann::json::exception& e) {
       DIVREC_FAIL("append items: '", path, "' line ", line_no, ": ", e.what(),
                   " (expected {\"id\": ..., \"category\": ..., \"attributes\": [...], "
-                  "\"content\": [...]})");
+                  "\"content\": [...], \"text\": ...})");
     }
   }
   DIVREC_CHECK_HINT(!out.empty(), "one JSON object per line", "append items: '", path,

@@ -18,6 +18,9 @@ struct NewItem {
   std::string category;                 // a category name of the artifact ("" = none)
   std::vector<std::string> attributes;  // attribute names of the artifact
   std::vector<float> content;           // content_dim floats (when the model uses content)
+  // Optional "text": `divrec append-items --encoder` turns it into `content` (the artifact's
+  // content model run on it, launcher/cmd_append_items.cpp); append_items() itself ignores it.
+  std::string text;
 };
 
 // JSON lines {"id": "...", "category": "...", "attributes": [...], "content": [...]}; errors

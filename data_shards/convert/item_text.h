@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "data_shards/raw_dataset.h"
 #include "data_shards/text_tokens.h"
@@ -17,6 +18,19 @@ struct ItemTextOptions {
   TextTokenizerOptions train;
   int64_t max_tokens = 32;  // per item, from the start of the text
 };
+
+// One line of an item text file: raw id, text (trimmed; may be empty) and its 1-based line.
+struct ItemTextLine {
+  std::string id;
+  std::string text;
+  int64_t line = 0;
+};
+
+// Every text of `path` in file order (the format above; also `divrec encode-items --text` and
+// `--token-ids`, whose last column holds token ids). what: the reader's purpose, for errors.
+// Throws naming the file and line: fewer than 2 fields, an empty id, an id given twice; or no
+// text line at all.
+std::vector<ItemTextLine> read_item_text_file(const std::string& path, const std::string& what);
 
 // Reads the texts into raw (raw.item_text by raw item index; ids not among raw's items are
 // skipped and counted in the log) and sets raw.text_model / raw.text_max_tokens.

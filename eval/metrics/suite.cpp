@@ -3,12 +3,19 @@
 #include "eval/metrics/suite.h"
 
 #include <algorithm>
+#include <array>
 
 #include "core/check.h"
 #include "eval/metrics/diversity.h"
 #include "eval/metrics/ranking.h"
 
 namespace divrec::eval {
+
+namespace {
+
+constexpr std::array<const char*, 3> kSliceNames{"cold", "tail", "head"};
+
+}  // namespace
 
 MetricSuite::MetricSuite(const data::ItemTable& items, const ItemSimilarity* ild_similarity,
                          MetricOptions options)
@@ -29,7 +36,14 @@ MetricSuite::MetricSuite(const data::ItemTable& items, const ItemSimilarity* ild
                       "category_ild" + at, "category_coverage" + at, "categories" + at,
                       "attribute_coverage" + at, "alpha_ndcg" + at, "calibration_kl" + at,
                       "novelty" + at, "serendipity" + at});
+    auto& sn = slice_names_.emplace_back();
+    for (size_t sl = 0; sl < kSliceNames.size(); ++sl) {
+      const std::string p = std::string(kSliceNames[sl]) + ".";
+      sn[sl] = {p + "hr" + at, p + "recall" + at, p + "ndcg" + at, p + "mrr" + at};
+    }
   }
+  DIVREC_CHECK(options_.tail_max >= 1, "the tail slice needs tail_max >= 1, got ",
+               options_.tail_max);
   for (int k = 0; k < kNumConstraintKinds; ++k) {
     violated_names_.push_back(std::string("violated.") +
                               constraint_name(static_cast<ConstraintKind>(k)));
@@ -54,6 +68,12 @@ void MetricSuite::add_user(MetricAccumulator& acc, const int32_t* list, int len,
       pessimistic_target_list(list, len, targets, num_targets, *ties, s.target_view)) {
     ranked = s.target_view.data();
   }
+  int slice = -1;  // the first target's popularity slice (MetricOptions)
+  if (options_.slices && num_targets > 0 &&
+      static_cast<size_t>(targets[0]) < items_.popularity.size()) {
+    const int64_t pop = items_.popularity[static_cast<size_t>(targets[0])];
+    slice = pop == 0 ? 0 : pop <= options_.tail_max ? 1 : 2;
+  }
   for (size_t j = 0; j < options_.ks.size(); ++j) {
     const int k = options_.ks[j];
     const Names& n = names_[j];
@@ -62,6 +82,13 @@ void MetricSuite::add_user(MetricAccumulator& acc, const int32_t* list, int len,
     acc.add(n.recall, r.recall);
     acc.add(n.ndcg, r.ndcg);
     acc.add(n.mrr, r.mrr);
+    if (slice >= 0) {
+      const auto& sn = slice_names_[j][static_cast<size_t>(slice)];
+      acc.add(sn[0], r.hr);
+      acc.add(sn[1], r.recall);
+      acc.add(sn[2], r.ndcg);
+      acc.add(sn[3], r.mrr);
+    }
     if (ild_similarity_ != nullptr) {
       acc.add(n.ild, intra_list_diversity(list, len, k, *ild_similarity_, s.floats));
     }
@@ -79,6 +106,7 @@ void MetricSuite::add_user(MetricAccumulator& acc, const int32_t* list, int len,
     acc.add(n.serendipity, serendipity(ranked, len, k, targets, num_targets, items_, history));
   }
   acc.count("users");
+  if (slice >= 0) acc.count(std::string(kSliceNames[static_cast<size_t>(slice)]) + ".users");
   acc.expose(list, len);
 }
 

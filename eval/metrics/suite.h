@@ -3,6 +3,7 @@
 // under fixed lower-case names ("ndcg@10", "alpha_ndcg@10", ...; docs/diversity.md lists them).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -20,6 +21,11 @@ struct MetricOptions {
   double alpha_ndcg = 0.5;          // Clarke et al.'s redundancy penalty
   double calibration_alpha = 0.01;  // Steck's smoothing of the list distribution
   double head_fraction = 0.2;       // head = this share of items by train popularity
+  // Popularity slices of the target metrics (hr, recall, ndcg, mrr), by the user's first target's
+  // train interactions: "cold" (0), "tail" (1 .. tail_max), "head" (more); reported as
+  // "<slice>.ndcg@10" etc. with "<slice>.users" (cold-start and long-tail accuracy).
+  bool slices = true;
+  int64_t tail_max = 5;
 };
 
 // Per-thread scratch for add_user().
@@ -67,6 +73,8 @@ class MetricSuite {
   std::vector<double> self_information_;
   std::vector<int64_t> category_size_;
   std::vector<Names> names_;                 // per K
+  // Per K, per slice (cold, tail, head): hr, recall, ndcg, mrr.
+  std::vector<std::array<std::array<std::string, 4>, 3>> slice_names_;
   std::vector<std::string> violated_names_;  // per ConstraintKind
 };
 

@@ -57,7 +57,8 @@ torch::Tensor TextEncoder::hidden_states(const torch::Tensor& input_ids,
 }
 
 torch::Tensor TextEncoder::encode(const std::vector<std::vector<int32_t>>& sequences,
-                                  TextPooling pooling, int32_t pad_id, int64_t batch_size) {
+                                  TextPooling pooling, int32_t pad_id, int64_t batch_size,
+                                  core::Progress* progress) {
   DIVREC_CHECK(batch_size > 0, "--batch-size must be positive, got ", batch_size);
   const int64_t n = static_cast<int64_t>(sequences.size());
   std::vector<int64_t> order(static_cast<size_t>(n));
@@ -95,6 +96,7 @@ torch::Tensor TextEncoder::encode(const std::vector<std::vector<int32_t>>& seque
     if (!out.defined()) out = torch::empty({n, v.size(1)}, torch::kFloat);
     auto idx = torch::from_blob(order.data() + start, {B}, torch::kLong);
     out.index_copy_(0, idx, v);
+    if (progress) progress->advance(B);
   }
   if (!out.defined()) out = torch::empty({0, 0}, torch::kFloat);
   return out;

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/log.h"
+
 namespace divrec::model {
 
 enum class TextPooling { kMean, kCls };
@@ -30,9 +32,9 @@ class TextEncoder {
   // One vector per token sequence (each already with the model's special tokens, non-empty):
   // batches of `batch_size` sequences of similar length, padded with pad_id, pooled (mean over
   // real tokens, or the first token) and L2-normalised. float32 [n, H] on the CPU, rows in input
-  // order. Throws on an empty sequence.
+  // order. progress (may be null) advances by each batch's size. Throws on an empty sequence.
   torch::Tensor encode(const std::vector<std::vector<int32_t>>& sequences, TextPooling pooling,
-                       int32_t pad_id, int64_t batch_size = 64);
+                       int32_t pad_id, int64_t batch_size = 64, core::Progress* progress = nullptr);
 
  private:
   std::string path_;
