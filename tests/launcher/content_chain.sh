@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Item text and imported content end to end with the real binary: convert (no content; titles
 # via --item-text) -> add-content (CSV, 10% of the items without a vector, PCA 8 + whitening) ->
-# validate -> train (2 ranks, feature-only items, so new items can be appended) -> eval ->
-# export -> append an item without content or text -> recommend for a history holding it.
+# validate -> encode-items (a tiny TorchScript encoder, 2 ranks) -> train (2 ranks, feature-only
+# items, so new items can be appended) -> eval ->
+# export -> append an item without content or text and one whose text append-items encodes ->
+# recommend for a history holding them.
 # Usage: content_chain.sh PATH/TO/divrec
 set -euo pipefail
 DIVREC=$1
@@ -48,40 +50,10 @@ assert 20 <= j["text_vocab"] <= 40 and j["text_pieces"] > 300, j
 PY
 test -f "$T/data/items.h5" && test -f "$T/data/manifest-v0000.h5" && test -f "$T/data/items-v0001.h5"
 
-$MPIRUN $DIVREC train --data "$T/data" --output "$T/run" --epochs 2 --batch-size 16 --dim 16 \
-  --layers 1 --heads 1 --max-len 12 --threads 1 --log-every 5 --use-item-id false > "$T/train.log"
-grep -q "test (best.pt)" "$T/train.log"
-$MPIRUN $DIVREC eval --data "$T/data" --checkpoint "$T/run" --split test --k 10 \
-  --report "$T/report.json" > "$T/eval.log"
-$DIVREC export --checkpoint "$T/run" --data "$T/data" --output "$T/model.h5"
-echo '{"id": "new-text-only", "category": "0"}' > "$T/new.jsonl"
-$DIVREC append-items --model "$T/model.h5" --items "$T/new.jsonl" --output "$T/model2.h5"
-$DIVREC recommend --model "$T/model2.h5" --history 20,21,new-text-only --k 5 > "$T/rec.json"
-/usr/bin/python3 - "$T/rec.json" "$T/model2.h5" <<'PY'
-import json, sys
-import h5py
-r = json.load(open(sys.argv[1]))
-assert len(r["items"]) == 5, r
-f = h5py.File(sys.argv[2], "r")
-has = f["items/has_content"][:]
-assert has.shape[0] == 151 and has[-1] == 0 and has[:15].sum() == 0 and has[15:150].min() == 1
-assert f["items"].attrs["content_model"] == "test-gaussian"
-off = f["items/text_offsets"][:]
-assert off.shape[0] == 152 and off[-1] == off[-2]  # the appended item has an empty text bag
-assert "item_encoder.text.weight" in f["weights"] and "item_encoder.content_missing" in f["weights"]
-PY
-# The reference reader recomputes the checksum over has_content and the text ids too.
-/usr/bin/python3 tools/read_artifact.py "$T/model2.h5" > "$T/read.json"
-/usr/bin/python3 - "$T/read.json" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-assert r["checksum_stored"] == r["checksum_computed"], r
-assert r["config"]["content-missing"] == "true" and int(r["config"]["num-text-tokens"]) > 0, r
-PY
-
 # encode-items under mpirun: a tiny TorchScript encoder (Debian's python3-torch) over the titles
-# with the dataset's own SentencePiece model -> version 2, one vector per item with a non-empty
-# title; the reference encodes each item alone (tools/reference/tiny_text_encoder.py).
+# with the dataset's own SentencePiece model -> version 2 (replaces the imported content), one
+# vector per item with a non-empty title; the reference encodes each item alone
+# (tools/reference/tiny_text_encoder.py).
 /usr/bin/python3 - "$T/data/items-v0001.h5" "$T/spm.model" <<'PY'
 import sys
 import h5py
@@ -92,10 +64,14 @@ PY
 $MPIRUN $DIVREC encode-items --data "$T/data" --encoder "$T/tiny.pt" --text "$T/titles.tsv" \
   --tokenizer "$T/spm.model" --max-tokens 8 --batch-size 16 --no-progress > "$T/encode.log"
 grep -q "is now version 2 (content 'tiny.pt', 10 -> 10 dims; 139 of 150 items encoded" "$T/encode.log"
-/usr/bin/python3 tools/reference/tiny_text_encoder.py encode --encoder "$T/tiny.pt" \
-  --spm "$T/spm.model" --text "$T/titles.tsv" --max-tokens 8 --output "$T/ref.tsv"
+printf 'item_id\ttitle\n' > "$T/new_titles.tsv"
+printf 'new-with-text\trose lip gloss shimmer 3ml\n' >> "$T/new_titles.tsv"
+for f in titles new_titles; do
+  /usr/bin/python3 tools/reference/tiny_text_encoder.py encode --encoder "$T/tiny.pt" \
+    --spm "$T/spm.model" --text "$T/$f.tsv" --max-tokens 8 --output "$T/ref_$f.tsv"
+done
 $DIVREC shard validate "$T/data"
-/usr/bin/python3 - "$T/data/items-v0002.h5" "$T/ref.tsv" <<'PY'
+/usr/bin/python3 - "$T/data/items-v0002.h5" "$T/ref_titles.tsv" <<'PY'
 import sys
 import h5py
 import numpy as np
@@ -107,5 +83,45 @@ assert len(ref) == 139 and int(has.sum()) == 139, (len(ref), has.sum())
 for i, rid in enumerate(ids):
     if rid in ref:
         assert np.abs(content[i] - ref[rid]).max() < 2e-5, rid
+PY
+
+$MPIRUN $DIVREC train --data "$T/data" --output "$T/run" --epochs 2 --batch-size 16 --dim 16 \
+  --layers 1 --heads 1 --max-len 12 --threads 1 --log-every 5 --use-item-id false > "$T/train.log"
+grep -q "test (best.pt)" "$T/train.log"
+$MPIRUN $DIVREC eval --data "$T/data" --checkpoint "$T/run" --split test --k 10 \
+  --report "$T/report.json" > "$T/eval.log"
+$DIVREC export --checkpoint "$T/run" --data "$T/data" --output "$T/model.h5"
+# Two new items: one with neither content nor text (the fallback), one with a title that
+# append-items encodes with the same encoder (its content = the reference's vector).
+echo '{"id": "new-text-only", "category": "0"}' > "$T/new.jsonl"
+echo '{"id": "new-with-text", "category": "1", "text": "rose lip gloss shimmer 3ml"}' >> "$T/new.jsonl"
+$DIVREC append-items --model "$T/model.h5" --items "$T/new.jsonl" --output "$T/model2.h5" \
+  --encoder "$T/tiny.pt" --tokenizer "$T/spm.model" --max-tokens 8
+$DIVREC recommend --model "$T/model2.h5" --history 20,21,new-text-only,new-with-text --k 5 \
+  > "$T/rec.json"
+/usr/bin/python3 - "$T/rec.json" "$T/model2.h5" "$T/ref_new_titles.tsv" <<'PY'
+import json, sys
+import h5py
+import numpy as np
+r = json.load(open(sys.argv[1]))
+assert len(r["items"]) == 5, r
+f = h5py.File(sys.argv[2], "r")
+has = f["items/has_content"][:]
+assert has.shape[0] == 152 and has[150] == 0 and has[151] == 1, has[-3:]
+assert has[3] == 0 and has[140:150].sum() == 0 and has[:140].sum() == 139
+assert f["items"].attrs["content_model"] == "tiny.pt"
+ref = np.array(open(sys.argv[3]).read().split("\t")[1].split(), float)
+assert np.abs(f["items/content"][151] - ref).max() < 2e-5, (f["items/content"][151], ref)
+off = f["items/text_offsets"][:]
+assert off.shape[0] == 153 and off[-1] == off[-3]  # appended items have empty text bags
+assert "item_encoder.text.weight" in f["weights"] and "item_encoder.content_missing" in f["weights"]
+PY
+# The reference reader recomputes the checksum over has_content and the text ids too.
+/usr/bin/python3 tools/read_artifact.py "$T/model2.h5" > "$T/read.json"
+/usr/bin/python3 - "$T/read.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["checksum_stored"] == r["checksum_computed"], r
+assert r["config"]["content-missing"] == "true" and int(r["config"]["num-text-tokens"]) > 0, r
 PY
 echo "content chain OK"

@@ -41,7 +41,11 @@ r = json.load(open(sys.argv[1]))
 assert isinstance(r, dict) and r, "empty report"
 print("report keys:", sorted(r)[:12])
 PY
-head -c 8 "$run_dir/model.h5" | od -c | grep -q 'H   D   F' || fail "model.h5 is not an HDF5 file"
+# A checksummed artifact: the 512-byte divrec header (docs/serving.md), then the HDF5 superblock.
+od -An -c -N 8 "$run_dir/model.h5" | grep -q 'D   I   V   R   E   C   H   5' ||
+  fail "model.h5 has no divrec checksum header"
+od -An -c -j 512 -N 8 "$run_dir/model.h5" | grep -q 'H   D   F' ||
+  fail "model.h5 is not an HDF5 file after its header"
 grep -q "divrec-launch: .*exec srun .*--ntasks=2" "$run_dir/logs/train-${ids[1]}.out" ||
   fail "train did not run through srun with 2 tasks"
 for i in 0 1 2 3; do
