@@ -8,8 +8,12 @@
 #   both    text + minilm
 # Needs .venv-text (tools/text/setup-venv.sh) for the MiniLM export. Prints one JSON line per run,
 # then a markdown table of the means over seeds.
-# Usage: [EPOCHS=20] [SEEDS="1 2 3"] [DIM=128] [VARIANTS="ids text minilm both"]
-#        bench/beauty_text.sh [OUT_DIR]
+# Cold start: COLD_ITEMS=0.05 holds out 5 % of the items (`shard convert --cold-items`; eval's
+# `cold` slice), TRAIN_EXTRA adds train options to every run (e.g. "--zero-cold-ids true
+# --item-id-dropout 0.2"). A popularity baseline scores cold items 0 (no train interactions), so
+# its cold-slice HR@10 is 0 by construction.
+# Usage: [EPOCHS=20] [SEEDS="1 2 3"] [DIM=128] [VARIANTS="ids text minilm both"] [COLD_ITEMS=0]
+#        [TRAIN_EXTRA=...] bench/beauty_text.sh [OUT_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/mpi_env.sh
@@ -29,7 +33,8 @@ mkdir -p "$OUT"
 if [ ! -f "$OUT/data/items-v0001.h5" ]; then
   rm -rf "$OUT/data"
   $DIVREC shard convert --format amazon-s3rec --input "$DATA" --output "$OUT/data" \
-    --num-shards 4 --item-text "$TITLES" --text-vocab-size 4000 --max-text-tokens 32
+    --num-shards 4 --item-text "$TITLES" --text-vocab-size 4000 --max-text-tokens 32 \
+    --cold-items "${COLD_ITEMS:-0}"
   bash tools/text/setup-venv.sh
   [ -f "$OUT/minilm/encoder.pt" ] ||
     .venv-text/bin/python tools/text/export_text_encoder.py --output "$OUT/minilm"
@@ -56,7 +61,8 @@ for v in $VARIANTS; do
       $MPIRUN $DIVREC train --data "$OUT/data" --output "$run" --objective next-item \
         --loss full-ce --epochs "$EPOCHS" --patience 5 --batch-size 64 --max-len 50 --dim "$DIM" \
         --layers 2 --heads 2 --dropout 0.5 --attn-dropout 0.5 --lr 1e-3 --warmup-steps 100 \
-        --decay constant --threads 1 --log-every 1000 --seed "$s" $opts > "$run.train.log" 2>&1
+        --decay constant --threads 1 --log-every 1000 --seed "$s" $opts ${TRAIN_EXTRA:-} \
+        > "$run.train.log" 2>&1
       $MPIRUN $DIVREC eval --data "$OUT/data" --checkpoint "$run" --k 10 --threads 1 \
         --report "$run/eval.json" > "$run.eval.log" 2>&1
     fi
@@ -65,7 +71,7 @@ import json, sys
 m = json.load(open(sys.argv[1]))["metrics"]
 out = {"variant": sys.argv[2], "seed": int(sys.argv[3]), "seconds": int(sys.argv[4])}
 for k in ("ndcg@10", "hr@10", "tail.ndcg@10", "tail.hr@10", "head.ndcg@10", "cold.hr@10",
-          "tail.users", "head.users", "cold.users"):
+          "cold.ndcg@10", "tail.users", "head.users", "cold.users"):
     out[k] = m.get(k)
 print(json.dumps(out))
 PY
@@ -79,9 +85,9 @@ runs = defaultdict(list)
 for line in open(sys.argv[1]):
     r = json.loads(line)
     runs[r["variant"]].append(r)
-keys = ["ndcg@10", "hr@10", "tail.ndcg@10", "tail.hr@10", "head.ndcg@10"]
+keys = ["ndcg@10", "hr@10", "tail.ndcg@10", "tail.hr@10", "head.ndcg@10", "cold.hr@10"]
 base = runs.get("ids")
-mean = lambda rs, k: sum(r[k] for r in rs if r[k] is not None) / max(1, sum(r[k] is not None for r in rs))
+mean = lambda rs, k: sum(r[k] or 0 for r in rs) / max(1, len(rs))
 print("| variant | seeds | " + " | ".join(keys) + " | tail NDCG@10 vs ids | overall vs ids |")
 print("|---|---|" + "---|" * len(keys) + "---|---|")
 for v, rs in runs.items():

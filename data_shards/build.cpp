@@ -197,6 +197,9 @@ BuiltDataset build_dataset(const RawDataset& raw, const WriteOptions& options) {
       ++out.unsorted_users;
     }
   }
+  // Cold-start hold-out: before the length filter, so users left too short are dropped.
+  SplitOptions split = options.split;
+  out.cold = hold_out_cold_items(raw, options.cold_items, options.cold_seed, &split, &start, &order);
   // Keep users with enough events; dense ids in raw-id order.
   std::vector<char> keep(num_raw_users, 0);
   for (size_t u = 0; u < num_raw_users; ++u) {
@@ -246,7 +249,7 @@ BuiltDataset build_dataset(const RawDataset& raw, const WriteOptions& options) {
     us.offsets.push_back(pos);
   }
   // Split points.
-  const auto& s = options.split;
+  const auto& s = split;
   m.split = s.type;
   if (s.type == "temporal") {
     m.valid_cut_time =

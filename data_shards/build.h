@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "data_shards/cold_items.h"
 #include "data_shards/dataset.h"
 #include "data_shards/raw_dataset.h"
 #include "data_shards/writer.h"
@@ -21,6 +22,7 @@ struct BuiltDataset {
   std::vector<int32_t> user_shard;  // [U] shard of each dense user
   int64_t unsorted_users = 0;       // users whose events were not in time order (they were sorted)
   int64_t dropped_users = 0;        // users shorter than min_seq_len
+  ColdHoldOut cold;                 // WriteOptions::cold_items
 };
 
 BuiltDataset build_dataset(const RawDataset& raw, const WriteOptions& options);

@@ -17,6 +17,10 @@ struct WriteOptions {
   // validation target, one test target), which is also the default.
   int min_seq_len = 3;
   SplitOptions split;
+  // Cold-start hold-out (`--cold-items`, cold_items.h): this share of the items keeps only its
+  // test-target events; 0 = off.
+  double cold_items = 0.0;
+  uint64_t cold_seed = 1;
   std::string command;  // the command line that made the dataset (launcher::command_line())
 };
 

@@ -69,9 +69,10 @@ int cmd_append_items(const Args& args) {
     int64_t unused = 0;
     for (const auto& it : items) unused += !it.text.empty() && it.content.empty();
     if (unused > 0) {
-      core::log0("append-items: warning: {} items have a \"text\" but no --encoder was given: "
-                 "their text is not used (pass the encoder `divrec encode-items` ran)",
-                 unused);
+      core::log0(
+          "append-items: warning: {} items have a \"text\" but no --encoder was given: "
+          "their text is not used (pass the encoder `divrec encode-items` ran)",
+          unused);
     }
   }
   auto s = serving::append_items(model_path, items, output);

@@ -48,10 +48,10 @@ int cmd_encode_items(const Args& args) {
   core::set_log_rank(comm->rank(), comm->world());
   threads = core::resolve_threads(threads);
   core::configure_threads(threads);
-  core::log0("{}", format_config_table(
-                       fmt::format("divrec encode-items: {} rank(s), {} thread(s)/rank",
-                                   comm->world(), threads),
-                       vm));
+  core::log0("{}",
+             format_config_table(fmt::format("divrec encode-items: {} rank(s), {} thread(s)/rank",
+                                             comm->world(), threads),
+                                 vm));
   const auto res = trainer::encode_items(o, *comm);
   if (comm->rank() == 0) {
     const auto& s = res.import;
@@ -59,9 +59,8 @@ int cmd_encode_items(const Args& args) {
         "OK: {} is now version {} (content '{}', {} -> {} dims; {} of {} items encoded in {:.1f} "
         "s, {} with an empty text and the rest of the catalog get the fallback; the previous "
         "version is {})\n",
-        o.data_dir, s.manifest.dataset_version, res.content_model, res.hidden,
-        s.content_dim, s.matched, s.manifest.num_items, res.seconds, res.empty,
-        s.manifest.previous_manifest);
+        o.data_dir, s.manifest.dataset_version, res.content_model, res.hidden, s.content_dim,
+        s.matched, s.manifest.num_items, res.seconds, res.empty, s.manifest.previous_manifest);
   }
   return 0;
 }

@@ -117,6 +117,10 @@ int convert(const Args& args) {
   add("valid-cut", po::value<int64_t>(), "temporal: explicit validation cut (unix seconds)");
   add("test-cut", po::value<int64_t>(), "temporal: explicit test cut (unix seconds)");
   add("min-seq-len", po::value<int>()->default_value(3), "drop users with fewer events");
+  add("cold-items", po::value<double>()->default_value(0.0, "0"),
+      "hold out this share of the items (seeded): only their test-target events are kept, so "
+      "they are cold in training and form eval's `cold` slice");
+  add("cold-seed", po::value<uint64_t>()->default_value(1), "seed of --cold-items");
   add("item-text", po::value<std::string>()->default_value(""),
       "item texts: TSV with a header, raw item id first, text last (any format)");
   add("text-tokenizer", po::value<std::string>()->default_value(""),
@@ -178,6 +182,8 @@ int convert(const Args& args) {
   w.output_dir = vm["output"].as<std::string>();
   w.num_shards = vm["num-shards"].as<int>();
   w.min_seq_len = vm["min-seq-len"].as<int>();
+  w.cold_items = vm["cold-items"].as<double>();
+  w.cold_seed = vm["cold-seed"].as<uint64_t>();
   w.command = command_line();
   w.split.type = vm["split"].as<std::string>();
   w.split.valid_frac = vm["valid-frac"].as<double>();

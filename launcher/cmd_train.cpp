@@ -35,6 +35,8 @@ int cmd_train(const Args& args) {
     ("use-attributes", po::value(&m.use_attributes)->default_value(m.use_attributes), "attribute bag")
     ("use-content", po::value(&m.use_content)->default_value(m.use_content), "content vectors")
     ("use-text", po::value(&m.use_text)->default_value(m.use_text), "item text (bag of subwords)")
+    ("zero-cold-ids", po::value(&m.zero_cold_ids)->default_value(m.zero_cold_ids), "items without train interactions get no id term (cold start: side features alone)")
+    ("item-id-dropout", po::value(&m.item_id_dropout)->default_value(m.item_id_dropout), "drop each item's id term with this probability in training (cold start)")
     ("item-norm", po::value(&m.item_norm)->default_value(m.item_norm), "LayerNorm the fused item vectors (false: raw, SASRec-style)")
     ("lr", po::value(&c.lr)->default_value(c.lr), "peak learning rate")
     ("weight-decay", po::value(&c.weight_decay)->default_value(c.weight_decay), "AdamW decay (not on embeddings/bias/norm)")

@@ -50,15 +50,14 @@ EncodeItemsResult encode_items(const EncodeItemsOptions& o, core::Communicator& 
   // The encodable items, in file order: known ids with a non-empty text.
   const data::ItemTable items = data::read_item_table(o.data_dir);
   std::unordered_set<std::string> known(items.raw_ids.begin(), items.raw_ids.end());
-  std::vector<data::ItemTextLine> lines = data::read_item_text_file(
-      source, pretokenized ? "reading token ids" : "reading item text");
+  std::vector<data::ItemTextLine> lines =
+      data::read_item_text_file(source, pretokenized ? "reading token ids" : "reading item text");
   res.texts = static_cast<int64_t>(lines.size());
   std::vector<data::ItemTextLine> todo;
   for (auto& l : lines) {
     if (!known.count(l.id)) {
-      DIVREC_CHECK_HINT(o.skip_unknown_ids, "pass --skip-unknown-ids to ignore such lines",
-                        source, ":", l.line, ": item id '", l.id, "' is not in the dataset ",
-                        o.data_dir);
+      DIVREC_CHECK_HINT(o.skip_unknown_ids, "pass --skip-unknown-ids to ignore such lines", source,
+                        ":", l.line, ": item id '", l.id, "' is not in the dataset ", o.data_dir);
       ++res.unknown;
     } else if (l.text.empty()) {
       ++res.empty;
@@ -80,8 +79,8 @@ EncodeItemsResult encode_items(const EncodeItemsOptions& o, core::Communicator& 
   if (pretokenized) {
     for (int64_t i = lo; i < hi; ++i) {
       const auto& l = todo[static_cast<size_t>(i)];
-      seqs.push_back(data::parse_token_ids(l.text, o.max_tokens,
-                                           source + ":" + std::to_string(l.line)));
+      seqs.push_back(
+          data::parse_token_ids(l.text, o.max_tokens, source + ":" + std::to_string(l.line)));
     }
   } else {
     const auto tok = data::EncoderTokenizer::from_file(o.tokenizer);
@@ -92,11 +91,12 @@ EncodeItemsResult encode_items(const EncodeItemsOptions& o, core::Communicator& 
     }
   }
   const torch::Device device = model::resolve_device(o.device);
-  core::log0("encode-items: {} of {} texts to encode ({} empty, {} unknown ids) on {} rank(s), "
-             "tokenizer: {}, encoder {} on {}, {} pooling, <= {} tokens",
-             n, res.texts, res.empty, res.unknown, W, tokenizer_desc, o.encoder,
-             model::device_name(device), o.pooling == model::TextPooling::kMean ? "mean" : "cls",
-             o.max_tokens);
+  core::log0(
+      "encode-items: {} of {} texts to encode ({} empty, {} unknown ids) on {} rank(s), "
+      "tokenizer: {}, encoder {} on {}, {} pooling, <= {} tokens",
+      n, res.texts, res.empty, res.unknown, W, tokenizer_desc, o.encoder,
+      model::device_name(device), o.pooling == model::TextPooling::kMean ? "mean" : "cls",
+      o.max_tokens);
 
   // Encode (rank 0's progress line stands for all: the slices differ by at most one item).
   const auto t0 = std::chrono::steady_clock::now();
@@ -112,8 +112,8 @@ EncodeItemsResult encode_items(const EncodeItemsOptions& o, core::Communicator& 
   // Every rank with items must agree on H (ranks with an empty slice know none).
   const int64_t h_mine = vec.numel() > 0 ? vec.size(1) : 0;
   const int64_t H = core::allreduce_scalar<int64_t>(comm, h_mine, core::ReduceOp::kMax);
-  const int64_t h_min = core::allreduce_scalar<int64_t>(comm, h_mine > 0 ? h_mine : H,
-                                                        core::ReduceOp::kMin);
+  const int64_t h_min =
+      core::allreduce_scalar<int64_t>(comm, h_mine > 0 ? h_mine : H, core::ReduceOp::kMin);
   DIVREC_CHECK_HINT(H > 0 && h_min == H, "run the same encoder file on every rank",
                     "encode-items: ranks' encoders return hidden sizes ", h_min, " and ", H);
   res.hidden = H;

@@ -19,12 +19,12 @@ struct EncodeItemsOptions {
   std::string tokenizer;  // WordPiece vocab.txt or SentencePiece .model (encoder_tokens.h)
   std::string token_ids;  // or: id -> space-separated token ids (same TSV format), no tokenizer
   model::TextPooling pooling = model::TextPooling::kMean;
-  int max_tokens = 256;    // per item, special tokens included
-  int64_t batch_size = 64;  // texts per encoder call
-  int32_t pad_id = -1;      // -1: the tokenizer's (encoder_tokens.h); 0 with --token-ids
+  int max_tokens = 256;        // per item, special tokens included
+  int64_t batch_size = 64;     // texts per encoder call
+  int32_t pad_id = -1;         // -1: the tokenizer's (encoder_tokens.h); 0 with --token-ids
   std::string device = "cpu";  // model::resolve_device's spec
-  std::string name;       // content_model; "" = the encoder's file name
-  int64_t pca_dim = 0;    // content_import.h
+  std::string name;            // content_model; "" = the encoder's file name
+  int64_t pca_dim = 0;         // content_import.h
   bool whiten = false;
   bool skip_unknown_ids = false;  // default: a text whose id is not a dataset item is an error
   bool progress = true;
@@ -33,13 +33,13 @@ struct EncodeItemsOptions {
 
 struct EncodeItemsResult {
   data::ContentImportSummary import;  // rank 0's (the others: manifest unset)
-  int64_t texts = 0;     // lines in the text / token-id file
-  int64_t encoded = 0;   // items encoded (known ids with a non-empty text), all ranks
-  int64_t empty = 0;     // known items whose text is empty (they get the content fallback)
-  int64_t unknown = 0;   // texts of ids not in the dataset (skipped with skip_unknown_ids)
-  int64_t hidden = 0;    // the encoder's width H
+  int64_t texts = 0;                  // lines in the text / token-id file
+  int64_t encoded = 0;                // items encoded (known ids with a non-empty text), all ranks
+  int64_t empty = 0;          // known items whose text is empty (they get the content fallback)
+  int64_t unknown = 0;        // texts of ids not in the dataset (skipped with skip_unknown_ids)
+  int64_t hidden = 0;         // the encoder's width H
   std::string content_model;  // the name stored with the vectors
-  double seconds = 0;    // encoding wall time (slowest rank)
+  double seconds = 0;         // encoding wall time (slowest rank)
 };
 
 // Collective over comm. Every rank reads the text file and the item table, tokenizes and encodes

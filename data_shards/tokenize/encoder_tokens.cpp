@@ -13,7 +13,8 @@ namespace divrec::data {
 namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 }  // namespace
@@ -54,8 +55,8 @@ std::vector<int32_t> parse_token_ids(const std::string& text, int max_tokens,
     const auto [next, ec] = std::from_chars(p, end, v);
     DIVREC_CHECK_HINT(ec == std::errc() && (next == end || *next == ' ') && v >= 0 &&
                           v <= std::numeric_limits<int32_t>::max(),
-                      "write token ids as non-negative integers separated by spaces", where,
-                      ": '", std::string(p, static_cast<size_t>(std::min<ptrdiff_t>(end - p, 20))),
+                      "write token ids as non-negative integers separated by spaces", where, ": '",
+                      std::string(p, static_cast<size_t>(std::min<ptrdiff_t>(end - p, 20))),
                       "' is not a token id");
     if (static_cast<int>(ids.size()) < max_tokens) ids.push_back(static_cast<int32_t>(v));
     p = next;

@@ -31,8 +31,8 @@ class EncodeItems : public ::testing::Test {
     if (testing::run_command("/usr/bin/python3 -c 'import torch, sentencepiece' 2>&1").first != 0) {
       GTEST_SKIP() << "Debian's python3-torch / python3-sentencepiece (the reference) are missing";
     }
-    dir_ = (fs::temp_directory_path() / ("divrec_encode_items_" + std::to_string(getpid())))
-               .string();
+    dir_ =
+        (fs::temp_directory_path() / ("divrec_encode_items_" + std::to_string(getpid()))).string();
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     data::SyntheticOptions so;
@@ -50,8 +50,8 @@ class EncodeItems : public ::testing::Test {
     raw_ids_ = data::read_item_table(data_dir()).raw_ids;
 
     // Titles for all but the last 4 items; item 2's is empty; item 5's is long (truncated).
-    const char* words[] = {"matte", "lip", "gloss", "nail", "polish", "serum", "hydrating",
-                           "cream", "palette", "shimmer", "rose", "vitamin", "oil", "mascara"};
+    const char* words[] = {"matte", "lip",     "gloss",   "nail", "polish",  "serum", "hydrating",
+                           "cream", "palette", "shimmer", "rose", "vitamin", "oil",   "mascara"};
     std::ostringstream t;
     t << "item_id\tasin\ttitle\n";
     std::vector<std::string> texts;

@@ -61,9 +61,9 @@ TEST(EncodeMiniLm, BeautyTitlesMatchSentenceTransformers) {
   auto [rc, log] = testing::run_command(py + " tools/text/export_text_encoder.py --output " + dir +
                                         "/minilm 2>&1");
   ASSERT_EQ(rc, 0) << log;
-  std::tie(rc, log) = testing::run_command(py + " tools/reference/sentence_encoder_reference.py" +
-                                           " --text " + dir + "/titles.tsv --output " + dir +
-                                           "/ref.tsv 2>&1");
+  std::tie(rc, log) =
+      testing::run_command(py + " tools/reference/sentence_encoder_reference.py" + " --text " +
+                           dir + "/titles.tsv --output " + dir + "/ref.tsv 2>&1");
   ASSERT_EQ(rc, 0) << log;
 
   trainer::EncodeItemsOptions o;
@@ -97,7 +97,8 @@ TEST(EncodeMiniLm, BeautyTitlesMatchSentenceTransformers) {
   std::printf("MiniLM via encode-items vs sentence-transformers: %lld titles, lowest cosine %.7f\n",
               static_cast<long long>(compared), worst);
   EXPECT_GT(compared, 250);
-  EXPECT_GT(worst, 0.999) << "lowest cosine to sentence-transformers over " << compared << " titles";
+  EXPECT_GT(worst, 0.999) << "lowest cosine to sentence-transformers over " << compared
+                          << " titles";
   fs::remove_all(dir);
 }
 

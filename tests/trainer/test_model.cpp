@@ -427,3 +427,89 @@ TEST(ModelConfig, Validation) {
   EXPECT_EQ(c.ffn_size(), 64);
   EXPECT_NE(c.summary().find("features=id+category+attributes+content"), std::string::npos);
 }
+
+// Cold start: with zero_cold_ids, an item without train interactions (popularity 0) has no id
+// term -- its vector is the side features' alone, its id row is zero and gets no gradient --
+// on the catalog pass, the touched-items path and the external-table path. item_id_dropout
+// drops id terms only in training.
+TEST(ItemEncoder, ColdItemsHaveNoIdTermAndIdDropoutOnlyTrains) {
+  auto t = make_table();
+  t.popularity.assign(kItems, 4);
+  t.popularity[6] = 0;
+  t.popularity[13] = 0;
+  auto c = make_config();
+  c.zero_cold_ids = true;
+  EXPECT_NE(to_ini(c).find("zero-cold-ids = true"), std::string::npos);
+  EXPECT_TRUE(from_ini(to_ini(c), ModelConfig{}).zero_cold_ids);
+  EXPECT_EQ(to_ini(make_config()).find("zero-cold-ids"), std::string::npos);
+  auto no_id = c;
+  no_id.use_item_id = false;
+  torch::manual_seed(5);
+  SeqModel m(c, ItemFeatures::from_table(t));
+  torch::manual_seed(5);
+  SeqModel ref(no_id, ItemFeatures::from_table(t));
+  m->eval();
+  ref->eval();
+  // Same side-feature weights in both (the reference has no id table).
+  auto rp = ref->named_parameters();
+  for (auto& kv : m->named_parameters()) {
+    if (rp.contains(kv.key())) rp[kv.key()].detach().copy_(kv.value().detach());
+  }
+  auto& enc = m->item_encoder();
+  const auto ids = m->named_parameters()["item_encoder.item_id.weight"];
+  EXPECT_EQ(ids[6].abs().sum().item<float>(), 0.0f);  // zeroed, not left at the random init
+  EXPECT_GT(ids[5].abs().sum().item<float>(), 0.0f);
+  auto all = enc->forward_all();
+  auto all_ref = ref->item_encoder()->forward_all();
+  EXPECT_TRUE(torch::allclose(all[6], all_ref[6], 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(all[13], all_ref[13], 1e-5, 1e-6));
+  EXPECT_FALSE(torch::allclose(all[5], all_ref[5], 1e-3, 1e-3));  // warm items keep their id
+  auto items = torch::tensor({13, 5, 6}, torch::kInt64);
+  EXPECT_TRUE(torch::allclose(enc->forward_items(items), all.index_select(0, items), 1e-5, 1e-6));
+  m->zero_grad();
+  enc->forward_items(items).pow(2).sum().backward();
+  EXPECT_EQ(ids.grad()[6].abs().sum().item<float>(), 0.0f);
+  EXPECT_EQ(ids.grad()[13].abs().sum().item<float>(), 0.0f);
+  EXPECT_GT(ids.grad()[5].abs().sum().item<float>(), 0.0f);
+  // External id rows (the sparse item table): the cold item's row is ignored too.
+  auto ext = c;
+  ext.external_item_table = true;
+  SeqModel sparse(ext, ItemFeatures::from_table(t));
+  sparse->eval();
+  auto id_rows = torch::randn({3, 16});
+  auto with = sparse->item_encoder()->forward_items(items, id_rows);
+  auto without = sparse->item_encoder()->forward_items(items, torch::zeros({3, 16}));
+  EXPECT_TRUE(torch::allclose(with[0], without[0], 1e-6, 1e-7));
+  EXPECT_TRUE(torch::allclose(with[2], without[2], 1e-6, 1e-7));
+  EXPECT_FALSE(torch::allclose(with[1], without[1], 1e-3, 1e-3));
+  // Id dropout: in training about p of the id terms are dropped; in eval none.
+  auto d = make_config();
+  d.item_id_dropout = 0.5;
+  EXPECT_NE(to_ini(d).find("item-id-dropout = 0.5"), std::string::npos);
+  torch::manual_seed(7);
+  SeqModel drop(d, ItemFeatures::from_table(make_table()));
+  auto denc = drop->item_encoder();
+  drop->eval();
+  auto kept = denc->forward_all();
+  {
+    torch::NoGradGuard g;
+    drop->named_parameters()["item_encoder.item_id.weight"].zero_();
+  }
+  auto dropped = denc->forward_all();  // every row without its id term
+  // The same weights in training mode: each row equals either its kept or its dropped vector.
+  torch::manual_seed(7);
+  SeqModel drop2(d, ItemFeatures::from_table(make_table()));
+  drop2->train();
+  int64_t equal_rows = 0;
+  auto& e2 = drop2->item_encoder();
+  const auto tr = e2->forward_all();
+  for (int64_t i = 0; i < kItems; ++i) {
+    const bool was_dropped = torch::allclose(tr[i], dropped[i], 1e-5, 1e-6);
+    EXPECT_TRUE(was_dropped || torch::allclose(tr[i], kept[i], 1e-5, 1e-6)) << "row " << i;
+    equal_rows += was_dropped ? 1 : 0;
+  }
+  EXPECT_GT(equal_rows, 2);  // about half of 20 rows (P(<= 2) ~ 2e-4)
+  EXPECT_LT(equal_rows, kItems - 2);
+  drop2->eval();
+  EXPECT_TRUE(torch::allclose(e2->forward_all(), kept, 1e-5, 1e-6));
+}

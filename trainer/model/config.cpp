@@ -24,6 +24,9 @@ void ModelConfig::validate() const {
   DIVREC_CHECK(layer_norm_eps > 0.0 && init_std > 0.0,
                "model config: layer_norm_eps and init_std must be positive");
   DIVREC_CHECK(num_text_tokens >= 0, "model config: num_text_tokens must be >= 0");
+  DIVREC_CHECK_HINT(item_id_dropout >= 0.0 && item_id_dropout < 1.0,
+                    "pass --item-id-dropout in [0, 1)", "model config: item_id_dropout ",
+                    item_id_dropout);
   DIVREC_CHECK_HINT(
       has_item_id() || has_category() || has_attributes() || has_content() || has_text(),
       "switch on use_item_id, or a side feature the dataset has",
@@ -45,9 +48,10 @@ std::string ModelConfig::summary() const {
   add(has_text(), "text");
   return fmt::format(
       "items={} dim={} layers={} heads={} ffn={} max_len={} dropout={} attn_dropout={} "
-      "features={}{}",
+      "features={}{}{}{}",
       num_items, dim, layers, heads, ffn_size(), max_len, dropout, attn_dropout, features,
-      item_norm ? "" : " item_norm=off");
+      item_norm ? "" : " item_norm=off", zero_cold_ids ? " zero_cold_ids" : "",
+      item_id_dropout > 0 ? fmt::format(" item_id_dropout={}", item_id_dropout) : "");
 }
 
 }  // namespace divrec::model

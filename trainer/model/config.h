@@ -33,6 +33,13 @@ struct ModelConfig {
   // Some items have no content vector (has_content = 0, `shard add-content`): the encoder then
   // learns one "missing content" vector used in place of their projected (zero) content.
   bool content_missing = false;
+  // Cold start: items without train interactions (ItemFeatures::id_known false, e.g. held out by
+  // `shard convert --cold-items`) get no id term, so their vectors come from side features
+  // alone instead of a never-trained random row (zero_cold_ids). During training each item's id
+  // term is dropped with probability item_id_dropout (no rescaling; DropoutNet, Volkovs et al.,
+  // NeurIPS 2017), so the model learns to rank items whose id it cannot use.
+  bool zero_cold_ids = false;
+  double item_id_dropout = 0.0;
 
   // LayerNorm over the fused item vector (the default). Off: raw sums as SASRec uses them, so an
   // item's norm is free to carry its popularity in the tied scores; inputs are then scaled by

@@ -71,6 +71,8 @@ std::string to_ini(const ModelConfig& c) {
   s += fmt::format("ffn-dim = {}\n", c.ffn_dim);
   s += fmt::format("heads = {}\n", c.heads);
   s += fmt::format("init-std = {}\n", c.init_std);
+  // Absent in older configs = 0 / false.
+  if (c.item_id_dropout > 0) s += fmt::format("item-id-dropout = {}\n", c.item_id_dropout);
   s += fmt::format("item-norm = {}\n", c.item_norm);
   s += fmt::format("layer-norm-eps = {}\n", c.layer_norm_eps);
   s += fmt::format("layers = {}\n", c.layers);
@@ -84,6 +86,7 @@ std::string to_ini(const ModelConfig& c) {
   s += fmt::format("use-content = {}\n", c.use_content);
   s += fmt::format("use-item-id = {}\n", c.use_item_id);
   if (!c.use_text) s += "use-text = false\n";  // absent in older configs = true
+  if (c.zero_cold_ids) s += "zero-cold-ids = true\n";  // absent in older configs = false
   return s;
 }
 
@@ -131,6 +134,10 @@ ModelConfig from_ini(const std::string& text, ModelConfig c) {
       c.num_text_tokens = to_int(k, v);
     else if (k == "item-norm")
       c.item_norm = to_bool(k, v);
+    else if (k == "item-id-dropout")
+      c.item_id_dropout = to_double(k, v);
+    else if (k == "zero-cold-ids")
+      c.zero_cold_ids = to_bool(k, v);
   }
   return c;
 }

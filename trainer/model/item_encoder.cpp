@@ -18,9 +18,16 @@ ItemEncoderImpl::ItemEncoderImpl(const ModelConfig& config, ItemFeatures feature
   const int64_t d = config.dim;
   uses_item_id_ = config.has_item_id();
   external_ids_ = uses_item_id_ && config.external_item_table;
+  zero_cold_ids_ = uses_item_id_ && config.zero_cold_ids;
+  id_dropout_ = uses_item_id_ ? config.item_id_dropout : 0.0;
   if (uses_item_id_ && !external_ids_) {
     item_id_ = register_module("item_id", torch::nn::Embedding(num_items_, d));
     trunc_normal_(item_id_->weight, std);
+    if (zero_cold_ids_) {
+      // Never used (id_term), and zero in checkpoints rather than a random initial row.
+      torch::NoGradGuard no_grad;
+      item_id_->weight.masked_fill_(features_.id_known.logical_not().unsqueeze(1), 0.0);
+    }
   }
   if (config.has_category()) {
     DIVREC_CHECK(features_.num_categories == config.num_categories, "item encoder: features have ",
@@ -119,11 +126,24 @@ torch::Tensor ItemEncoderImpl::id_table() const {
   return attached_ids_;
 }
 
+torch::Tensor ItemEncoderImpl::id_term(const torch::Tensor& rows, const torch::Tensor& flat) {
+  torch::Tensor keep;  // [n] bool
+  if (zero_cold_ids_) {
+    const auto& known = features().id_known;
+    keep = flat.defined() ? known.index_select(0, flat) : known;
+  }
+  if (id_dropout_ > 0 && is_training()) {
+    auto drop = torch::rand({rows.size(0)}, rows.options().dtype(torch::kFloat32)).lt(id_dropout_);
+    keep = keep.defined() ? keep.logical_and(drop.logical_not()) : drop.logical_not();
+  }
+  return keep.defined() ? rows * keep.unsqueeze(1).to(rows.scalar_type()) : rows;
+}
+
 torch::Tensor ItemEncoderImpl::forward_all() {
   const auto& f = features();
   torch::Tensor sum;
   auto add = [&](const torch::Tensor& t) { sum = sum.defined() ? sum + t : t; };
-  if (uses_item_id_) add(id_table());
+  if (uses_item_id_) add(id_term(id_table(), {}));
   if (category_) add(category_->forward(f.category));
   if (attributes_) add(attributes_->forward(f.attr_ids, f.bag_offsets()));
   if (text_) add(text_->forward(f.text_ids, f.text_bag_offsets()));
@@ -145,11 +165,11 @@ torch::Tensor ItemEncoderImpl::forward_items(const torch::Tensor& item_ids,
                      id_rows.size(1) == dim_,
                  "item encoder: id rows must be [", flat.numel(), ", ", dim_,
                  "] for a model with the item-id feature, got ", id_rows.sizes());
-    add(id_rows);
+    add(id_term(id_rows, flat));
   } else if (item_id_) {
-    add(item_id_->forward(flat));
+    add(id_term(item_id_->forward(flat), flat));
   } else if (uses_item_id_) {
-    add(id_table().index_select(0, flat));
+    add(id_term(id_table().index_select(0, flat), flat));
   }
   if (category_) add(category_->forward(f.category.index_select(0, flat)));
   if (attributes_) add(bag_rows(attributes_, f.attr_ids, f.attr_offsets, flat));

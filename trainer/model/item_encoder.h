@@ -73,11 +73,16 @@ class ItemEncoderImpl : public torch::nn::Module {
                                 const torch::Tensor& offsets, const torch::Tensor& flat);
 
   torch::Tensor id_table() const;  // registered weight or attached table; throws when neither
+  // The id term of items `flat` (undefined = all) from their id rows: zero for cold items
+  // (zero_cold_ids) and, in training, for a random item_id_dropout share of the rows.
+  torch::Tensor id_term(const torch::Tensor& rows, const torch::Tensor& flat);
 
   int64_t num_items_;
   int64_t dim_;
   bool uses_item_id_ = false;
   bool external_ids_ = false;
+  bool zero_cold_ids_ = false;
+  double id_dropout_ = 0.0;
   torch::Tensor attached_ids_;  // external id table, when attached
   ItemFeatures features_;  // not registered as buffers: data, not checkpointed state
   torch::nn::Embedding item_id_{nullptr};

@@ -68,6 +68,14 @@ ItemFeatures ItemFeatures::from_table(const data::ItemTable& table) {
                                             f.text_ids.max().item<int64_t>() < table.text_vocab),
                  "item table: text ids must be in [0, ", table.text_vocab, ")");
   }
+  DIVREC_CHECK(table.popularity.empty() || static_cast<int64_t>(table.popularity.size()) == n,
+               "item table: popularity has ", table.popularity.size(),
+               " entries, expected num_items = ", n);
+  f.id_known = table.popularity.empty()
+                   ? torch::ones({n}, torch::kBool)
+                   : torch::from_blob(const_cast<int64_t*>(table.popularity.data()), {n},
+                                      torch::kInt64)
+                         .gt(0);
   if (table.content_dim > 0) {
     f.content = torch::from_blob(const_cast<float*>(table.content.data()), {n, table.content_dim},
                                  torch::kFloat32)
@@ -93,6 +101,7 @@ ItemFeatures ItemFeatures::ids_only(int64_t num_items) {
   f.category = torch::zeros({num_items}, torch::kInt64);  // all "none" (num_categories = 0)
   f.attr_offsets = torch::zeros({num_items + 1}, torch::kInt64);
   f.attr_ids = torch::zeros({0}, torch::kInt64);
+  f.id_known = torch::ones({num_items}, torch::kBool);
   return f;
 }
 
@@ -103,6 +112,7 @@ ItemFeatures ItemFeatures::to(const torch::Device& device) const {
   f.attr_offsets = attr_offsets.to(device);
   if (content.defined()) f.content = content.to(device);
   if (has_content.defined()) f.has_content = has_content.to(device);
+  if (id_known.defined()) f.id_known = id_known.to(device);
   if (text_ids.defined()) {
     f.text_ids = text_ids.to(device);
     f.text_offsets = text_offsets.to(device);

@@ -26,6 +26,9 @@ struct ItemFeatures {
   torch::Tensor text_ids;      // [nnz] int64 piece ids, all items' texts concatenated
   torch::Tensor text_offsets;  // [I + 1] int64 CSR row pointers into text_ids
   torch::Tensor has_content;   // [I] bool (false = no vector, zero row); defined with content
+  // [I] bool: the item has train interactions (popularity > 0); all true when the table has no
+  // popularity. ModelConfig::zero_cold_ids drops the id term of the others.
+  torch::Tensor id_known;
 
   // Copies the table's arrays (int32 -> int64; -1 categories -> num_categories). Checks
   // sizes and id ranges and names the offending item.
