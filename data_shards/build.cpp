@@ -222,6 +222,7 @@ BuiltDataset build_dataset(const RawDataset& raw, const WriteOptions& options) {
     if (!keep[u]) continue;
     for (int64_t k = start[u]; k < start[u + 1]; ++k) item_used[raw.item[order[k]]] = 1;
   }
+  for (size_t r = 0; r < out.cold.cold.size(); ++r) item_used[r] |= out.cold.cold[r];
   auto& items = out.items;
   auto item_dense = assign_dense(raw.items, item_used, &items.raw_ids);
   items.num_items = static_cast<int64_t>(items.raw_ids.size());

@@ -45,7 +45,12 @@ ColdHoldOut hold_out_cold_items(const RawDataset& raw, double fraction, uint64_t
     std::swap(pool[i - 1], pool[static_cast<size_t>(rng() % i)]);
   }
   out.items = std::llround(fraction * static_cast<double>(pool.size()));
-  std::vector<char> cold(static_cast<size_t>(raw.items.size()), 0);
+  if (out.items == 0) {
+    core::log0("cold items: warning: --cold-items {} of {} items rounds to 0 items held out",
+               fraction, pool.size());
+  }
+  std::vector<char>& cold = out.cold;
+  cold.assign(static_cast<size_t>(raw.items.size()), 0);
   for (int64_t k = 0; k < out.items; ++k) cold[static_cast<size_t>(pool[k])] = 1;
 
   const bool loo = split->type == "leave-one-out";

@@ -14,6 +14,10 @@ namespace divrec::data {
 struct ColdHoldOut {
   int64_t items = 0;           // items chosen (raw items with events)
   int64_t removed_events = 0;  // their events that were not test targets
+  // [raw items] 1 = held out. They stay in the catalog even when no test target is left to them:
+  // a new item is in the catalog before anyone interacts with it, so the cold items compete
+  // with each other (and with every warm item) at evaluation.
+  std::vector<char> cold;
 };
 
 // Applies the hold-out to the time-ordered events of each raw user: user u's events are

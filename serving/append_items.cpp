@@ -107,15 +107,23 @@ std::vector<NewItem> read_new_items(const std::string& path) {
 AppendSummary append_items(const std::string& artifact_path, const std::vector<NewItem>& items,
                            const std::string& output) {
   Artifact a = read_artifact(artifact_path);
-  DIVREC_CHECK_HINT(!a.config.use_item_id,
-                    "retrain with --use-item-id false (feature-only items), or re-export after "
-                    "retraining on the new catalog",
+  DIVREC_CHECK_HINT(!a.config.use_item_id || a.config.zero_cold_ids,
+                    "retrain with --use-item-id false (feature-only items) or with "
+                    "--zero-cold-ids true (cold items use side features only)",
                     "append items: the model of '", artifact_path,
                     "' has a learned embedding per item id, so it cannot encode unseen items");
   const int64_t I = a.items.num_items, D = a.item_vectors.size(1);
   const auto n = static_cast<int64_t>(items.size());
   append_rows(a.items, items, a.config.content_missing);
   a.config.num_items = a.items.num_items;
+  if (a.config.use_item_id) {
+    // zero_cold_ids: new items have no interactions, so no id term; their id rows are zero, as
+    // a cold item's are in training (model/item_encoder.h).
+    for (size_t w = 0; w < a.weight_names.size(); ++w) {
+      if (a.weight_names[w] != "item_encoder.item_id.weight") continue;
+      a.weights[w] = torch::cat({a.weights[w], torch::zeros({n, a.weights[w].size(1)})}, 0);
+    }
+  }
 
   // The new items' vectors from the artifact's item encoder; the old rows stay as they were.
   torch::Tensor fresh;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <filesystem>
 #include <limits>
 
 #include "core/check.h"
@@ -20,6 +21,10 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }  // namespace
 
 EncoderTokenizer EncoderTokenizer::from_file(const std::string& path) {
+  DIVREC_CHECK_HINT(std::filesystem::is_regular_file(path),
+                    "pass the encoder's vocab.txt (WordPiece) or .model (SentencePiece) as "
+                    "--tokenizer",
+                    "tokenizer file '", path, "' does not exist");
   EncoderTokenizer t;
   if (ends_with(path, ".model")) {
     t.sentencepiece_ = std::make_shared<TextTokenizer>(TextTokenizer::from_file(path));

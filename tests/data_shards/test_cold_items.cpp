@@ -55,6 +55,12 @@ TEST(ColdItems, HeldOutItemsKeepOnlyTestTargets) {
   o.cold_seed = 3;
   const BuiltDataset b = build_dataset(raw, o);
   EXPECT_EQ(b.cold.items, 20);  // round(0.1 * 200 items with events)
+  EXPECT_EQ(b.items.num_items, base.items.num_items);  // held-out items stay in the catalog
+  int64_t zero_pop = 0, base_zero_pop = 0;
+  for (int64_t p : b.items.popularity) zero_pop += p == 0;
+  for (int64_t p : base.items.popularity) base_zero_pop += p == 0;
+  EXPECT_GE(zero_pop, 20);  // every held-out item (plus the base data's own cold ones)
+  EXPECT_LE(zero_pop, 20 + base_zero_pop);
   EXPECT_GT(b.cold.removed_events, 0);
   EXPECT_LE(b.manifest.num_interactions + b.cold.removed_events, base.manifest.num_interactions);
   // Every cold item still in the catalog is some user's test target and nothing else: train

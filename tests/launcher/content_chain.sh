@@ -116,6 +116,22 @@ off = f["items/text_offsets"][:]
 assert off.shape[0] == 153 and off[-1] == off[-3]  # appended items have empty text bags
 assert "item_encoder.text.weight" in f["weights"] and "item_encoder.content_missing" in f["weights"]
 PY
+# An id model trained for cold start (--zero-cold-ids) accepts new items too: zero id rows.
+$MPIRUN $DIVREC train --data "$T/data" --output "$T/run_ids" --epochs 1 --batch-size 16 --dim 16 \
+  --layers 1 --heads 1 --max-len 12 --threads 1 --log-every 50 --zero-cold-ids true \
+  --item-id-dropout 0.2 > "$T/train_ids.log"
+$DIVREC export --checkpoint "$T/run_ids" --data "$T/data" --output "$T/model_ids.h5"
+$DIVREC append-items --model "$T/model_ids.h5" --items "$T/new.jsonl" --output "$T/model_ids2.h5" \
+  --encoder "$T/tiny.pt" --tokenizer "$T/spm.model" --max-tokens 8
+$DIVREC recommend --model "$T/model_ids2.h5" --history 20,new-with-text --k 5 > "$T/rec_ids.json"
+/usr/bin/python3 - "$T/rec_ids.json" "$T/model_ids2.h5" <<'PY'
+import json, sys
+import h5py
+import numpy as np
+assert len(json.load(open(sys.argv[1]))["items"]) == 5
+w = h5py.File(sys.argv[2], "r")["weights"]["item_encoder.item_id.weight"][:]
+assert w.shape[0] == 152 and not w[150:].any() and w[:150].any(), w.shape
+PY
 # The reference reader recomputes the checksum over has_content and the text ids too.
 /usr/bin/python3 tools/read_artifact.py "$T/model2.h5" > "$T/read.json"
 /usr/bin/python3 - "$T/read.json" <<'PY'

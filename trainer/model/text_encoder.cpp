@@ -3,6 +3,7 @@
 #include "trainer/model/text_encoder.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <numeric>
 
 #include "core/check.h"
@@ -17,6 +18,9 @@ TextPooling parse_text_pooling(const std::string& name) {
 
 TextEncoder::TextEncoder(const std::string& path, torch::Device device)
     : path_(path), device_(device) {
+  DIVREC_CHECK_HINT(std::filesystem::is_regular_file(path),
+                    "pass the file tools/text/export_text_encoder.py wrote (DIR/encoder.pt)",
+                    "text encoder '", path, "' does not exist");
   try {
     module_ = torch::jit::load(path, device);
   } catch (const c10::Error& e) {
@@ -36,8 +40,16 @@ torch::Tensor TextEncoder::hidden_states(const torch::Tensor& input_ids,
   try {
     out = module_.forward(args);
   } catch (const c10::Error& e) {
-    DIVREC_FAIL("text encoder ", path_, " failed on a batch of shape [", input_ids.size(0), ", ",
-                input_ids.size(1), "]: ", e.what_without_backtrace());
+    // The usual cause: token ids from another tokenizer than the encoder's (ids beyond its
+    // embedding table); TorchScript's message then says "index out of range".
+    const std::string what = e.what_without_backtrace();
+    const auto line = what.find("RuntimeError");
+    DIVREC_CHECK_HINT(
+        false, "use the tokenizer the encoder was trained with (its vocab.txt / .model)",
+        "text encoder ", path_, " failed on a batch of shape [", input_ids.size(0), ", ",
+        input_ids.size(1), "] with token ids in [", input_ids.min().item<int64_t>(), ", ",
+        input_ids.max().item<int64_t>(), "]: ",
+        line == std::string::npos ? what : what.substr(line));
   }
   torch::Tensor h;
   if (out.isTensor()) {
