@@ -44,12 +44,12 @@ torch::Tensor TextEncoder::hidden_states(const torch::Tensor& input_ids,
     // embedding table); TorchScript's message then says "index out of range".
     const std::string what = e.what_without_backtrace();
     const auto line = what.find("RuntimeError");
-    DIVREC_CHECK_HINT(
-        false, "use the tokenizer the encoder was trained with (its vocab.txt / .model)",
-        "text encoder ", path_, " failed on a batch of shape [", input_ids.size(0), ", ",
-        input_ids.size(1), "] with token ids in [", input_ids.min().item<int64_t>(), ", ",
-        input_ids.max().item<int64_t>(), "]: ",
-        line == std::string::npos ? what : what.substr(line));
+    DIVREC_CHECK_HINT(false,
+                      "use the tokenizer the encoder was trained with (its vocab.txt / .model)",
+                      "text encoder ", path_, " failed on a batch of shape [", input_ids.size(0),
+                      ", ", input_ids.size(1), "] with token ids in [",
+                      input_ids.min().item<int64_t>(), ", ", input_ids.max().item<int64_t>(),
+                      "]: ", line == std::string::npos ? what : what.substr(line));
   }
   torch::Tensor h;
   if (out.isTensor()) {
