@@ -51,16 +51,6 @@ void check_options(const RawDataset& raw, const WriteOptions& o) {
   }
 }
 
-// Time threshold: events at or after it are the last `frac` of all events (by time).
-int64_t quantile_cut(std::vector<int64_t> times, double frac) {
-  auto n = static_cast<int64_t>(times.size());
-  auto k = n - static_cast<int64_t>(std::llround(frac * static_cast<double>(n)));
-  if (k >= n) return *std::max_element(times.begin(), times.end()) + 1;  // nothing after it
-  k = std::max<int64_t>(k, 0);
-  std::nth_element(times.begin(), times.begin() + k, times.end());
-  return times[static_cast<size_t>(k)];
-}
-
 // Dense ids for the used raw indices; returns dense id per raw index (-1 unused) and fills names.
 std::vector<int32_t> assign_dense(const Interner& in, const std::vector<char>& used,
                                   std::vector<std::string>* dense_names) {

@@ -11,20 +11,6 @@
 
 namespace divrec::data {
 
-namespace {
-
-// The time at or after which the last `frac` of `times` lie (the build's quantile rule).
-int64_t cut_of(std::vector<int64_t> times, double frac) {
-  const auto n = static_cast<int64_t>(times.size());
-  auto k = n - static_cast<int64_t>(std::llround(frac * static_cast<double>(n)));
-  if (k >= n) return *std::max_element(times.begin(), times.end()) + 1;
-  k = std::max<int64_t>(k, 0);
-  std::nth_element(times.begin(), times.begin() + k, times.end());
-  return times[static_cast<size_t>(k)];
-}
-
-}  // namespace
-
 ColdHoldOut hold_out_cold_items(const RawDataset& raw, double fraction, uint64_t seed,
                                 SplitOptions* split, std::vector<int64_t>* start,
                                 std::vector<int64_t>* order) {
@@ -55,8 +41,8 @@ ColdHoldOut hold_out_cold_items(const RawDataset& raw, double fraction, uint64_t
 
   const bool loo = split->type == "leave-one-out";
   if (!loo && !split->explicit_cuts) {
-    split->valid_cut = cut_of(raw.time, split->test_frac + split->valid_frac);
-    split->test_cut = cut_of(raw.time, split->test_frac);
+    split->valid_cut = quantile_cut(raw.time, split->test_frac + split->valid_frac);
+    split->test_cut = quantile_cut(raw.time, split->test_frac);
     split->explicit_cuts = true;
   }
   // Compact each user's events, keeping a cold item's event only where it is a test target.

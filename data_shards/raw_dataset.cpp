@@ -1,5 +1,8 @@
-// Interner (see raw_dataset.h).
+// Interner and quantile_cut (see raw_dataset.h).
 #include "data_shards/raw_dataset.h"
+
+#include <algorithm>
+#include <cmath>
 
 #include "core/check.h"
 
@@ -33,6 +36,15 @@ int32_t Interner::find(std::string_view s) const {
   catch_up();
   auto it = index_.find(s);
   return it == index_.end() ? -1 : it->second;
+}
+
+int64_t quantile_cut(std::vector<int64_t> times, double frac) {
+  const auto n = static_cast<int64_t>(times.size());
+  auto k = n - static_cast<int64_t>(std::llround(frac * static_cast<double>(n)));
+  if (k >= n) return *std::max_element(times.begin(), times.end()) + 1;  // nothing after it
+  k = std::max<int64_t>(k, 0);
+  std::nth_element(times.begin(), times.begin() + k, times.end());
+  return times[static_cast<size_t>(k)];
 }
 
 }  // namespace divrec::data

@@ -47,6 +47,10 @@ struct SplitOptions {
   double test_frac = 0.1;
 };
 
+// A temporal split's cut: the time at or after which the last `frac` of `times` lie (max + 1
+// when that share rounds to no event).
+int64_t quantile_cut(std::vector<int64_t> times, double frac);
+
 struct RawDataset {
   std::string source;           // converter name (manifest "source")
   std::string input;            // input path(s) as given

@@ -3,6 +3,7 @@
 #include "trainer/encode_items.h"
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <unordered_set>
 #include <vector>
@@ -18,11 +19,6 @@
 namespace divrec::trainer {
 
 namespace {
-
-std::string file_name(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
 
 void check_options(const EncodeItemsOptions& o) {
   DIVREC_CHECK_HINT(o.text.empty() != o.token_ids.empty(),
@@ -117,7 +113,8 @@ EncodeItemsResult encode_items(const EncodeItemsOptions& o, core::Communicator& 
   DIVREC_CHECK_HINT(H > 0 && h_min == H, "run the same encoder file on every rank",
                     "encode-items: ranks' encoders return hidden sizes ", h_min, " and ", H);
   res.hidden = H;
-  res.content_model = o.name.empty() ? file_name(o.encoder) : o.name;
+  res.content_model =
+      o.name.empty() ? std::filesystem::path(o.encoder).filename().string() : o.name;
   res.encoded = n;
 
   // Gather on rank 0: rank q's rows [q n / W, (q + 1) n / W) in one broadcast from q.

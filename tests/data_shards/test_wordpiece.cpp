@@ -106,12 +106,10 @@ TEST(WordPiece, MiniLMTokenizerOnTrickyStringsAndBeautyTitles) {
     std::ofstream out(dir + "/texts.txt");
     for (const auto& t : texts) out << t << "\n";
   }
-  bool ok = false;
-  const std::string ref =
-      divrec::testing::run_capture(py + " tools/reference/wordpiece_reference.py --model '" +
-                                       model + "' --texts " + dir + "/texts.txt --max-tokens 256",
-                                   &ok);
-  ASSERT_TRUE(ok) << "wordpiece_reference.py failed";
+  const auto [rc, ref] =
+      divrec::testing::run_command(py + " tools/reference/wordpiece_reference.py --model '" +
+                                   model + "' --texts " + dir + "/texts.txt --max-tokens 256");
+  ASSERT_EQ(rc, 0) << "wordpiece_reference.py failed";
   WordPieceTokenizer tok(model + "/vocab.txt");
   std::istringstream lines(ref);
   std::string line;

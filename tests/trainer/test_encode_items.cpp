@@ -16,7 +16,7 @@
 #include "data_shards/convert/converters.h"
 #include "data_shards/reader.h"
 #include "data_shards/text_tokens.h"
-#include "data_shards/writer.h"
+#include "train_fixture.h"
 #include "trainer/encode_items.h"
 
 namespace divrec {
@@ -43,10 +43,7 @@ class EncodeItems : public ::testing::Test {
     so.content_dim = 0;
     so.mean_length = 8;
     so.cover_items = true;
-    data::WriteOptions wo;
-    wo.output_dir = data_dir();
-    wo.num_shards = 1;
-    data::write_dataset(data::convert_synthetic(so), wo);
+    testing::write_synthetic_dataset(so, data_dir());
     raw_ids_ = data::read_item_table(data_dir()).raw_ids;
 
     // Titles for all but the last 4 items; item 2's is empty; item 5's is long (truncated).

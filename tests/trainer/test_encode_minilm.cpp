@@ -18,7 +18,7 @@
 #include "data_shards/reader.h"
 #include "data_shards/test_util.h"
 #include "data_shards/text_venv.h"
-#include "data_shards/writer.h"
+#include "train_fixture.h"
 #include "trainer/encode_items.h"
 
 namespace divrec {
@@ -45,11 +45,9 @@ TEST(EncodeMiniLm, BeautyTitlesMatchSentenceTransformers) {
   so.content_dim = 0;
   so.mean_length = 6;
   so.cover_items = true;
-  data::WriteOptions wo;
-  wo.output_dir = dir + "/data";
-  wo.num_shards = 1;
-  data::write_dataset(data::convert_synthetic(so), wo);
-  const auto ids = data::read_item_table(wo.output_dir).raw_ids;
+  const std::string data_dir = dir + "/data";
+  testing::write_synthetic_dataset(so, data_dir);
+  const auto ids = data::read_item_table(data_dir).raw_ids;
   const auto texts = testing::tsv_column(titles, 2);
   ASSERT_GE(texts.size(), ids.size());
   {
@@ -67,7 +65,7 @@ TEST(EncodeMiniLm, BeautyTitlesMatchSentenceTransformers) {
   ASSERT_EQ(rc, 0) << log;
 
   trainer::EncodeItemsOptions o;
-  o.data_dir = wo.output_dir;
+  o.data_dir = data_dir;
   o.encoder = dir + "/minilm/encoder.pt";
   o.text = dir + "/titles.tsv";
   o.tokenizer = dir + "/minilm/vocab.txt";
@@ -75,7 +73,7 @@ TEST(EncodeMiniLm, BeautyTitlesMatchSentenceTransformers) {
   o.progress = false;
   testing::run_ranks(2, [&](core::Communicator& comm) { trainer::encode_items(o, comm); });
 
-  const auto t = data::read_item_table(wo.output_dir);
+  const auto t = data::read_item_table(data_dir);
   ASSERT_EQ(t.content_dim, 384);
   std::map<std::string, int64_t> row;
   for (int64_t i = 0; i < t.num_items; ++i) row[t.raw_ids[static_cast<size_t>(i)]] = i;

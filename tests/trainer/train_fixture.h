@@ -24,15 +24,20 @@ struct InMemoryData {
   data::UserSequences seqs;
 };
 
-// The synthetic data set of `so`, written as one shard to a temporary directory (named after
-// `tag` and the pid), read back and the directory removed.
-inline InMemoryData synthetic_in_memory(const data::SyntheticOptions& so, const std::string& tag) {
-  const auto dir =
-      (std::filesystem::temp_directory_path() / (tag + "_" + std::to_string(getpid()))).string();
+// The synthetic data set of `so`, written as one shard to `dir`.
+inline void write_synthetic_dataset(const data::SyntheticOptions& so, const std::string& dir) {
   data::WriteOptions wo;
   wo.output_dir = dir;
   wo.num_shards = 1;
   data::write_dataset(data::convert_synthetic(so), wo);
+}
+
+// The synthetic data set of `so`, written to a temporary directory (named after `tag` and the
+// pid), read back and the directory removed.
+inline InMemoryData synthetic_in_memory(const data::SyntheticOptions& so, const std::string& tag) {
+  const auto dir =
+      (std::filesystem::temp_directory_path() / (tag + "_" + std::to_string(getpid()))).string();
+  write_synthetic_dataset(so, dir);
   InMemoryData out{data::read_item_table(dir), data::read_all_users(dir)};
   std::filesystem::remove_all(dir);
   return out;
