@@ -138,6 +138,7 @@ void build_item_table(const RawDataset& raw, const std::vector<int32_t>& item_de
     TextTokenizer tok(raw.text_model, raw.text_tokenizer_source);
     t->text_vocab = tok.vocab_size();
     t->text_tokenizer = raw.text_model;
+    t->text_max_tokens = raw.text_max_tokens;
     t->text_offsets.assign(1, 0);
     for (int64_t i = 0; i < num_items; ++i) {
       const auto r = static_cast<size_t>(raw_of[static_cast<size_t>(i)]);

@@ -8,6 +8,7 @@
 
 #include "core/check.h"
 #include "core/log.h"
+#include "data_shards/content_dtype.h"
 #include "data_shards/content_pca.h"
 #include "data_shards/dataset_version.h"
 #include "data_shards/reader.h"
@@ -87,6 +88,10 @@ ContentImportSummary apply_content(const ContentImportOptions& o, const ContentR
                 t->content.begin() + static_cast<ptrdiff_t>(i * dout));
     t->has_content[i] = 1;
   }
+  t->content_dtype = o.content_dtype;
+  round_to_content_dtype(o.content_dtype, t->content.data(), t->content.size(),
+                         "--content-dtype " + std::string(content_dtype_name(o.content_dtype)) +
+                             " (" + o.name + " vectors)");
   s.content_dim = t->content_dim;
   return s;
 }
@@ -101,13 +106,13 @@ ContentImportSummary commit_content(const ContentImportOptions& o, const Content
   ContentImportSummary s = apply_content(o, rows, &t);
   s.manifest = commit_items_version(o.dir, m, t, o.command);
   core::log0(
-      "{}: version {} with content '{}' ({} -> {} dims{}): {} of {} items have a vector, "
+      "{}: version {} with content '{}' ({} -> {} dims{}, {}): {} of {} items have a vector, "
       "{} get the fallback (zeros, has_content = 0){}",
       o.dir, s.manifest.dataset_version, o.name, s.input_dim, s.content_dim,
       o.pca_dim > 0 ? fmt::format(", PCA keeps {:.1f}% of the variance{}", 100 * s.pca_explained,
                                   o.whiten ? ", whitened" : "")
                     : std::string(),
-      s.matched, t.num_items, s.missing,
+      content_dtype_name(t.content_dtype), s.matched, t.num_items, s.missing,
       s.skipped_unknown > 0 ? fmt::format("; {} vectors of unknown ids skipped", s.skipped_unknown)
                             : std::string());
   return s;

@@ -20,6 +20,7 @@ struct ContentImportOptions {
   bool whiten = false;
   bool skip_unknown_ids = false;  // default: an id that is not in the catalog is an error
   bool require_all = false;       // every catalog item must get a vector
+  ContentDtype content_dtype = ContentDtype::kFloat32;  // stored precision (content_dtype.h)
   std::string command;            // recorded as the new version's version_command
 };
 

@@ -1,6 +1,8 @@
 // UserSequences accessors (see dataset.h).
 #include "data_shards/dataset.h"
 
+#include <algorithm>
+
 #include "core/check.h"
 
 namespace divrec::data {
@@ -10,6 +12,13 @@ bool ItemTable::any_content_missing() const {
     if (h == 0) return true;
   }
   return false;
+}
+
+int64_t ItemTable::longest_text() const {
+  int64_t longest = 0;
+  for (size_t i = 1; i < text_offsets.size(); ++i)
+    longest = std::max(longest, text_offsets[i] - text_offsets[i - 1]);
+  return longest;
 }
 
 int64_t UserSequences::history_end(int64_t u, Split split) const {

@@ -14,6 +14,11 @@ constexpr int kFormatVersion = 1;
 // Event types of an interaction (Taobao behaviours; other sources use kView or kRating).
 enum class EventType : int8_t { kView = 0, kCart = 1, kFav = 2, kBuy = 3, kRating = 4 };
 
+// Storage precision of content vectors (data_shards/content_dtype.h): values are kept as fp32 in
+// ItemTable, rounded to this type; files, artifacts and the model's copy hold 16 bits for
+// fp16/bf16.
+enum class ContentDtype : int8_t { kFloat32 = 0, kFloat16 = 1, kBFloat16 = 2 };
+
 struct ItemTable {
   int64_t num_items = 0;
   int64_t num_categories = 0;
@@ -29,16 +34,19 @@ struct ItemTable {
   // the item encoder uses a learned "missing content" vector instead; `shard add-content`).
   std::vector<uint8_t> has_content;
   std::string content_model;          // name of the model that made the content vectors
+  ContentDtype content_dtype = ContentDtype::kFloat32;
   // Item text as subword ids (`shard convert --item-text`), CSR like the attributes.
   int64_t text_vocab = 0;             // tokenizer pieces; 0 = no item text
   std::vector<int64_t> text_offsets;  // [I+1] when text_vocab > 0
   std::vector<int32_t> text_ids;      // [nnz] piece ids in [0, text_vocab), in text order
   std::string text_tokenizer;         // the SentencePiece model's serialized bytes
+  int64_t text_max_tokens = 0;        // pieces kept per item (--max-text-tokens); 0 = all
   std::vector<std::string> raw_ids;         // [I] dense id -> raw id
   std::vector<std::string> category_names;  // [C] dense -> raw category id / name
   std::vector<std::string> attribute_names; // [A] dense -> raw attribute id / name
 
   bool any_content_missing() const;
+  int64_t longest_text() const;  // most pieces of any item's text (0 without item text)
   int64_t num_attrs(int64_t item) const { return attr_offsets[item + 1] - attr_offsets[item]; }
   const int32_t* attrs(int64_t item) const { return attr_ids.data() + attr_offsets[item]; }
 };

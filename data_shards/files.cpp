@@ -5,6 +5,7 @@
 
 #include "core/check.h"
 #include "core/fs.h"
+#include "data_shards/content_dtype.h"
 #include "data_shards/h5.h"
 
 namespace divrec::data {
@@ -68,13 +69,15 @@ void write_items_file(const std::string& path, const ItemTable& t) {
   h5::write_vector(f, "attr_ids", t.attr_ids);
   h5::write_vector(f, "popularity", t.popularity);
   if (t.content_dim > 0) {
-    f.write_array("content", t.content.data(),
-                  {static_cast<hsize_t>(t.num_items), static_cast<hsize_t>(t.content_dim)});
+    write_content_array(f, "content", t.content,
+                        {static_cast<hsize_t>(t.num_items), static_cast<hsize_t>(t.content_dim)},
+                        t.content_dtype);
     f.open_dataset("content").set_attr_string("model", t.content_model);
     h5::write_vector(f, "has_content", t.has_content);
   }
   if (t.text_vocab > 0) {  // files without item text keep their earlier bytes
     f.set_attr_int("text_vocab", t.text_vocab);
+    f.set_attr_int("text_max_tokens", t.text_max_tokens);
     h5::write_vector(f, "text_offsets", t.text_offsets);
     h5::write_vector(f, "text_ids", t.text_ids);
     h5::write_vector(f, "text_tokenizer",
@@ -104,7 +107,7 @@ ItemTable read_items_file(const std::string& path) {
   t.popularity = read_sized<int64_t>(f, "popularity", t.num_items);
   if (t.content_dim > 0) {
     std::vector<hsize_t> dims;
-    t.content = f.read_array<float>("content", &dims);
+    t.content = read_content_array(f, "content", &dims, &t.content_dtype);
     DIVREC_CHECK_HINT(dims.size() == 2 && static_cast<int64_t>(dims[0]) == t.num_items &&
                           static_cast<int64_t>(dims[1]) == t.content_dim,
                       "the file is corrupted", f.where("content"), " should be [", t.num_items,
@@ -121,6 +124,9 @@ ItemTable read_items_file(const std::string& path) {
     check_offsets(f, "text_offsets", t.text_offsets, static_cast<int64_t>(t.text_ids.size()));
     auto bytes = h5::read_vector<uint8_t>(f, "text_tokenizer");
     t.text_tokenizer.assign(bytes.begin(), bytes.end());
+    // Files written before the attribute existed: the longest stored text (the cap, if any hit it).
+    t.text_max_tokens =
+        f.has_attr("text_max_tokens") ? f.attr_int("text_max_tokens") : t.longest_text();
   }
   t.raw_ids = read_strings_sized(f, "raw_ids", t.num_items);
   t.category_names = read_strings_sized(f, "category_names", t.num_categories);

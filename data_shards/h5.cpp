@@ -275,12 +275,13 @@ std::string Node::attr_string(const std::string& name) const {
 }
 
 void Group::write_raw(const std::string& name, hid_t type, size_t elem_size, const void* data,
-                      const std::vector<hsize_t>& dims) const {
+                      const std::vector<hsize_t>& dims, hid_t file_type) const {
   auto l = lock();
   Dataspace space = Dataspace::simple(dims);
   Handle dcpl = make_dcpl(dims, elem_size);
-  Dataset ds(check(H5Dcreate2(id(), name.c_str(), file_type_for(type), space.id(), H5P_DEFAULT,
-                              dcpl.id(), H5P_DEFAULT),
+  if (file_type == H5I_INVALID_HID) file_type = file_type_for(type);
+  Dataset ds(check(H5Dcreate2(id(), name.c_str(), file_type, space.id(), H5P_DEFAULT, dcpl.id(),
+                              H5P_DEFAULT),
                    "cannot create dataset " + where(name)),
              file(), child_path(name));
   if (space.num_elements() > 0) {

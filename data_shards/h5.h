@@ -157,10 +157,13 @@ class Group : public Node {
       static_assert(sizeof(T) == 0, "unsupported HDF5 element type");
   }
 
- private:
+  // Untyped access for element types native_type() does not cover (content_dtype.cpp's 16-bit
+  // floats): `type` is the memory type; file_type (default: file_type_for(type)) the stored one.
   void write_raw(const std::string& name, hid_t type, size_t elem_size, const void* data,
-                 const std::vector<hsize_t>& dims) const;
+                 const std::vector<hsize_t>& dims, hid_t file_type = H5I_INVALID_HID) const;
   void read_raw(const Dataset& ds, hid_t type, void* out) const;
+
+ private:
   void read_raw_range(const Dataset& ds, hid_t type, void* out, hsize_t begin, hsize_t end) const;
 };
 

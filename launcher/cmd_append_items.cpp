@@ -70,8 +70,9 @@ int cmd_append_items(const Args& args) {
     for (const auto& it : items) unused += !it.text.empty() && it.content.empty();
     if (unused > 0) {
       core::log0(
-          "append-items: warning: {} items have a \"text\" but no --encoder was given: "
-          "their text is not used (pass the encoder `divrec encode-items` ran)",
+          "append-items: warning: {} items have a \"text\" but no \"content\" and no --encoder "
+          "was given: their text gives them no content vector (pass the encoder `divrec "
+          "encode-items` ran; a model with item text still gets their bag of subwords)",
           unused);
     }
   }

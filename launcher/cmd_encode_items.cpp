@@ -8,6 +8,7 @@
 #include "core/comm/factory.h"
 #include "core/log.h"
 #include "core/threads.h"
+#include "data_shards/content_dtype.h"
 #include "launcher/commands.h"
 #include "trainer/encode_items.h"
 
@@ -17,6 +18,7 @@ int cmd_encode_items(const Args& args) {
   trainer::EncodeItemsOptions o;
   std::string pooling = "mean";
   int threads = 0;
+  std::string content_dtype = "fp32";
   po::options_description d("encode-items");
   // clang-format off
   d.add_options()
@@ -32,6 +34,7 @@ int cmd_encode_items(const Args& args) {
     ("name", po::value(&o.name), "content_model recorded with the vectors (default: the encoder's file name)")
     ("pca", po::value(&o.pca_dim)->default_value(o.pca_dim), "reduce to DIM dimensions by PCA (0 = off)")
     ("whiten", po::bool_switch(&o.whiten), "with --pca: scale each component to unit variance")
+    ("content-dtype", po::value(&content_dtype)->default_value(content_dtype), "stored precision: fp32 | fp16 | bf16 (half the memory and disk)")
     ("skip-unknown-ids", po::bool_switch(&o.skip_unknown_ids), "ignore lines whose id is not a dataset item (default: error)")
     ("device", po::value(&o.device)->default_value(o.device), "cpu | cuda | auto: where the encoder runs")
     ("threads", po::value(&threads)->default_value(threads), "threads per rank (0 = auto)")
@@ -40,6 +43,7 @@ int cmd_encode_items(const Args& args) {
   po::variables_map vm;
   if (!parse_options("encode-items", args, d, vm)) return 0;
   o.pooling = model::parse_text_pooling(pooling);
+  o.content_dtype = data::parse_content_dtype(content_dtype, "--content-dtype");
   o.progress = !vm["no-progress"].as<bool>();
   o.command = command_line();
 

@@ -10,6 +10,7 @@
 
 #include "core/check.h"
 #include "core/log.h"
+#include "data_shards/content_dtype.h"
 #include "data_shards/convert/converters.h"
 #include "data_shards/convert/item_text.h"
 #include "data_shards/reader.h"
@@ -236,6 +237,8 @@ int inspect(const Args& args) {
            {"p90", percentile(lengths, 90)}, {"p99", percentile(lengths, 99)},
            {"max", lengths.back()},          {"mean", std::round(mean * 100) / 100}};
   }
+  // Cold items (`--cold-items` hold-out, or simply never in a train prefix).
+  const auto cold = std::count(t.popularity.begin(), t.popularity.end(), int64_t{0});
   nlohmann::json shards = nlohmann::json::array();
   for (const auto& s : m.shards) {
     shards.push_back({{"file", s.file},
@@ -258,10 +261,14 @@ int inspect(const Args& args) {
       {"attributes", m.num_attributes},
       {"content_dim", m.content_dim},
       {"content_model", t.content_model},
+      {"content_dtype", data::content_dtype_name(t.content_dtype)},
       {"content_missing", std::count(t.has_content.begin(), t.has_content.end(), 0)},
       {"dataset_version", m.dataset_version},
       {"text_vocab", t.text_vocab},
       {"text_pieces", t.text_ids.size()},
+      {"text_max_tokens", t.text_max_tokens},
+      {"text_tokenizer_bytes", t.text_tokenizer.size()},
+      {"items_without_train_interactions", cold},
       {"shards", shards},
       {"seq_len", seq}};
   if (m.split == "temporal") {
@@ -278,10 +285,19 @@ int inspect(const Args& args) {
                      m.num_items, m.num_interactions);
   out += fmt::format("  categories    {} ({})\n  attributes    {}\n", m.num_categories,
                      m.category_method, m.num_attributes);
-  out += m.content_dim > 0 ? fmt::format("  content       dim {} ({}; {} items without a vector)\n",
-                                         m.content_dim, t.content_model,
-                                         std::count(t.has_content.begin(), t.has_content.end(), 0))
-                           : std::string("  content       none\n");
+  out +=
+      m.content_dim > 0
+          ? fmt::format("  content       dim {} {} ({}; {} items without a vector)\n",
+                        m.content_dim, data::content_dtype_name(t.content_dtype), t.content_model,
+                        std::count(t.has_content.begin(), t.has_content.end(), 0))
+          : std::string("  content       none\n");
+  out += t.text_vocab > 0
+             ? fmt::format(
+                   "  item text     {} pieces in the vocabulary, {} in the table, at most {} "
+                   "per item (SentencePiece model, {} bytes)\n",
+                   t.text_vocab, t.text_ids.size(), t.text_max_tokens, t.text_tokenizer.size())
+             : std::string("  item text     none\n");
+  out += fmt::format("  cold items    {} (no train interaction)\n", cold);
   if (m.split == "temporal") {
     out += fmt::format("  cut times     valid {}  test {}\n", m.valid_cut_time, m.test_cut_time);
   }

@@ -6,6 +6,7 @@
 
 #include "core/check.h"
 #include "core/log.h"
+#include "data_shards/content_dtype.h"
 #include "data_shards/content_import.h"
 #include "launcher/commands.h"
 
@@ -32,6 +33,8 @@ int shard_add_content(const Args& args) {
   add("header", po::bool_switch(), "csv/tsv: the first line is a header");
   add("pca", po::value<int64_t>()->default_value(0), "reduce to DIM dimensions by PCA (0 = off)");
   add("whiten", po::bool_switch(), "with --pca: scale each component to unit variance");
+  add("content-dtype", po::value<std::string>()->default_value("fp32"),
+      "stored precision: fp32 | fp16 | bf16 (half the memory and disk; rounded to nearest even)");
   add("skip-unknown-ids", po::bool_switch(),
       "ignore vectors whose id is not a dataset item (default: error)");
   add("require-all", po::bool_switch(),
@@ -59,14 +62,17 @@ int shard_add_content(const Args& args) {
   o.name = vm["name"].as<std::string>();
   o.pca_dim = vm["pca"].as<int64_t>();
   o.whiten = vm["whiten"].as<bool>();
+  o.content_dtype =
+      data::parse_content_dtype(vm["content-dtype"].as<std::string>(), "--content-dtype");
   o.skip_unknown_ids = vm["skip-unknown-ids"].as<bool>();
   o.require_all = vm["require-all"].as<bool>();
   o.command = command_line();
   auto s = data::import_content(o);
   std::cout << fmt::format(
-      "OK: {} is now version {} (content '{}', dim {}; {} of {} items have a vector; the "
+      "OK: {} is now version {} (content '{}', dim {}, {}; {} of {} items have a vector; the "
       "previous version is {})\n",
-      o.dir, s.manifest.dataset_version, o.name, s.content_dim, s.matched, s.manifest.num_items,
+      o.dir, s.manifest.dataset_version, o.name, s.content_dim,
+      data::content_dtype_name(o.content_dtype), s.matched, s.manifest.num_items,
       s.manifest.previous_manifest);
   return 0;
 }

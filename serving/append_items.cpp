@@ -8,10 +8,14 @@
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "core/check.h"
+#include "core/log.h"
+#include "data_shards/content_dtype.h"
+#include "data_shards/text_tokens.h"
 #include "eval/retrieval/ann_store.h"
 #include "serving/artifact_model.h"
 
@@ -28,8 +32,10 @@ int32_t lookup(const std::vector<std::string>& names, const std::string& name,
   return static_cast<int32_t>(it - names.begin());
 }
 
-// Appends the items' feature rows to t (checked against its vocabulary and content_dim).
-void append_rows(data::ItemTable& t, const std::vector<NewItem>& items, bool content_missing) {
+// Appends the items' feature rows to t (checked against its vocabulary and content_dim). tok:
+// the artifact's item text tokenizer (null = new items get an empty text bag).
+void append_rows(data::ItemTable& t, const std::vector<NewItem>& items, bool content_missing,
+                 const data::TextTokenizer* tok) {
   std::unordered_set<std::string> known(t.raw_ids.begin(), t.raw_ids.end());
   for (const auto& it : items) {
     DIVREC_CHECK_HINT(!it.id.empty() && known.insert(it.id).second, "give every new item a new id",
@@ -64,10 +70,20 @@ void append_rows(data::ItemTable& t, const std::vector<NewItem>& items, bool con
     }
     if (missing)
       t.content.resize(t.content.size() + static_cast<size_t>(t.content_dim), 0.0f);
-    else
+    else {  // rounded to the artifact's content precision, as `shard add-content` stored it
       t.content.insert(t.content.end(), it.content.begin(), it.content.end());
+      data::round_to_content_dtype(t.content_dtype,
+                                   t.content.data() + t.content.size() - it.content.size(),
+                                   it.content.size(), "append items: item '" + it.id + "' content");
+    }
     t.popularity.push_back(0);                                              // no interactions yet
-    if (t.text_vocab > 0) t.text_offsets.push_back(t.text_offsets.back());  // no text: empty bag
+    if (t.text_vocab > 0) {  // the text's first text_max_tokens pieces, as `shard convert` did
+      if (tok != nullptr && !it.text.empty()) {
+        const auto ids = tok->encode(it.text, t.text_max_tokens);
+        t.text_ids.insert(t.text_ids.end(), ids.begin(), ids.end());
+      }
+      t.text_offsets.push_back(static_cast<int64_t>(t.text_ids.size()));
+    }
     t.raw_ids.push_back(it.id);
   }
   t.num_items += static_cast<int64_t>(items.size());
@@ -114,7 +130,20 @@ AppendSummary append_items(const std::string& artifact_path, const std::vector<N
                     "' has a learned embedding per item id, so it cannot encode unseen items");
   const int64_t I = a.items.num_items, D = a.item_vectors.size(1);
   const auto n = static_cast<int64_t>(items.size());
-  append_rows(a.items, items, a.config.content_missing);
+  std::optional<data::TextTokenizer> tok;
+  const bool any_text =
+      std::any_of(items.begin(), items.end(), [](const NewItem& it) { return !it.text.empty(); });
+  if (a.items.text_vocab > 0 && any_text) {
+    if (a.items.text_tokenizer.empty()) {
+      core::log0(
+          "append items: '{}' carries no item text tokenizer (exported before divrec stored "
+          "it), so the new items' text bags are empty; re-export it to use their text",
+          artifact_path);
+    } else {
+      tok.emplace(a.items.text_tokenizer, artifact_path + " /items/text_tokenizer");
+    }
+  }
+  append_rows(a.items, items, a.config.content_missing, tok ? &*tok : nullptr);
   a.config.num_items = a.items.num_items;
   if (a.config.use_item_id) {
     // zero_cold_ids: new items have no interactions, so no id term; their id rows are zero, as

@@ -19,12 +19,14 @@ struct NewItem {
   std::vector<std::string> attributes;  // attribute names of the artifact
   std::vector<float> content;           // content_dim floats (when the model uses content)
   // Optional "text": `divrec append-items --encoder` turns it into `content` (the artifact's
-  // content model run on it, launcher/cmd_append_items.cpp); append_items() itself ignores it.
+  // content model run on it, launcher/cmd_append_items.cpp); for a model with item text
+  // (--use-text) append_items() tokenizes it with the artifact's SentencePiece model into the
+  // item's bag of subwords, exactly as `shard convert --item-text` did for the catalog.
   std::string text;
 };
 
-// JSON lines {"id": "...", "category": "...", "attributes": [...], "content": [...]}; errors
-// name the file and line.
+// JSON lines {"id": "...", "category": "...", "attributes": [...], "content": [...],
+// "text": "..."}; errors name the file and line.
 std::vector<NewItem> read_new_items(const std::string& path);
 
 struct AppendSummary {

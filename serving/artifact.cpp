@@ -12,6 +12,7 @@
 
 #include "core/check.h"
 #include "core/fs.h"
+#include "data_shards/content_dtype.h"
 #include "data_shards/h5.h"
 #include "trainer/model/config_io.h"
 
@@ -174,6 +175,7 @@ uint32_t artifact_checksum(const Artifact& a) {
   crc = crc_vec(it.has_content, crc);   // empty (all items have content) adds nothing
   crc = crc_vec(it.text_offsets, crc);  // empty without item text
   crc = crc_vec(it.text_ids, crc);
+  crc = core::crc32_bytes(it.text_tokenizer.data(), it.text_tokenizer.size(), crc);  // may be empty
   crc = crc_strings(it.raw_ids, crc);
   crc = crc_strings(it.category_names, crc);
   crc = crc_strings(it.attribute_names, crc);
@@ -224,14 +226,20 @@ void write_artifact(const std::string& path, Artifact& a) {
     h5::write_vector(g, "attr_ids", t.attr_ids);
     h5::write_vector(g, "popularity", t.popularity);
     if (t.content_dim > 0) {
-      g.write_array("content", t.content.data(),
-                    {static_cast<hsize_t>(t.num_items), static_cast<hsize_t>(t.content_dim)});
+      data::write_content_array(
+          g, "content", t.content,
+          {static_cast<hsize_t>(t.num_items), static_cast<hsize_t>(t.content_dim)},
+          t.content_dtype);
       if (!t.has_content.empty()) h5::write_vector(g, "has_content", t.has_content);
     }
-    if (t.text_vocab > 0) {  // the ids only: serving never tokenizes (append-items: no text)
+    if (t.text_vocab > 0) {
       g.set_attr_int("text_vocab", t.text_vocab);
       h5::write_vector(g, "text_offsets", t.text_offsets);
       h5::write_vector(g, "text_ids", t.text_ids);
+      // The tokenizer that made the ids: `append-items` tokenizes new items' text with it.
+      g.set_attr_int("text_max_tokens", t.text_max_tokens);
+      h5::write_vector(g, "text_tokenizer",
+                       std::vector<uint8_t>(t.text_tokenizer.begin(), t.text_tokenizer.end()));
     }
     g.write_strings("raw_ids", t.raw_ids);
     g.write_strings("category_names", t.category_names);
@@ -294,7 +302,7 @@ Artifact read_artifact(const std::string& path) {
   t.popularity = read_1d<int64_t>(g, "popularity", n);
   if (t.content_dim > 0) {
     std::vector<hsize_t> d;
-    t.content = g.read_array<float>("content", &d);
+    t.content = data::read_content_array(g, "content", &d, &t.content_dtype);
     DIVREC_CHECK_HINT(d == std::vector<hsize_t>({n, static_cast<hsize_t>(t.content_dim)}), hint,
                       g.where("content"), " has shape ", shape_str(d), ", expected [", n, ", ",
                       t.content_dim, "]");
@@ -305,6 +313,13 @@ Artifact read_artifact(const std::string& path) {
   if (t.text_vocab > 0) {
     t.text_offsets = read_1d<int64_t>(g, "text_offsets", n + 1);
     t.text_ids = h5::read_vector<int32_t>(g, "text_ids");
+    // Artifacts exported before the tokenizer was stored have none: their new items get no text.
+    if (g.has("text_tokenizer")) {
+      const auto bytes = h5::read_vector<uint8_t>(g, "text_tokenizer");
+      t.text_tokenizer.assign(bytes.begin(), bytes.end());
+    }
+    t.text_max_tokens =
+        g.has_attr("text_max_tokens") ? g.attr_int("text_max_tokens") : t.longest_text();
   }
   t.raw_ids = g.read_strings("raw_ids");
   t.category_names = g.read_strings("category_names");

@@ -45,9 +45,10 @@ def checksum(f):
     items = f["items"]
     for name, dtype in (("category", "<i4"), ("attr_offsets", "<i8"), ("attr_ids", "<i4"),
                         ("popularity", "<i8"), ("content", "<f4"), ("has_content", "u1"),
-                        ("text_offsets", "<i8"), ("text_ids", "<i4")):
+                        ("text_offsets", "<i8"), ("text_ids", "<i4"), ("text_tokenizer", "u1")):
         if name in items:
-            crc = zlib.crc32(np.ascontiguousarray(items[name][()], dtype=dtype).tobytes(), crc)
+            # astype: HDF5 widens fp16 / bf16 content (--content-dtype) to float32 exactly.
+            crc = zlib.crc32(np.ascontiguousarray(items[name].astype(dtype)[()]).tobytes(), crc)
     for name in ("raw_ids", "category_names", "attribute_names"):
         for s in strings(items[name]):
             crc = zlib.crc32(s.encode("utf-8") + b"\0", crc)

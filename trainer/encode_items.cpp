@@ -147,6 +147,7 @@ EncodeItemsResult encode_items(const EncodeItemsOptions& o, core::Communicator& 
     io.name = res.content_model;
     io.pca_dim = o.pca_dim;
     io.whiten = o.whiten;
+    io.content_dtype = o.content_dtype;
     io.command = o.command;
     res.import = data::commit_content(io, rows);
   }

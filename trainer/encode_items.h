@@ -26,6 +26,7 @@ struct EncodeItemsOptions {
   std::string name;            // content_model; "" = the encoder's file name
   int64_t pca_dim = 0;         // content_import.h
   bool whiten = false;
+  data::ContentDtype content_dtype = data::ContentDtype::kFloat32;  // stored precision
   bool skip_unknown_ids = false;  // default: a text whose id is not a dataset item is an error
   bool progress = true;
   std::string command;  // recorded as the new version's version_command

@@ -39,20 +39,22 @@ with open(sys.argv[1], "w") as f:
 PY
 $DIVREC shard add-content "$T/data" --vectors "$T/vectors.csv" --name test-gaussian --pca 8 \
   --whiten > "$T/add.log"
-grep -q "is now version 1 (content 'test-gaussian', dim 8; 135 of 150 items" "$T/add.log"
+grep -q "is now version 1 (content 'test-gaussian', dim 8, fp32; 135 of 150 items" "$T/add.log"
 $DIVREC shard validate "$T/data"
 $DIVREC shard inspect "$T/data" --json > "$T/inspect.json"
 /usr/bin/python3 - "$T/inspect.json" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
 assert j["dataset_version"] == 1 and j["content_dim"] == 8 and j["content_missing"] == 15, j
-assert 20 <= j["text_vocab"] <= 40 and j["text_pieces"] > 300, j
+assert 20 <= j["text_vocab"] <= 40 and j["text_pieces"] > 300 and j["text_max_tokens"] == 8, j
+assert j["content_dtype"] == "fp32" and j["text_tokenizer_bytes"] > 0, j
 PY
 test -f "$T/data/items.h5" && test -f "$T/data/manifest-v0000.h5" && test -f "$T/data/items-v0001.h5"
 
 # encode-items under mpirun: a tiny TorchScript encoder (Debian's python3-torch) over the titles
 # with the dataset's own SentencePiece model -> version 2 (replaces the imported content), one
-# vector per item with a non-empty title; the reference encodes each item alone
+# vector per item with a non-empty title, stored as fp16 (--content-dtype; everything downstream
+# trains, exports and serves from 16-bit content); the reference encodes each item alone
 # (tools/reference/tiny_text_encoder.py).
 /usr/bin/python3 - "$T/data/items-v0001.h5" "$T/spm.model" <<'PY'
 import sys
@@ -62,7 +64,8 @@ open(sys.argv[2], "wb").write(f["text_tokenizer"][:].tobytes())
 PY
 /usr/bin/python3 tools/reference/tiny_text_encoder.py make --vocab 40 --hidden 10 --output "$T/tiny.pt"
 $MPIRUN $DIVREC encode-items --data "$T/data" --encoder "$T/tiny.pt" --text "$T/titles.tsv" \
-  --tokenizer "$T/spm.model" --max-tokens 8 --batch-size 16 --no-progress > "$T/encode.log"
+  --tokenizer "$T/spm.model" --max-tokens 8 --batch-size 16 --no-progress --content-dtype fp16 \
+  > "$T/encode.log"
 grep -q "is now version 2 (content 'tiny.pt', 10 -> 10 dims; 139 of 150 items encoded" "$T/encode.log"
 printf 'item_id\ttitle\n' > "$T/new_titles.tsv"
 printf 'new-with-text\trose lip gloss shimmer 3ml\n' >> "$T/new_titles.tsv"
@@ -78,11 +81,12 @@ import numpy as np
 f = h5py.File(sys.argv[1], "r")
 ids = [x.decode() if isinstance(x, bytes) else str(x) for x in f["raw_ids"][:]]
 content, has = f["content"][:], f["has_content"][:]
+assert content.dtype == np.float16, content.dtype
 ref = {l.split("\t")[0]: np.array(l.split("\t")[1].split(), float) for l in open(sys.argv[2])}
 assert len(ref) == 139 and int(has.sum()) == 139, (len(ref), has.sum())
 for i, rid in enumerate(ids):
-    if rid in ref:
-        assert np.abs(content[i] - ref[rid]).max() < 2e-5, rid
+    if rid in ref:  # unit vectors: fp16 rounds each value by at most 2^-12
+        assert np.abs(content[i] - ref[rid]).max() < 2.5e-4 + 2e-5, rid
 PY
 
 $MPIRUN $DIVREC train --data "$T/data" --output "$T/run" --epochs 2 --batch-size 16 --dim 16 \
@@ -99,10 +103,11 @@ $DIVREC append-items --model "$T/model.h5" --items "$T/new.jsonl" --output "$T/m
   --encoder "$T/tiny.pt" --tokenizer "$T/spm.model" --max-tokens 8
 $DIVREC recommend --model "$T/model2.h5" --history 20,21,new-text-only,new-with-text --k 5 \
   > "$T/rec.json"
-/usr/bin/python3 - "$T/rec.json" "$T/model2.h5" "$T/ref_new_titles.tsv" <<'PY'
+/usr/bin/python3 - "$T/rec.json" "$T/model2.h5" "$T/ref_new_titles.tsv" "$T/spm.model" <<'PY'
 import json, sys
 import h5py
 import numpy as np
+import sentencepiece
 r = json.load(open(sys.argv[1]))
 assert len(r["items"]) == 5, r
 f = h5py.File(sys.argv[2], "r")
@@ -111,9 +116,16 @@ assert has.shape[0] == 152 and has[150] == 0 and has[151] == 1, has[-3:]
 assert has[3] == 0 and has[140:150].sum() == 0 and has[:140].sum() == 139
 assert f["items"].attrs["content_model"] == "tiny.pt"
 ref = np.array(open(sys.argv[3]).read().split("\t")[1].split(), float)
-assert np.abs(f["items/content"][151] - ref).max() < 2e-5, (f["items/content"][151], ref)
-off = f["items/text_offsets"][:]
-assert off.shape[0] == 153 and off[-1] == off[-3]  # appended items have empty text bags
+assert f["items/content"].dtype == np.float16  # the artifact keeps the dataset's precision
+assert np.abs(f["items/content"][151] - ref).max() < 2.5e-4 + 2e-5, (f["items/content"][151], ref)
+# The text-only item has an empty bag; the titled one its title's pieces by the artifact's own
+# SentencePiece model (the Python binding's ids, cut to --max-text-tokens 8).
+off, ids = f["items/text_offsets"][:], f["items/text_ids"][:]
+assert off.shape[0] == 153 and off[-2] == off[-3], off[-3:]
+sp = sentencepiece.SentencePieceProcessor(model_file=sys.argv[4])
+want = sp.encode("rose lip gloss shimmer 3ml")[:8]
+assert list(ids[off[-2]:off[-1]]) == want, (ids[off[-2]:off[-1]], want)
+assert f["items"].attrs["text_max_tokens"] == 8
 assert "item_encoder.text.weight" in f["weights"] and "item_encoder.content_missing" in f["weights"]
 PY
 # An id model trained for cold start (--zero-cold-ids) accepts new items too: zero id rows.

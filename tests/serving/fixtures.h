@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "data_shards/content_import.h"
 #include "data_shards/convert/converters.h"
+#include "data_shards/convert/item_text.h"
 #include "data_shards/reader.h"
 #include "data_shards/writer.h"
 #include "serving/export.h"
@@ -54,18 +55,30 @@ inline std::string serving_scratch(const std::string& name) {
   return p.string();
 }
 
+// The title of synthetic item `raw_id` (the converter's ids are integers): brand, product and
+// shade words from a formula.
+inline std::string fixture_title(int32_t i) {
+  static const char* brand[] = {"Velvet", "Aurora", "Nordic", "Coral", "Sable"};
+  static const char* what[] = {"Lip Balm", "Nail Lacquer", "Face Wash", "Eye Shadow Palette"};
+  static const char* shade[] = {"rose", "amber", "ivory", "plum", "sand", "mint"};
+  return std::string(brand[i % 5]) + " " + what[(i / 5) % 4] + " shade " + shade[i % 6] + " " +
+         shade[(i / 6) % 6];
+}
+
 // A dataset of `items` items (6 categories, 15 attributes, content vectors), a model with
 // dim 16, 1 block, max_len 8 (so long histories are cut), initialised with `seed`, saved as a
 // checkpoint whose stored config names the objective, and exported with `defaults`.
 // use_item_id false: items are encoded from their features only (new items can be appended).
 // content_missing: the first 3 items lose their content vector (`shard add-content` of the
 // others' vectors), so the model learns the missing-content vector.
+// item_text: every item gets a title (`shard convert --item-text`, a SentencePiece vocabulary
+// trained on them, at most 6 pieces each) and the model its bag of subwords.
 inline ServingFixture make_serving_fixture(const std::string& name,
                                            const std::string& objective = "next-item",
                                            uint64_t seed = 7,
                                            serving::RecommendSettings defaults = {},
                                            int64_t items = 120, bool use_item_id = true,
-                                           bool content_missing = false) {
+                                           bool content_missing = false, bool item_text = false) {
   ServingFixture f;
   f.dir = serving_scratch(name);
   f.objective = objective;
@@ -80,7 +93,19 @@ inline ServingFixture make_serving_fixture(const std::string& name,
   so.seed = 3;
   data::WriteOptions wo;
   wo.output_dir = f.data_dir;
-  data::write_dataset(data::convert_synthetic(so), wo);
+  data::RawDataset raw = data::convert_synthetic(so);
+  if (item_text) {
+    std::string tsv = "item_id\ttitle\n";
+    for (int32_t r = 0; r < raw.items.size(); ++r)
+      tsv += raw.items.name(r) + "\t" + fixture_title(std::stoi(raw.items.name(r))) + "\n";
+    core::write_file_atomic(f.dir + "/titles.tsv", tsv);
+    data::ItemTextOptions to;
+    to.path = f.dir + "/titles.tsv";
+    to.train.vocab_size = 60;
+    to.max_tokens = 6;
+    data::attach_item_text(&raw, to);
+  }
+  data::write_dataset(raw, wo);
   auto table = data::read_item_table(f.data_dir);
   if (content_missing) {
     std::string csv;

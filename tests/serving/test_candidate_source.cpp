@@ -226,4 +226,41 @@ TEST(CandidateSource, AppendedItemsWithoutContentUseTheMissingContentVector) {
                {"'new-no-content' has no content", "trained with a vector for every item"});
 }
 
+// A model with item text: `export` stores the SentencePiece model, and an appended item's "text"
+// becomes its bag of subwords with it, so an item with another's title, category, attributes
+// and content gets that item's vector; without its text it gets a different one.
+TEST(CandidateSource, AppendedItemsTextIsTokenizedWithTheArtifactsTokenizer) {
+  auto f = divrec::testing::make_serving_fixture("cand_text", "next-item", 7, {}, 120,
+                                                 /*use_item_id=*/false, false, /*item_text=*/true);
+  ASSERT_TRUE(f.config.has_text());
+  const auto before = serving::read_artifact(f.artifact);
+  const auto& t = before.items;
+  ASSERT_FALSE(t.text_tokenizer.empty());
+  EXPECT_EQ(t.text_max_tokens, 6);
+  const int64_t src = 17, I = t.num_items, D = t.content_dim;
+  auto copy_of = [&](const std::string& id, bool with_text) {
+    serving::NewItem it;
+    it.id = id;
+    it.category = t.category_names[static_cast<size_t>(t.category[src])];
+    for (int64_t k = t.attr_offsets[src]; k < t.attr_offsets[src + 1]; ++k)
+      it.attributes.push_back(t.attribute_names[static_cast<size_t>(t.attr_ids[k])]);
+    it.content.assign(t.content.begin() + src * D, t.content.begin() + (src + 1) * D);
+    if (with_text) it.text = divrec::testing::fixture_title(std::stoi(t.raw_ids[src]));
+    return it;
+  };
+  const std::string path = f.dir + "/appended.h5";
+  serving::append_items(f.artifact, {copy_of("copy", true), copy_of("no-text", false)}, path);
+  const auto after = serving::read_artifact(path);
+  const auto& a = after.items;
+  const std::vector<int32_t> src_ids(t.text_ids.begin() + t.text_offsets[src],
+                                     t.text_ids.begin() + t.text_offsets[src + 1]);
+  ASSERT_FALSE(src_ids.empty());
+  EXPECT_EQ(std::vector<int32_t>(a.text_ids.begin() + a.text_offsets[I],
+                                 a.text_ids.begin() + a.text_offsets[I + 1]),
+            src_ids);
+  EXPECT_EQ(a.text_offsets[I + 2], a.text_offsets[I + 1]);  // no text: an empty bag
+  EXPECT_TRUE(torch::allclose(after.item_vectors[I], after.item_vectors[src], 1e-5, 1e-6));
+  EXPECT_FALSE(torch::allclose(after.item_vectors[I + 1], after.item_vectors[src], 1e-3, 1e-3));
+}
+
 }  // namespace

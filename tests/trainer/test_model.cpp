@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/check.h"
+#include "data_shards/content_dtype.h"
 #include "data_shards/dataset.h"
 #include "trainer/model/config_io.h"
 #include "trainer/model/seq_model.h"
@@ -188,6 +189,37 @@ TEST(ItemEncoder, DirectLookupsMatchCatalogPass) {
   EXPECT_TRUE(torch::equal(small[3], m->named_parameters()["item_encoder.mask_embedding"]));
   EXPECT_TRUE(torch::allclose(big.narrow(0, 0, 4), small, 1e-5, 1e-6));
   EXPECT_THROW(enc->forward(torch::tensor({kItems + 2}, torch::kInt64)), Error);
+}
+
+// Content stored as bf16 / fp16 (`--content-dtype`): the model's copy keeps 16 bits, and every
+// path (catalog pass, direct lookups) gives the item vectors of an fp32 table holding the same
+// rounded values, bit for bit (the widening is exact).
+TEST(ItemEncoder, HalfPrecisionContentMatchesItsFp32Values) {
+  for (auto dtype : {data::ContentDtype::kBFloat16, data::ContentDtype::kFloat16}) {
+    auto t = make_table();
+    for (auto& v : t.content) v = v * 0.37f + 0.011f;  // values that 16 bits do not hold
+    auto rounded = t;
+    data::round_to_content_dtype(dtype, rounded.content.data(), rounded.content.size(), "test");
+    ASSERT_NE(rounded.content, t.content);
+    auto half = rounded;
+    half.content_dtype = dtype;
+    const auto f16 = ItemFeatures::from_table(half);
+    EXPECT_EQ(f16.content.scalar_type(), content_scalar_type(dtype));
+    EXPECT_TRUE(
+        torch::equal(f16.content.to(torch::kFloat32), ItemFeatures::from_table(rounded).content));
+    const auto c = make_config();
+    torch::manual_seed(3);
+    SeqModel a(c, ItemFeatures::from_table(rounded));
+    torch::manual_seed(3);
+    SeqModel b(c, f16);
+    a->eval();
+    b->eval();
+    torch::NoGradGuard ng;
+    EXPECT_TRUE(torch::equal(a->item_vectors(), b->item_vectors()));
+    const auto items = torch::tensor({1, 7, 19}, torch::kInt64);
+    EXPECT_TRUE(torch::equal(a->item_encoder()->forward_items(items),
+                             b->item_encoder()->forward_items(items)));
+  }
 }
 
 // Items without a content vector (has_content = 0, a zero row) get the learned content_missing

@@ -91,7 +91,9 @@ torch::Tensor ItemEncoderImpl::bag_rows(torch::nn::EmbeddingBag& bag, const torc
 }
 
 torch::Tensor ItemEncoderImpl::content_term(const ItemFeatures& f, const torch::Tensor& rows) {
-  const auto content = rows.defined() ? f.content.index_select(0, rows) : f.content;
+  // fp16/bf16 content is widened after the gather (only the rows a batch touches).
+  const auto content = (rows.defined() ? f.content.index_select(0, rows) : f.content)
+                           .to(content_proj_->weight.scalar_type());
   auto projected = content_proj_->forward(content);
   if (!content_missing_.defined()) return projected;
   const auto has = rows.defined() ? f.has_content.index_select(0, rows) : f.has_content;

@@ -6,6 +6,17 @@
 
 namespace divrec::model {
 
+torch::ScalarType content_scalar_type(data::ContentDtype dtype) {
+  switch (dtype) {
+    case data::ContentDtype::kFloat16:
+      return torch::kHalf;
+    case data::ContentDtype::kBFloat16:
+      return torch::kBFloat16;
+    default:
+      return torch::kFloat32;
+  }
+}
+
 ItemFeatures ItemFeatures::from_table(const data::ItemTable& table) {
   const int64_t n = table.num_items;
   DIVREC_CHECK(n > 0, "item table: num_items must be positive, got ", n);
@@ -77,9 +88,12 @@ ItemFeatures ItemFeatures::from_table(const data::ItemTable& table) {
                                       torch::kInt64)
                          .gt(0);
   if (table.content_dim > 0) {
+    // The model's resident copy keeps the stored precision (fp16/bf16 halve it); the item
+    // encoder widens the rows it gathers (item_encoder.cpp). Exact: the values are rounded.
     f.content = torch::from_blob(const_cast<float*>(table.content.data()), {n, table.content_dim},
                                  torch::kFloat32)
-                    .clone();
+                    .to(content_scalar_type(table.content_dtype), /*non_blocking=*/false,
+                        /*copy=*/true);
     // An empty has_content (tables built in code) means every item has its vector.
     DIVREC_CHECK(table.has_content.empty() || static_cast<int64_t>(table.has_content.size()) == n,
                  "item table: has_content has ", table.has_content.size(),

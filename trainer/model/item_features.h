@@ -8,9 +8,13 @@
 
 namespace divrec::data {
 struct ItemTable;
+enum class ContentDtype : int8_t;
 }
 
 namespace divrec::model {
+
+// torch dtype of content stored as `dtype` (fp32 -> kFloat32, fp16 -> kHalf, bf16 -> kBFloat16).
+torch::ScalarType content_scalar_type(data::ContentDtype dtype);
 
 struct ItemFeatures {
   int64_t num_items = 0;
@@ -22,7 +26,9 @@ struct ItemFeatures {
   torch::Tensor category;      // [I] int64 in [0, C]; C = the dedicated "none" index
   torch::Tensor attr_ids;      // [nnz] int64 in [0, A), all items' attributes concatenated
   torch::Tensor attr_offsets;  // [I + 1] int64 CSR row pointers into attr_ids (last = nnz)
-  torch::Tensor content;       // [I, content_dim] float32; undefined when content_dim == 0
+  // [I, content_dim] float32, float16 or bfloat16 (the table's content_dtype); undefined when
+  // content_dim == 0
+  torch::Tensor content;
   torch::Tensor text_ids;      // [nnz] int64 piece ids, all items' texts concatenated
   torch::Tensor text_offsets;  // [I + 1] int64 CSR row pointers into text_ids
   torch::Tensor has_content;   // [I] bool (false = no vector, zero row); defined with content
