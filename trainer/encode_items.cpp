@@ -12,6 +12,7 @@
 #include "core/comm/typed.h"
 #include "core/log.h"
 #include "data_shards/convert/item_text.h"
+#include "data_shards/files.h"
 #include "data_shards/reader.h"
 #include "data_shards/tokenize/encoder_tokens.h"
 #include "trainer/model/device.h"
@@ -44,8 +45,11 @@ EncodeItemsResult encode_items(const EncodeItemsOptions& o, core::Communicator& 
   const std::string& source = pretokenized ? o.token_ids : o.text;
 
   // The encodable items, in file order: known ids with a non-empty text.
-  const data::ItemTable items = data::read_item_table(o.data_dir);
-  std::unordered_set<std::string> known(items.raw_ids.begin(), items.raw_ids.end());
+  // Raw item ids from the manifest (a copy of the item table's): no rank reads the item table,
+  // whose content vectors may be the largest array of the dataset; rank 0 reads it to commit.
+  data::read_manifest(o.data_dir);  // its checks and errors ("not a dataset", version)
+  const auto raw_ids = data::read_manifest_id_maps(o.data_dir + "/" + data::kManifestFile).items;
+  std::unordered_set<std::string> known(raw_ids.begin(), raw_ids.end());
   std::vector<data::ItemTextLine> lines =
       data::read_item_text_file(source, pretokenized ? "reading token ids" : "reading item text");
   res.texts = static_cast<int64_t>(lines.size());
