@@ -15,6 +15,10 @@ struct TextTokenizerOptions {
   std::string model_type = "unigram";  // unigram | bpe (SentencePiece's)
 };
 
+// False in AddressSanitizer builds: the shim must be loaded with RTLD_DEEPBIND (spm_shim.cpp),
+// which ASan refuses (google/sanitizers#611), so there every call below throws instead.
+bool text_tokenizer_available();
+
 // Trains a SentencePiece model on `texts` (empty ones skipped) and returns its serialized bytes.
 // Single-threaded with a fixed seed, so the same texts give the same model.
 std::string train_text_tokenizer(const std::vector<std::string>& texts,

@@ -29,7 +29,11 @@ status=0
 ctest --test-dir build-asan --output-on-failure -L unit -j 2 --timeout 1800 "$@" || status=1
 # Open MPI's components are dlopen'ed and unloaded before exit, so LSan reports their
 # process-lifetime allocations from "<unknown module>" and no suppression can name them: the
-# mpi label runs with leak checking off (ASan and UBSan stay on).
+# mpi label runs with leak checking off (ASan and UBSan stay on). content_chain is left out:
+# SentencePiece item text needs its shim loaded with RTLD_DEEPBIND, which ASan refuses
+# (google/sanitizers#611; data_shards/text_tokens.h), and the chain converts titles with it (the
+# unit tests that need it skip themselves in this build).
 ASAN_OPTIONS="detect_leaks=0:$ASAN_OPTIONS" \
-  ctest --test-dir build-asan --output-on-failure -L mpi -j 2 --timeout 1800 "$@" || status=1
+  ctest --test-dir build-asan --output-on-failure -L mpi -E '^content_chain$' -j 2 --timeout 1800 \
+  "$@" || status=1
 exit $status

@@ -65,6 +65,7 @@ std::vector<std::vector<int32_t>> python_ids(const std::string& model_path,
 }
 
 TEST(TextTokenizer, TrainedModelIsDeterministicAndMatchesPython) {
+  if (!text_tokenizer_available()) GTEST_SKIP() << "no SentencePiece in AddressSanitizer builds";
   if (!python_has_sentencepiece()) GTEST_SKIP() << "python3-sentencepiece not installed";
   const auto texts = titles(60);
   TextTokenizerOptions o;
@@ -87,6 +88,7 @@ TEST(TextTokenizer, TrainedModelIsDeterministicAndMatchesPython) {
 }
 
 TEST(TextTokenizer, SpmTrainModelLoadsAndMatchesPython) {
+  if (!text_tokenizer_available()) GTEST_SKIP() << "no SentencePiece in AddressSanitizer builds";
   if (!python_has_sentencepiece() || run_command("command -v spm_train >/dev/null").first != 0) {
     GTEST_SKIP() << "spm_train (Debian: sentencepiece) or python3-sentencepiece missing";
   }
@@ -110,6 +112,7 @@ TEST(TextTokenizer, SpmTrainModelLoadsAndMatchesPython) {
 // Synthetic interactions (items "0".."29") + a titles file: the header, item 4 with an empty
 // title, item 9 without a line, an id the data does not have, a 3-column line (asin in between).
 TEST(ItemText, ConvertStoresTruncatedIdsPerItem) {
+  if (!text_tokenizer_available()) GTEST_SKIP() << "no SentencePiece in AddressSanitizer builds";
   SyntheticOptions so;
   so.users = 100;
   so.items = 30;

@@ -11,6 +11,7 @@
 
 #include "core/check.h"
 #include "core/fs.h"
+#include "data_shards/text_tokens.h"
 #include "serving/append_items.h"
 #include "serving/export.h"
 #include "serving/fixtures.h"
@@ -230,6 +231,9 @@ TEST(CandidateSource, AppendedItemsWithoutContentUseTheMissingContentVector) {
 // becomes its bag of subwords with it, so an item with another's title, category, attributes
 // and content gets that item's vector; without its text it gets a different one.
 TEST(CandidateSource, AppendedItemsTextIsTokenizedWithTheArtifactsTokenizer) {
+  if (!data::text_tokenizer_available()) {
+    GTEST_SKIP() << "no SentencePiece in AddressSanitizer builds (RTLD_DEEPBIND)";
+  }
   auto f = divrec::testing::make_serving_fixture("cand_text", "next-item", 7, {}, 120,
                                                  /*use_item_id=*/false, false, /*item_text=*/true);
   ASSERT_TRUE(f.config.has_text());
