@@ -239,6 +239,7 @@ int inspect(const Args& args) {
   }
   // Cold items (`--cold-items` hold-out, or simply never in a train prefix).
   const auto cold = std::count(t.popularity.begin(), t.popularity.end(), int64_t{0});
+  const auto content_missing = std::count(t.has_content.begin(), t.has_content.end(), 0);
   nlohmann::json shards = nlohmann::json::array();
   for (const auto& s : m.shards) {
     shards.push_back({{"file", s.file},
@@ -262,7 +263,7 @@ int inspect(const Args& args) {
       {"content_dim", m.content_dim},
       {"content_model", t.content_model},
       {"content_dtype", data::content_dtype_name(t.content_dtype)},
-      {"content_missing", std::count(t.has_content.begin(), t.has_content.end(), 0)},
+      {"content_missing", content_missing},
       {"dataset_version", m.dataset_version},
       {"text_vocab", t.text_vocab},
       {"text_pieces", t.text_ids.size()},
@@ -289,7 +290,7 @@ int inspect(const Args& args) {
       m.content_dim > 0
           ? fmt::format("  content       dim {} {} ({}; {} items without a vector)\n",
                         m.content_dim, data::content_dtype_name(t.content_dtype), t.content_model,
-                        std::count(t.has_content.begin(), t.has_content.end(), 0))
+                        content_missing)
           : std::string("  content       none\n");
   out += t.text_vocab > 0
              ? fmt::format(

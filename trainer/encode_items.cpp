@@ -45,9 +45,9 @@ EncodeItemsResult encode_items(const EncodeItemsOptions& o, core::Communicator& 
   const std::string& source = pretokenized ? o.token_ids : o.text;
 
   // The encodable items, in file order: known ids with a non-empty text.
-  // Raw item ids from the manifest (a copy of the item table's): no rank reads the item table,
-  // whose content vectors may be the largest array of the dataset; rank 0 reads it to commit.
-  data::read_manifest(o.data_dir);  // its checks and errors ("not a dataset", version)
+  // Raw item ids from the manifest (a copy of the item table's; the reader checks the file kind,
+  // version and checksum): no rank reads the item table, whose content vectors may be the largest
+  // array of the dataset; rank 0 reads it to commit.
   const auto raw_ids = data::read_manifest_id_maps(o.data_dir + "/" + data::kManifestFile).items;
   std::unordered_set<std::string> known(raw_ids.begin(), raw_ids.end());
   std::vector<data::ItemTextLine> lines =

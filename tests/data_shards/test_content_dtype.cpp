@@ -58,7 +58,7 @@ TEST(ContentDtype, RoundsToNearestEven) {
             std::string::npos);
 }
 
-// A synthetic catalog with 64-d content (the items 50 users touched).
+// A synthetic catalog with 64-d content (the items 400 users touched).
 ItemTable catalog(const std::string& dir) {
   SyntheticOptions so;
   so.users = 400;
