@@ -57,12 +57,17 @@ struct Args {
   std::string precision = "fp32";
   std::string workdir;   // scale mode: keep data + artifact here
   bool prepare = false;  // scale mode: make them and exit
-  // Scale mode: exact | ann. ann: --prepare also builds the HNSW index (M, efConstruction)
-  // beside the artifact; requests search it with ef_search and re-score exactly.
+  // Scale mode: exact | ann. ann: --prepare also builds the index (--ann-kind hnsw: M,
+  // efConstruction; ivf: nlist) beside the artifact; requests search it with ef_search (nprobe)
+  // for max(ann_candidates, candidates) + |history| items and re-score them exactly.
   std::string retrieval = "exact";
+  std::string ann_kind = "hnsw";
   int ef_search = 384;
   int hnsw_m = 16;
   int ef_construction = 100;
+  int ivf_nlist = 0;  // 0: 4 sqrt(items)
+  int nprobe = 16;
+  int ann_candidates = eval::kAnnMinCandidates;
 };
 
 Args parse(int argc, char** argv) {
@@ -97,6 +102,14 @@ Args parse(int argc, char** argv) {
       a.hnsw_m = std::atoi(v.c_str());
     else if (k == "--ef-construction")
       a.ef_construction = std::atoi(v.c_str());
+    else if (k == "--ann-kind")
+      a.ann_kind = v;
+    else if (k == "--ivf-nlist")
+      a.ivf_nlist = std::atoi(v.c_str());
+    else if (k == "--nprobe")
+      a.nprobe = std::atoi(v.c_str());
+    else if (k == "--ann-candidates")
+      a.ann_candidates = std::atoi(v.c_str());
     else {
       std::cerr << "bench_serving: unknown option " << k << "\n";
       std::exit(2);
@@ -154,7 +167,7 @@ std::string make_artifact(const std::string& data_dir, const std::string& path) 
   torch::NoGradGuard ng;
   for (const auto& p : m->named_parameters()) {
     a.weight_names.push_back(p.key());
-    a.weights.push_back(p.value().detach().contiguous().clone());
+    a.weights.push_back(p.value().detach().contiguous());  // shares storage: no second copy
   }
   a.item_vectors = m->item_vectors().contiguous();
   a.items = std::move(items);
@@ -227,14 +240,17 @@ void add_ann_index(const std::string& model_path, const Args& args) {
   auto a = serving::read_artifact(model_path);
   if (a.ann_index.present()) return;
   eval::AnnBuildOptions o;
+  o.kind = eval::parse_ann_kind(args.ann_kind);
   o.hnsw_m = args.hnsw_m;
   o.ef_construction = args.ef_construction;
+  o.ivf_nlist = args.ivf_nlist;
   const auto t0 = Clock::now();
   const auto& v = a.item_vectors;
   auto index = eval::AnnIndex::build(v.data_ptr<float>(), v.size(0), v.size(1), o);
-  std::cerr << "bench_serving: HNSW M " << o.hnsw_m << " efConstruction " << o.ef_construction
-            << " over " << v.size(0) << " items built in "
-            << std::chrono::duration<double>(Clock::now() - t0).count() << " s\n";
+  std::cerr << "bench_serving: " << args.ann_kind << " (HNSW M " << o.hnsw_m << " efConstruction "
+            << o.ef_construction << ", IVF nlist " << o.ivf_nlist << ") over " << v.size(0)
+            << " items built in " << std::chrono::duration<double>(Clock::now() - t0).count()
+            << " s\n";
   a.ann_index = eval::save_ann_beside(index, model_path);
   serving::write_artifact(model_path, a);
 }
@@ -255,6 +271,8 @@ int run_scale(const Args& args) {
   eval::RetrievalOptions retrieval;
   retrieval.mode = eval::parse_retrieval_mode(args.retrieval, "--retrieval");
   retrieval.search.ef_search = args.ef_search;
+  retrieval.search.nprobe = args.nprobe;
+  retrieval.min_candidates = args.ann_candidates;
   if (args.prepare) {
     if (retrieval.mode == eval::RetrievalMode::kAnn) add_ann_index(model_path, args);
     return 0;
@@ -309,12 +327,21 @@ int run_scale(const Args& args) {
             {"cpu_ms_per_request", cpu_ms},  // robust on a shared machine
             {"recall_at_" + std::to_string(args.candidates), hit / total},
             {"load_s", load_s},
+            {"load_phases_s", rec->describe()["load_seconds"]},
             {"rss_mb", rss_mb()},
             {"score_table_mb", rec->score_table_bytes() / 1048576.0}};
   if (rec->candidates().ann()) {
-    j["ef_search"] = args.ef_search;
-    j["hnsw_m"] = rec->candidates().index()->options().hnsw_m;
-    j["ef_construction"] = rec->candidates().index()->options().ef_construction;
+    const auto& built = rec->candidates().index()->options();
+    j["ann_kind"] = eval::ann_kind_name(rec->candidates().index()->kind());
+    j["ann_candidates"] = args.ann_candidates;
+    if (built.kind == eval::AnnKind::kIvfFlat) {
+      j["nprobe"] = args.nprobe;
+      j["ivf_nlist"] = built.ivf_nlist;
+    } else {
+      j["ef_search"] = args.ef_search;
+      j["hnsw_m"] = built.hnsw_m;
+      j["ef_construction"] = built.ef_construction;
+    }
     j["index_load_s"] = rec->candidates().load_seconds();
   }
   std::cout << j.dump() << std::endl;

@@ -16,7 +16,11 @@ void write_file_atomic(const std::string& path, const std::string& bytes);
 std::string read_file(const std::string& path);
 // Of the bytes from `offset` to the end of the file.
 uint32_t crc32_file(const std::string& path, uint64_t offset = 0);
+// zlib's CRC-32 of n bytes continuing from `seed`; above 64 MiB split over crc32_threads() threads
+// and joined with crc32_combine (the same value as one serial pass).
 uint32_t crc32_bytes(const void* data, size_t n, uint32_t seed = 0);
+// The threads crc32_bytes may use: the hardware's (artifact and index loads are start-up work).
+size_t crc32_threads();
 bool path_exists(const std::string& path);
 void make_dirs(const std::string& path);
 std::string parent_dir(const std::string& path);

@@ -59,13 +59,19 @@ Handle vlen_string_type() {
 }
 
 // Dataset creation properties: no timestamps (deterministic bytes); chunked + shuffle + deflate
-// when there is data (a zero-sized dataset cannot be chunked with fixed dims).
-Handle make_dcpl(const std::vector<hsize_t>& dims, size_t elem_size, bool vlen = false) {
+// when there is data (a zero-sized dataset cannot be chunked with fixed dims), or contiguous.
+Handle make_dcpl(const std::vector<hsize_t>& dims, size_t elem_size, bool vlen = false,
+                 Storage storage = Storage::kCompressed) {
   Handle dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate"), H5Pclose);
   check(H5Pset_obj_track_times(dcpl.id(), false), "H5Pset_obj_track_times");
   hsize_t n = 1;
   for (auto d : dims) n *= d;
   if (n == 0) return dcpl;
+  if (storage == Storage::kContiguous) {
+    check(H5Pset_layout(dcpl.id(), H5D_CONTIGUOUS), "H5Pset_layout");
+    if (!vlen) check(H5Pset_fill_time(dcpl.id(), H5D_FILL_TIME_NEVER), "H5Pset_fill_time");
+    return dcpl;
+  }
   std::vector<hsize_t> chunk = dims;
   hsize_t row_bytes = elem_size;
   for (size_t i = 1; i < dims.size(); ++i) row_bytes *= dims[i];
@@ -275,10 +281,10 @@ std::string Node::attr_string(const std::string& name) const {
 }
 
 void Group::write_raw(const std::string& name, hid_t type, size_t elem_size, const void* data,
-                      const std::vector<hsize_t>& dims, hid_t file_type) const {
+                      const std::vector<hsize_t>& dims, hid_t file_type, Storage storage) const {
   auto l = lock();
   Dataspace space = Dataspace::simple(dims);
-  Handle dcpl = make_dcpl(dims, elem_size);
+  Handle dcpl = make_dcpl(dims, elem_size, false, storage);
   if (file_type == H5I_INVALID_HID) file_type = file_type_for(type);
   Dataset ds(check(H5Dcreate2(id(), name.c_str(), file_type, space.id(), H5P_DEFAULT, dcpl.id(),
                               H5P_DEFAULT),

@@ -95,6 +95,12 @@ class Dataset : public Node {
   std::vector<hsize_t> dims() const { return space().dims(); }
 };
 
+// How an array is stored: chunked + shuffle + deflate level 1 (the default: event logs and id
+// arrays shrink several-fold), or contiguous and uncompressed (large float matrices, which
+// deflate barely shrinks, ~7 %, and which must load at memory speed: the serving artifact's item
+// vectors and weights; HDF5 reads either layout transparently).
+enum class Storage { kCompressed, kContiguous };
+
 // Anything that holds links: a file (its root group) or a group.
 class Group : public Node {
  public:
@@ -105,11 +111,12 @@ class Group : public Node {
   bool has(const std::string& name) const;  // a link (dataset or group) of that name exists
   Dataset open_dataset(const std::string& name) const;
 
-  // Writes a chunked, shuffle+deflate compressed array of `dims` from `data` (row-major).
+  // Writes an array of `dims` from `data` (row-major), compressed unless `storage` says otherwise.
   template <typename T>
-  void write_array(const std::string& name, const T* data, const std::vector<hsize_t>& dims) const {
+  void write_array(const std::string& name, const T* data, const std::vector<hsize_t>& dims,
+                   Storage storage = Storage::kCompressed) const {
     static_assert(std::is_arithmetic_v<T>);
-    write_raw(name, native_type<T>(), sizeof(T), data, dims);
+    write_raw(name, native_type<T>(), sizeof(T), data, dims, H5I_INVALID_HID, storage);
   }
   // Reads a whole array; checks the stored rank and converts the element type to T.
   template <typename T>
@@ -160,7 +167,8 @@ class Group : public Node {
   // Untyped access for element types native_type() does not cover (content_dtype.cpp's 16-bit
   // floats): `type` is the memory type; file_type (default: file_type_for(type)) the stored one.
   void write_raw(const std::string& name, hid_t type, size_t elem_size, const void* data,
-                 const std::vector<hsize_t>& dims, hid_t file_type = H5I_INVALID_HID) const;
+                 const std::vector<hsize_t>& dims, hid_t file_type = H5I_INVALID_HID,
+                 Storage storage = Storage::kCompressed) const;
   void read_raw(const Dataset& ds, hid_t type, void* out) const;
 
  private:

@@ -96,7 +96,10 @@ EvalResult run_eval(const EvalConfig& config, core::Communicator& comm) {
     torch::NoGradGuard no_grad;
     vectors = loaded.model->item_vectors().to(torch::kFloat32).contiguous();
   }
-  auto cosine = ItemSimilarity::cosine(vectors.data_ptr<float>(), vectors.size(0), vectors.size(1));
+  // No copy of the item vectors: the similarity keeps the tensor alive.
+  auto cosine = ItemSimilarity::shared_cosine(
+      std::shared_ptr<const float>(vectors.data_ptr<float>(), [keep = vectors](const float*) {}),
+      vectors.size(0), vectors.size(1));
   ItemSimilarity jaccard;
   if (config.similarity == SimilarityKind::kJaccard) jaccard = ItemSimilarity::jaccard(items);
   DIVREC_CHECK(config.similarity != SimilarityKind::kPrecomputed,

@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>  // fmt::join (there since fmt 11)
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -50,9 +51,16 @@ Recommender::Recommender(Artifact artifact, model::ScorePrecision precision,
                          const eval::RetrievalOptions& retrieval, const std::string& artifact_path,
                          const FairnessOnline& fairness_online)
     : artifact_(std::move(artifact)) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto phase = [&](const char* name) {
+    const auto t = std::chrono::steady_clock::now();
+    load_seconds_.emplace_back(name, std::chrono::duration<double>(t - t0).count());
+    t0 = t;
+  };
   const auto& a = artifact_;
   model_ = rebuild_model(a);
   artifact_.weights.clear();  // now held by the model
+  phase("model");
 
   const auto& t = artifact_.items;
   index_.reserve(static_cast<size_t>(t.num_items));
@@ -64,15 +72,22 @@ Recommender::Recommender(Artifact artifact, model::ScorePrecision precision,
   for (int64_t i = 0; i < t.num_items; ++i) by_popularity_[i] = static_cast<int32_t>(i);
   std::stable_sort(by_popularity_.begin(), by_popularity_.end(),
                    [&](int32_t x, int32_t y) { return t.popularity[x] > t.popularity[y]; });
-  cosine_ = eval::ItemSimilarity::cosine(artifact_.item_vectors.data_ptr<float>(), t.num_items,
-                                         artifact_.config.dim);
+  phase("ids");
+  // The item vectors are held once: the similarity references the artifact's tensor.
+  const torch::Tensor& iv = artifact_.item_vectors;
+  cosine_ = eval::ItemSimilarity::shared_cosine(
+      std::shared_ptr<const float>(iv.data_ptr<float>(), [keep = iv](const float*) {}), t.num_items,
+      artifact_.config.dim);
   jaccard_ = eval::ItemSimilarity::jaccard(artifact_.items);
+  phase("similarity");
   DIVREC_CHECK(artifact_.item_vectors.is_contiguous() &&
                    artifact_.item_vectors.scalar_type() == torch::kFloat32,
                "serving artifact: item vectors must be contiguous float32");
   score_table_ = model::ScoreTable(artifact_.item_vectors.data_ptr<float>(), t.num_items,
                                    artifact_.item_vectors.size(1), precision);
+  phase("score_table");
   candidates_ = CandidateSource::open(artifact_path, artifact_, retrieval);
+  phase("retrieval");
   DIVREC_CHECK_HINT(!fairness_online.enabled || artifact_.fairness.present(),
                     "export with --fairness-policy REPORT.json (divrec eval --fairness dual)",
                     "--fairness-online: the artifact has no fairness policy");
@@ -85,8 +100,13 @@ std::shared_ptr<const Recommender> Recommender::load(const std::string& path,
                                                      model::ScorePrecision precision,
                                                      const eval::RetrievalOptions& retrieval,
                                                      const FairnessOnline& fairness_online) {
-  return std::make_shared<const Recommender>(read_artifact(path), precision, retrieval, path,
-                                             fairness_online);
+  const auto t0 = std::chrono::steady_clock::now();
+  Artifact a = read_artifact(path);
+  const double read_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  auto r = std::make_shared<Recommender>(std::move(a), precision, retrieval, path, fairness_online);
+  r->load_seconds_.insert(r->load_seconds_.begin(), {"read", read_s});
+  return r;
 }
 
 int32_t Recommender::dense_id(const std::string& raw_id) const {
@@ -206,6 +226,8 @@ nlohmann::json Recommender::fairness_json() const {
 }
 
 nlohmann::json Recommender::describe() const {
+  nlohmann::json load_json = nlohmann::json::object();
+  for (const auto& [phase, seconds] : load_seconds_) load_json[phase] = seconds;
   const auto& a = artifact_;
   const auto& c = a.config;
   return {
@@ -218,6 +240,7 @@ nlohmann::json Recommender::describe() const {
       {"score_precision", model::score_precision_name(score_table_.precision())},
       {"retrieval", retrieval_json()},
       {"fairness", fairness_json()},
+      {"load_seconds", load_json},
       {"config",
        {{"dim", c.dim},
         {"layers", c.layers},

@@ -9,6 +9,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "eval/rerank/reranker.h"
@@ -78,6 +79,10 @@ class Recommender {
   }
   // {"mode": --retrieval, "used": "exact" | "ann", and for ann the index file and parameters}.
   nlohmann::json retrieval_json() const;
+  // Seconds each load phase took, in order: read (file checksum, arrays, artifact checksum; only
+  // through load()), model, ids (raw-id index, popularity order), similarity, score_table,
+  // retrieval (the ANN index). Also in describe() as "load_seconds".
+  const std::vector<std::pair<std::string, double>>& load_seconds() const { return load_seconds_; }
 
  private:
   const eval::ItemSimilarity& similarity(eval::SimilarityKind kind) const;
@@ -91,6 +96,7 @@ class Recommender {
   model::ScoreTable score_table_;            // artifact_.item_vectors re-laid out (fp32 or bf16)
   CandidateSource candidates_;               // exact, or the artifact's ANN index
   std::unique_ptr<FairnessState> fairness_;  // null: the artifact has no fairness policy
+  std::vector<std::pair<std::string, double>> load_seconds_;
 };
 
 }  // namespace divrec::serving

@@ -1,5 +1,5 @@
-// Item similarity: cosine via normalised vectors and the vectorised row kernel, Jaccard by merging
-// sorted attribute lists, or a precomputed matrix.
+// Item similarity: cosine via rows normalised on the fly and the vectorised block kernel, Jaccard
+// by merging sorted attribute lists, or a precomputed matrix.
 #include "eval/rerank/similarity.h"
 
 #include <algorithm>
@@ -33,26 +33,38 @@ ItemSimilarity ItemSimilarity::cosine(const float* vectors, int64_t num_items, i
   DIVREC_CHECK(num_items >= 0 && dim > 0,
                "cosine similarity needs item vectors [I, D] with D > 0, got [", num_items, ", ",
                dim, "]");
+  auto copy = std::make_shared<std::vector<float>>(vectors, vectors + num_items * dim);
+  return shared_cosine(std::shared_ptr<const float>(copy, copy->data()), num_items, dim);
+}
+
+ItemSimilarity ItemSimilarity::shared_cosine(std::shared_ptr<const float> vectors,
+                                             int64_t num_items, int64_t dim) {
+  DIVREC_CHECK(num_items >= 0 && dim > 0,
+               "cosine similarity needs item vectors [I, D] with D > 0, got [", num_items, ", ",
+               dim, "]");
   ItemSimilarity s;
   s.kind_ = SimilarityKind::kCosine;
   s.num_items_ = num_items;
   s.dim_ = dim;
-  s.vectors_.assign(vectors, vectors + num_items * dim);
+  s.inv_norm_.resize(static_cast<size_t>(num_items));
   for (int64_t i = 0; i < num_items; ++i) {
-    float* v = s.vectors_.data() + i * dim;
+    const float* v = vectors.get() + i * dim;
     double norm2 = 0;
     for (int64_t d = 0; d < dim; ++d) {
       DIVREC_CHECK(std::isfinite(v[d]), "item vector ", i, " has a non-finite value at dim ", d);
       norm2 += static_cast<double>(v[d]) * v[d];
     }
-    if (norm2 > 0) {
-      float inv = static_cast<float>(1.0 / std::sqrt(norm2));
-      for (int64_t d = 0; d < dim; ++d) v[d] *= inv;
-    } else {
-      s.has_zero_vectors_ = true;
-    }
+    s.inv_norm_[i] = norm2 > 0 ? static_cast<float>(1.0 / std::sqrt(norm2)) : 0.f;
+    s.has_zero_vectors_ = s.has_zero_vectors_ || norm2 == 0;
   }
+  s.vectors_ = std::move(vectors);
   return s;
+}
+
+void ItemSimilarity::normalised(int32_t item, float* out) const {
+  const float* v = vectors_.get() + static_cast<int64_t>(item) * dim_;
+  const float inv = inv_norm_[item];
+  for (int64_t d = 0; d < dim_; ++d) out[d] = v[d] * inv;
 }
 
 ItemSimilarity ItemSimilarity::jaccard(const data::ItemTable& items) {
@@ -77,7 +89,7 @@ ItemSimilarity ItemSimilarity::precomputed(std::vector<float> matrix, int64_t nu
   ItemSimilarity s;
   s.kind_ = SimilarityKind::kPrecomputed;
   s.num_items_ = num_items;
-  s.vectors_ = std::move(matrix);
+  s.matrix_ = std::move(matrix);
   return s;
 }
 
@@ -119,30 +131,39 @@ float ItemSimilarity::operator()(int32_t a, int32_t b) const {
   switch (kind_) {
     case SimilarityKind::kCosine: {  // the row kernel, so pairs and rows agree bit for bit
       float s = 0;
-      kernels::dot_rows(vector(a), vectors_.data(), dim_, &b, 1, &s);
+      const int32_t pair[2] = {a, b};
+      thread_local std::vector<float> block;
+      gather(pair, 2, block);
+      kernels::dot_block(block.data(), block.data() + dim_, dim_, 1, &s);
       return s;
     }
     case SimilarityKind::kJaccard:
       return jaccard_pair(*table_, a, b);
     case SimilarityKind::kPrecomputed:
-      return vectors_[static_cast<size_t>(a * num_items_ + b)];
+      return matrix_[static_cast<size_t>(a * num_items_ + b)];
   }
   return 0.f;
 }
 
 void ItemSimilarity::row(int32_t item, const int32_t* items, int n, float* out) const {
   switch (kind_) {
-    case SimilarityKind::kCosine:
-      kernels::dot_rows(vector(item), vectors_.data(), dim_, items, n, out);
+    case SimilarityKind::kCosine: {
+      // [item, items...] normalised into one block: the same values candidate_row() reads.
+      thread_local std::vector<float> block;
+      float* b = grow(block, static_cast<size_t>(n + 1) * static_cast<size_t>(dim_));
+      normalised(item, b);
+      for (int i = 0; i < n; ++i) normalised(items[i], b + static_cast<int64_t>(i + 1) * dim_);
+      kernels::dot_block(b, b + dim_, dim_, n, out);
       kernels::set_where_equal(items, item, 1.f, out, n);  // also for zero vectors
       break;
+    }
     case SimilarityKind::kJaccard:
       for (int i = 0; i < n; ++i) {
         out[i] = items[i] == item ? 1.f : jaccard_pair(*table_, item, items[i]);
       }
       break;
     case SimilarityKind::kPrecomputed: {
-      const float* m = vectors_.data() + static_cast<int64_t>(item) * num_items_;
+      const float* m = matrix_.data() + static_cast<int64_t>(item) * num_items_;
       for (int i = 0; i < n; ++i) out[i] = items[i] == item ? 1.f : m[items[i]];
       break;
     }
@@ -152,10 +173,7 @@ void ItemSimilarity::row(int32_t item, const int32_t* items, int n, float* out) 
 void ItemSimilarity::gather(const int32_t* items, int n, std::vector<float>& block) const {
   if (kind_ != SimilarityKind::kCosine) return;
   float* out = grow(block, static_cast<size_t>(std::max(n, 1)) * static_cast<size_t>(dim_));
-  for (int i = 0; i < n; ++i) {
-    const float* v = vector(items[i]);
-    std::copy(v, v + dim_, out + static_cast<int64_t>(i) * dim_);
-  }
+  for (int i = 0; i < n; ++i) normalised(items[i], out + static_cast<int64_t>(i) * dim_);
 }
 
 void ItemSimilarity::candidate_row(int pos, const int32_t* items, int n, const float* block,

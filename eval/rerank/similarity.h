@@ -1,9 +1,11 @@
-// Item-item similarity for re-ranking and diversity metrics: cosine of item vectors (normalised
-// once at construction), Jaccard of category + attribute sets, or a precomputed dense matrix
-// (small catalogs, tests). Rows against a candidate list are filled without allocation.
+// Item-item similarity for re-ranking and diversity metrics: cosine of item vectors (inverse
+// norms computed once, rows normalised as they are gathered, so no second copy of a catalog's
+// vectors), Jaccard of category + attribute sets, or a precomputed dense matrix (small catalogs,
+// tests). Rows against a candidate list are filled without allocation once warm.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,9 +21,15 @@ const char* similarity_kind_name(SimilarityKind kind);
 
 class ItemSimilarity {
  public:
-  // Cosine of rows of vectors [num_items, dim] (row-major, copied and L2-normalised). A zero row
-  // has similarity 0 to every other item. Values in [-1, 1].
+  // Cosine of rows of vectors [num_items, dim] (row-major float32). A zero row has similarity 0
+  // to every other item. Values in [-1, 1]. Throws on a non-finite value (naming item and dim).
+  // This overload copies the vectors; shared_cosine() keeps a reference instead.
   static ItemSimilarity cosine(const float* vectors, int64_t num_items, int64_t dim);
+  // The same without a copy: `vectors` (kept alive by the shared pointer, e.g. one that holds
+  // the serving artifact's item-vector tensor) must not change afterwards. Only the inverse
+  // norms ([num_items] floats) are stored.
+  static ItemSimilarity shared_cosine(std::shared_ptr<const float> vectors, int64_t num_items,
+                                      int64_t dim);
   // Jaccard |A∩B| / |A∪B| of the sets {category} ∪ attributes (category and attribute ids are
   // separate token spaces). Items with empty sets have similarity 0 to others. Values in [0, 1].
   // Keeps a pointer to `items`, which must outlive this object.
@@ -34,8 +42,9 @@ class ItemSimilarity {
   int64_t dim() const { return dim_; }  // cosine only, else 0
   // Cosine: whether some item has a zero vector (similarity 0 to others, 1 to itself).
   bool has_zero_vectors() const { return has_zero_vectors_; }
-  // The normalised vector of an item (cosine only).
-  const float* vector(int32_t item) const { return vectors_.data() + item * dim_; }
+  // out[0..dim) = the item's L2-normalised vector, v[d] * (1 / |v|) in float (cosine only; zeros
+  // for a zero vector).
+  void normalised(int32_t item, float* out) const;
 
   // Similarity of two items; 1 when a == b.
   float operator()(int32_t a, int32_t b) const;
@@ -55,7 +64,9 @@ class ItemSimilarity {
   SimilarityKind kind_ = SimilarityKind::kCosine;
   int64_t num_items_ = 0;
   int64_t dim_ = 0;
-  std::vector<float> vectors_;              // cosine: [I, D] normalised; precomputed: [I, I]
+  std::shared_ptr<const float> vectors_;    // cosine: [I, D] as given
+  std::vector<float> inv_norm_;             // cosine: [I], 0 for a zero vector
+  std::vector<float> matrix_;               // precomputed: [I, I]
   const data::ItemTable* table_ = nullptr;  // jaccard
   bool has_zero_vectors_ = false;
 };

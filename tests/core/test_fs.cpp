@@ -1,7 +1,10 @@
 // Atomic files and directories: a failed or uncommitted write never replaces the old content.
 #include <gtest/gtest.h>
+#include <zlib.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <vector>
 
 #include "core/check.h"
 #include "core/fs.h"
@@ -32,6 +35,32 @@ TEST(Fs, Crc32MatchesKnownValue) {
   auto d = scratch("c");
   write_file_atomic(d + "/x", "123456789");
   EXPECT_EQ(crc32_file(d + "/x"), 0xCBF43926u);
+}
+
+// Large buffers are split over threads and joined with crc32_combine: the value must be zlib's
+// one serial pass (the reference), with a seed, an odd length and a file offset.
+TEST(Fs, Crc32OfLargeBuffersEqualsOneSerialZlibPass) {
+  const size_t n = (size_t{100} << 20) + 13;
+  std::vector<unsigned char> buf(n);
+  uint64_t x = 88172645463325252ull;  // xorshift64
+  for (auto& b : buf) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    b = static_cast<unsigned char>(x >> 56);
+  }
+  auto serial = [&](size_t from, uLong seed) {
+    uLong crc = seed;
+    for (size_t i = from; i < n; i += size_t{1} << 30) {
+      crc = ::crc32(crc, buf.data() + i, static_cast<uInt>(std::min(n - i, size_t{1} << 30)));
+    }
+    return static_cast<uint32_t>(crc);
+  };
+  EXPECT_EQ(crc32_bytes(buf.data(), n, 0x1234u), serial(0, 0x1234u));
+  EXPECT_EQ(crc32_bytes(buf.data(), n), serial(0, 0));
+  auto d = scratch("big");
+  write_file_atomic(d + "/big", std::string(buf.begin(), buf.end()));
+  EXPECT_EQ(crc32_file(d + "/big", 5), serial(5, 0));
 }
 
 TEST(Fs, AtomicDirUncommittedLeavesOldOutput) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 #include <random>
 
 #include "core/check.h"
@@ -51,10 +52,46 @@ TEST(Similarity, CosineZeroVectorAndSelf) {
   std::vector<float> row(3);
   sim.row(1, cand.data(), 3, row.data());
   EXPECT_EQ(row, (std::vector<float>{1.0f, 1.0f, 0.0f}));
-  EXPECT_FLOAT_EQ(sim.vector(2)[0], 0.6f);  // normalised once at construction
-  EXPECT_FLOAT_EQ(sim.vector(2)[1], 0.8f);
+  float unit[3];
+  sim.normalised(2, unit);
+  EXPECT_FLOAT_EQ(unit[0], 0.6f);
+  EXPECT_FLOAT_EQ(unit[1], 0.8f);
+  EXPECT_EQ(unit[2], 0.0f);
   std::vector<float> bad = {1, NAN, 0};
   EXPECT_THROW(ItemSimilarity::cosine(bad.data(), 1, 3), divrec::Error);
+}
+
+// shared_cosine keeps a reference instead of a copy (serving's item vectors are the only copy):
+// the vectors stay alive through it alone, and pairs, rows and candidate rows are the copying
+// version's bits.
+TEST(Similarity, SharedCosineReferencesTheVectorsAndMatchesTheCopy) {
+  constexpr int kItems = 40, kDim = 24;
+  auto owner = std::make_shared<std::vector<float>>(kItems * kDim);
+  std::mt19937 rng(3);
+  std::normal_distribution<float> g;
+  for (auto& x : *owner) x = g(rng);
+  std::fill(owner->begin() + 5 * kDim, owner->begin() + 6 * kDim, 0.f);  // a zero vector
+  const auto copied = ItemSimilarity::cosine(owner->data(), kItems, kDim);
+  std::weak_ptr<std::vector<float>> alive = owner;
+  auto shared = ItemSimilarity::shared_cosine(std::shared_ptr<const float>(owner, owner->data()),
+                                              kItems, kDim);
+  owner.reset();
+  ASSERT_FALSE(alive.expired()) << "shared_cosine must keep the vectors alive";
+  EXPECT_TRUE(shared.has_zero_vectors());
+  std::vector<int32_t> items = {3, 5, 17, 3, 39, 0, 22};
+  const int n = static_cast<int>(items.size());
+  std::vector<float> a(n), b(n), c(n), block;
+  shared.gather(items.data(), n, block);
+  for (int p = 0; p < n; ++p) {
+    copied.row(items[p], items.data(), n, a.data());
+    shared.row(items[p], items.data(), n, b.data());
+    shared.candidate_row(p, items.data(), n, block.data(), c.data());
+    EXPECT_EQ(a, b);
+    EXPECT_EQ(b, c);
+    for (int i = 0; i < n; ++i) EXPECT_EQ(shared(items[p], items[i]), b[i]);
+  }
+  EXPECT_EQ(shared(5, 5), 1.f);
+  EXPECT_EQ(shared(5, 17), 0.f);
 }
 
 TEST(Similarity, JaccardHandComputed) {
