@@ -12,8 +12,18 @@
 
 namespace divrec::serving {
 
+namespace {
+constexpr const char* kItemIdWeight = "item_encoder.item_id.weight";
+}  // namespace
+
 model::SeqModel rebuild_model(const Artifact& a) {
-  model::SeqModel m(a.config, model::ItemFeatures::from_table(a.items));
+  // The item-id table ([I, D]: 2.5 GB at 10 M items) is adopted, not copied: the model is built
+  // with an external id table, so no catalog-sized matrix is randomly initialised only to be
+  // overwritten, and the artifact's tensor is attached (item_encoder.h, attach_id_table).
+  model::ModelConfig config = a.config;
+  const bool adopt_ids = config.has_item_id() && !config.external_item_table;
+  config.external_item_table = config.has_item_id();
+  model::SeqModel m(config, model::ItemFeatures::from_table(a.items));
   m->eval();
   {
     // Copy the weights by name; the artifact must hold exactly the model's tensors.
@@ -21,6 +31,7 @@ model::SeqModel rebuild_model(const Artifact& a) {
     auto params = m->named_parameters(true);
     std::set<std::string> expected, given(a.weight_names.begin(), a.weight_names.end());
     for (const auto& p : params) expected.insert(p.key());
+    if (adopt_ids) expected.insert(kItemIdWeight);
     std::vector<std::string> missing, extra;
     for (const auto& n : expected) {
       if (!given.count(n)) missing.push_back(n);
@@ -33,8 +44,12 @@ model::SeqModel rebuild_model(const Artifact& a) {
                       fmt::format("{}", fmt::join(missing, ", ")), "]; unexpected: [",
                       fmt::format("{}", fmt::join(extra, ", ")), "])");
     for (size_t i = 0; i < a.weight_names.size(); ++i) {
-      auto& dst = params[a.weight_names[i]];
       const auto& src = a.weights[i];
+      if (adopt_ids && a.weight_names[i] == kItemIdWeight) {
+        m->item_encoder()->attach_id_table(src);  // checks [I, D]
+        continue;
+      }
+      auto& dst = params[a.weight_names[i]];
       DIVREC_CHECK_HINT(dst.sizes() == src.sizes(), "re-export the model with `divrec export`",
                         "serving artifact: weight '", a.weight_names[i], "' has shape ",
                         src.sizes(), ", the model expects ", dst.sizes());

@@ -1,5 +1,6 @@
 // The model of a serving artifact: rebuilt from its config and item table, weights copied by their
-// checkpoint names (the artifact must hold exactly the model's tensors), eval mode, no autograd.
+// checkpoint names (the artifact must hold exactly the model's tensors; the item-id table is
+// attached without a copy), eval mode, no autograd.
 // Shared by the Recommender and by appending items (which encodes the new items with it).
 #pragma once
 
