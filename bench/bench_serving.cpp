@@ -10,7 +10,8 @@
 // latency, plus load time, resident memory and recall of the exact top-candidates against a
 // double-precision reference ({"stage": "serve", ...}). --workdir DIR keeps the data and the
 // artifact there (made when missing); --prepare 1 only makes them, so a fresh process measures
-// the artifact's load and resident memory alone.
+// the artifact's load and resident memory alone; --rewrite 1 re-writes an existing artifact with
+// this build's layout (keeping its ANN index record).
 #include <httplib.h>
 #include <torch/torch.h>
 #include <unistd.h>
@@ -57,6 +58,7 @@ struct Args {
   std::string precision = "fp32";
   std::string workdir;   // scale mode: keep data + artifact here
   bool prepare = false;  // scale mode: make them and exit
+  bool rewrite = false;  // scale mode: read the artifact and write it again with this build
   // Scale mode: exact | ann. ann: --prepare also builds the index (--ann-kind hnsw: M,
   // efConstruction; ivf: nlist) beside the artifact; requests search it with ef_search (nprobe)
   // for max(ann_candidates, candidates) + |history| items and re-score them exactly.
@@ -94,6 +96,8 @@ Args parse(int argc, char** argv) {
       a.workdir = v;
     else if (k == "--prepare")
       a.prepare = v == "1";
+    else if (k == "--rewrite")
+      a.rewrite = v == "1";
     else if (k == "--retrieval")
       a.retrieval = v;
     else if (k == "--ef-search")
@@ -277,10 +281,15 @@ int run_scale(const Args& args) {
     if (retrieval.mode == eval::RetrievalMode::kAnn) add_ann_index(model_path, args);
     return 0;
   }
+  if (args.rewrite) {  // same contents (and index record) in this build's file layout
+    serving::write_artifact(model_path, serving::read_artifact(model_path));
+    return 0;
+  }
   const auto precision = model::parse_score_precision(args.precision, "--precision");
   auto t0 = Clock::now();
   auto rec = serving::Recommender::load(model_path, precision, retrieval);
   const double load_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double loaded_rss_mb = rss_mb();  // the server's memory, before this bench's own data
   auto hist = histories(dir + "/data", rec->items());
   serving::RecommendRequest req;
   req.settings = settings_for("dpp", args.candidates);
@@ -290,15 +299,19 @@ int run_scale(const Args& args) {
   // Recall of the served candidates against a double-precision top-N of the same user vector
   // (history removed) over the fp32 item vectors, for 20 histories.
   const auto& vec = rec->artifact().item_vectors;
-  const auto vec64 = vec.to(torch::kFloat64);
   double hit = 0, total = 0;
   for (size_t i = 0; i < std::min<size_t>(20, hist.size()); ++i) {
     std::vector<int32_t> dense;
     for (const auto& raw : hist[i]) dense.push_back(rec->dense_id(raw));
     std::vector<float> u(static_cast<size_t>(vec.size(1)));
     rec->user_vector(dense.data(), static_cast<int64_t>(dense.size()), u.data());
-    auto s =
-        vec64.mv(torch::from_blob(u.data(), {vec.size(1)}, torch::kFloat32).to(torch::kFloat64));
+    // Double-precision scores in blocks of 2^20 items (no float64 copy of a 10 M-item matrix).
+    const auto u64 = torch::from_blob(u.data(), {vec.size(1)}, torch::kFloat32).to(torch::kFloat64);
+    auto s = torch::empty({vec.size(0)}, torch::kFloat64);
+    for (int64_t lo = 0; lo < vec.size(0); lo += int64_t{1} << 20) {
+      const int64_t len = std::min<int64_t>(int64_t{1} << 20, vec.size(0) - lo);
+      s.narrow(0, lo, len).copy_(vec.narrow(0, lo, len).to(torch::kFloat64).mv(u64));
+    }
     for (int32_t h : dense) s[h] = -std::numeric_limits<double>::infinity();
     auto ref = std::get<1>(s.topk(args.candidates)).to(torch::kInt64);
     std::vector<int32_t> got;
@@ -328,7 +341,7 @@ int run_scale(const Args& args) {
             {"recall_at_" + std::to_string(args.candidates), hit / total},
             {"load_s", load_s},
             {"load_phases_s", rec->describe()["load_seconds"]},
-            {"rss_mb", rss_mb()},
+            {"rss_mb", loaded_rss_mb},
             {"score_table_mb", rec->score_table_bytes() / 1048576.0}};
   if (rec->candidates().ann()) {
     const auto& built = rec->candidates().index()->options();

@@ -337,6 +337,37 @@ void Group::write_strings(const std::string& name, const std::vector<std::string
   }
 }
 
+void Group::write_short_strings(const std::string& name, const std::vector<std::string>& values,
+                                size_t max_width) const {
+  size_t w = 1;
+  for (const auto& v : values) {
+    if (v.size() > max_width || v.find('\0') != std::string::npos) {
+      write_strings(name, values);
+      return;
+    }
+    w = std::max(w, v.size());
+  }
+  auto l = lock();
+  Handle t(check(H5Tcopy(H5T_C_S1), "H5Tcopy"), H5Tclose);
+  check(H5Tset_size(t.id(), w), "H5Tset_size");
+  check(H5Tset_strpad(t.id(), H5T_STR_NULLPAD), "H5Tset_strpad");
+  check(H5Tset_cset(t.id(), H5T_CSET_UTF8), "H5Tset_cset");
+  std::vector<char> buf(w * values.size(), '\0');
+  for (size_t i = 0; i < values.size(); ++i)
+    std::copy(values[i].begin(), values[i].end(), &buf[i * w]);
+  std::vector<hsize_t> dims{values.size()};
+  Dataspace space = Dataspace::simple(dims);
+  Handle dcpl = make_dcpl(dims, w);
+  Dataset ds(
+      check(H5Dcreate2(id(), name.c_str(), t.id(), space.id(), H5P_DEFAULT, dcpl.id(), H5P_DEFAULT),
+            "cannot create dataset " + where(name)),
+      file(), child_path(name));
+  if (!values.empty()) {
+    check(H5Dwrite(ds.id(), t.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()),
+          "cannot write dataset " + where(name));
+  }
+}
+
 std::vector<std::string> Group::read_strings(const std::string& name) const {
   auto l = lock();
   Dataset ds = open_dataset(name);

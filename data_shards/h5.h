@@ -140,6 +140,13 @@ class Group : public Node {
   }
   // Variable-length UTF-8 string arrays (h5py: ds.asstr()[...]).
   void write_strings(const std::string& name, const std::vector<std::string>& values) const;
+  // The same values as fixed-length UTF-8 strings (NUL-padded to the longest, compressed) when
+  // every value is at most `max_width` bytes and has no NUL, else as write_strings does.
+  // read_strings gives back the same values either way, and reads 10 M short fixed-length ids
+  // ~10x faster than variable-length ones (one buffer instead of one allocation per string).
+  // h5py reads them as bytes.
+  void write_short_strings(const std::string& name, const std::vector<std::string>& values,
+                           size_t max_width = 64) const;
   std::vector<std::string> read_strings(const std::string& name) const;
 
   template <typename T>

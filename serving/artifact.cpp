@@ -12,6 +12,7 @@
 
 #include "core/check.h"
 #include "core/fs.h"
+#include "core/huge_pages.h"
 #include "data_shards/content_dtype.h"
 #include "data_shards/h5.h"
 #include "trainer/model/config_io.h"
@@ -44,7 +45,7 @@ torch::Tensor read_float_tensor(const h5::Group& g, const std::string& name,
   DIVREC_CHECK_HINT(!d->empty(), "re-export the model with `divrec export`", g.where(name),
                     " is a scalar, expected an array");
   const std::vector<int64_t> shape(d->begin(), d->end());
-  torch::Tensor t = torch::empty(shape, torch::kFloat32);
+  torch::Tensor t = core::empty_huge(shape, torch::kFloat32);
   g.read_raw(ds, H5T_NATIVE_FLOAT, t.data_ptr<float>());
   return t;
 }
@@ -258,7 +259,7 @@ void write_artifact(const std::string& path, Artifact& a) {
       h5::write_vector(g, "text_tokenizer",
                        std::vector<uint8_t>(t.text_tokenizer.begin(), t.text_tokenizer.end()));
     }
-    g.write_strings("raw_ids", t.raw_ids);
+    g.write_short_strings("raw_ids", t.raw_ids);  // fixed-length when short: fast to load
     g.write_strings("category_names", t.category_names);
     g.write_strings("attribute_names", t.attribute_names);
     write_fairness(f, a.fairness);

@@ -63,11 +63,7 @@ Recommender::Recommender(Artifact artifact, model::ScorePrecision precision,
   phase("model");
 
   const auto& t = artifact_.items;
-  index_.reserve(static_cast<size_t>(t.num_items));
-  for (int64_t i = 0; i < t.num_items; ++i) {
-    bool fresh = index_.emplace(t.raw_ids[i], static_cast<int32_t>(i)).second;
-    DIVREC_CHECK(fresh, "serving artifact: raw item id '", t.raw_ids[i], "' appears twice");
-  }
+  index_ = RawIdIndex(&t.raw_ids, "serving artifact '" + artifact_path + "'");
   by_popularity_.resize(static_cast<size_t>(t.num_items));
   for (int64_t i = 0; i < t.num_items; ++i) by_popularity_[i] = static_cast<int32_t>(i);
   std::stable_sort(by_popularity_.begin(), by_popularity_.end(),
@@ -109,10 +105,7 @@ std::shared_ptr<const Recommender> Recommender::load(const std::string& path,
   return r;
 }
 
-int32_t Recommender::dense_id(const std::string& raw_id) const {
-  auto it = index_.find(raw_id);
-  return it == index_.end() ? -1 : it->second;
-}
+int32_t Recommender::dense_id(const std::string& raw_id) const { return index_.find(raw_id); }
 
 const eval::ItemSimilarity& Recommender::similarity(eval::SimilarityKind kind) const {
   return kind == eval::SimilarityKind::kJaccard ? jaccard_ : cosine_;

@@ -8,7 +8,6 @@
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -17,6 +16,7 @@
 #include "serving/artifact.h"
 #include "serving/candidate_source.h"
 #include "serving/fairness_state.h"
+#include "serving/raw_id_index.h"
 #include "serving/request_types.h"
 #include "serving/settings.h"
 #include "trainer/model/score_kernel.h"
@@ -89,7 +89,7 @@ class Recommender {
 
   Artifact artifact_;
   mutable model::SeqModel model_{nullptr};  // forward passes only (eval mode, no grad)
-  std::unordered_map<std::string, int32_t> index_;
+  RawIdIndex index_;                        // over artifact_.items.raw_ids
   std::vector<int32_t> by_popularity_;  // dense ids, most popular first (fallback order)
   eval::ItemSimilarity cosine_;
   eval::ItemSimilarity jaccard_;

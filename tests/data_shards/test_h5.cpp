@@ -33,6 +33,10 @@ TEST(H5, ArraysStringsAndAttributesRoundTrip) {
     f.write_array("f2", f2.data(), {3, 2});
     f.write_strings("s", strs);
     f.write_strings("s_empty", {});
+    f.write_short_strings("short", {"B0001", "", "caf\xc3\xa9"});  // fixed-length
+    f.write_short_strings("long", strs);                           // 300 bytes: variable-length
+    f.write_short_strings("short_empty", {});
+    f.write_array("f2c", f2.data(), {3, 2}, h5::Storage::kContiguous);
     f.set_attr_int("n", -42);
     f.set_attr_uint32("crc", 4000000000u);
     f.set_attr_string("name", "h\xc3\xa9llo");
@@ -54,6 +58,24 @@ TEST(H5, ArraysStringsAndAttributesRoundTrip) {
   EXPECT_EQ(h5::read_vector<int64_t>(f, "i32"), (std::vector<int64_t>{1, -2, 2147483647}));
   EXPECT_EQ(f.read_strings("s"), strs);
   EXPECT_TRUE(f.read_strings("s_empty").empty());
+  EXPECT_EQ(f.read_strings("short"), (std::vector<std::string>{"B0001", "", "caf\xc3\xa9"}));
+  EXPECT_EQ(f.read_strings("long"), strs);
+  EXPECT_TRUE(f.read_strings("short_empty").empty());
+  auto is_vlen = [&](const char* name) {
+    hid_t t = H5Dget_type(f.open_dataset(name).id());
+    const bool v = H5Tis_variable_str(t) > 0;
+    H5Tclose(t);
+    return v;
+  };
+  EXPECT_FALSE(is_vlen("short"));
+  EXPECT_TRUE(is_vlen("long"));
+  EXPECT_EQ(f.read_array<float>("f2c", &dims), f2);
+  EXPECT_EQ(H5D_CONTIGUOUS, [&] {
+    hid_t p = H5Dget_create_plist(f.open_dataset("f2c").id());
+    const H5D_layout_t layout = H5Pget_layout(p);
+    H5Pclose(p);
+    return layout;
+  }());
   EXPECT_EQ(f.attr_int("n"), -42);
   EXPECT_EQ(f.attr_int("crc"), 4000000000LL);
   EXPECT_EQ(f.attr_string("name"), "h\xc3\xa9llo");

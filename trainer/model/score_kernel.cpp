@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "core/check.h"
+#include "core/huge_pages.h"
 #include "trainer/model/score_kernel_simd.h"
 
 namespace divrec::model {
@@ -176,11 +177,13 @@ ScoreTable::ScoreTable(const float* items, int64_t num_items, int64_t dim, Score
   const size_t values = static_cast<size_t>(num_panels() * dim * kScorePanel);
   const size_t elem = precision == ScorePrecision::kBf16 ? 2 : 4;
   bytes_ = (values * elem + 63) / 64 * 64;
-  void* raw = std::aligned_alloc(64, bytes_);
-  DIVREC_CHECK_HINT(raw != nullptr, "use --score-precision bf16 or a machine with more memory",
-                    "score table: cannot allocate ", bytes_ >> 20, " MiB");
-  std::memset(raw, 0, bytes_);  // padding items of the last panel score 0 and are skipped
+  void* raw = core::alloc_huge(bytes_);  // 2 MiB aligned (>= the kernel's 64), huge pages
   data_ = std::shared_ptr<void>(raw, Free{});
+  // Padding items of the last panel score 0 and are skipped; every other value is written below
+  // (each page is touched once, by the thread that fills it).
+  const size_t panel_bytes = static_cast<size_t>(dim * kScorePanel) * elem;
+  std::memset(static_cast<char*>(raw) + (num_panels() - 1) * panel_bytes, 0,
+              bytes_ - (num_panels() - 1) * panel_bytes);
   // [I, D] -> [P][D][32]: item i, value d at ((i / 32) * D + d) * 32 + i % 32.
   at::parallel_for(0, num_panels(), 64, [&](int64_t lo, int64_t hi) {
     for (int64_t p = lo; p < hi; ++p) {
