@@ -282,7 +282,8 @@ int run_scale(const Args& args) {
     return 0;
   }
   if (args.rewrite) {  // same contents (and index record) in this build's file layout
-    serving::write_artifact(model_path, serving::read_artifact(model_path));
+    serving::Artifact a = serving::read_artifact(model_path);
+    serving::write_artifact(model_path, a);
     return 0;
   }
   const auto precision = model::parse_score_precision(args.precision, "--precision");
