@@ -238,7 +238,7 @@ double rss_mb() {
   return 0;
 }
 
-// Builds the HNSW index over the artifact's item vectors (all cores) beside it and records it in
+// Builds the ANN index over the artifact's item vectors (all cores) beside it and records it in
 // the artifact, as `divrec export --retrieval ann` does. Prints the build time on stderr.
 void add_ann_index(const std::string& model_path, const Args& args) {
   auto a = serving::read_artifact(model_path);
@@ -248,6 +248,8 @@ void add_ann_index(const std::string& model_path, const Args& args) {
   o.hnsw_m = args.hnsw_m;
   o.ef_construction = args.ef_construction;
   o.ivf_nlist = args.ivf_nlist;
+  // Every core, as `divrec export` does (main() set OpenMP's default to the one request thread).
+  o.build_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const auto t0 = Clock::now();
   const auto& v = a.item_vectors;
   auto index = eval::AnnIndex::build(v.data_ptr<float>(), v.size(0), v.size(1), o);

@@ -15,8 +15,9 @@
 # ann serves fp32), HNSW_M (16), EF_CONSTRUCTION (100), EF_SEARCH ("384 512"),
 # ANN_MIN_ITEMS (100000: smaller catalogs serve exact only), DIM (64), EVAL_USERS (1000),
 # EVAL_METHOD (none), SERVE_SECONDS (10), BUILD_DIR (build), WORK (/tmp/divrec_scale_bench),
-# MEM_FRACTION (0.6: skip when items x dim x 4 bytes x 6 copies -- model table, item vectors,
-# artifact copy, score table, cosine table, data -- exceeds this share of MemAvailable).
+# ANN_CANDIDATES (200: ANN fetches max(this, 200) + |history| before the exact re-score),
+# MEM_FRACTION (0.6: skip when items x dim x 4 bytes x 4 copies -- item-id table, item vectors,
+# score table, and the bench's data and index headroom -- exceeds this share of MemAvailable).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
@@ -32,6 +33,7 @@ EVAL_USERS=${EVAL_USERS:-1000}
 EVAL_METHOD=${EVAL_METHOD:-none}
 SERVE_SECONDS=${SERVE_SECONDS:-10}
 WORK=${WORK:-/tmp/divrec_scale_bench}
+ANN_CANDIDATES=${ANN_CANDIDATES:-200}
 MEM_FRACTION=${MEM_FRACTION:-0.6}
 for b in bench_eval bench_serving; do
   [[ -x $BUILD_DIR/bench/$b ]] || { echo "scale_eval_serving: $BUILD_DIR/bench/$b is not built" >&2; exit 1; }
@@ -39,10 +41,10 @@ done
 avail_kb=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)
 
 for n in $ITEMS; do
-  need_gb=$(python3 -c "print(round($n * $DIM * 4 * 6 / 1e9, 1))")
-  if python3 -c "import sys; sys.exit(0 if $n * $DIM * 4 * 6 > $MEM_FRACTION * $avail_kb * 1024 else 1)"; then
+  need_gb=$(python3 -c "print(round($n * $DIM * 4 * 4 / 1e9, 1))")
+  if python3 -c "import sys; sys.exit(0 if $n * $DIM * 4 * 4 > $MEM_FRACTION * $avail_kb * 1024 else 1)"; then
     for stage in eval serve; do
-      printf '{"stage": "%s", "items": %d, "skipped": "needs ~%s GB (%d items x %d dims x 4 B x 6 copies), over %s of the %s GB available"}\n' \
+      printf '{"stage": "%s", "items": %d, "skipped": "needs ~%s GB (%d items x %d dims x 4 B x 4 copies), over %s of the %s GB available"}\n' \
         "$stage" "$n" "$need_gb" "$n" "$DIM" "$MEM_FRACTION" "$((avail_kb / 1048576))"
     done
     continue
@@ -64,7 +66,8 @@ for n in $ITEMS; do
       --hnsw-m "$HNSW_M" --ef-construction "$EF_CONSTRUCTION"
     for ef in $EF_SEARCH; do
       "$BUILD_DIR/bench/bench_serving" --items "$n" --workdir "$dir" --precision fp32 \
-        --retrieval ann --ef-search "$ef" --seconds "$SERVE_SECONDS" --requests 2000
+        --retrieval ann --ef-search "$ef" --ann-candidates "$ANN_CANDIDATES" \
+        --seconds "$SERVE_SECONDS" --requests 2000
     done
   fi
   rm -rf "$dir"
