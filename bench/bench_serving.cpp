@@ -300,27 +300,36 @@ int run_scale(const Args& args) {
   const std::vector<double> ms = time_requests(*rec, req, hist, 5, args, &cpu_ms);
   if (ms.empty()) return 1;
   // Recall of the served candidates against a double-precision top-N of the same user vector
-  // (history removed) over the fp32 item vectors, for 20 histories.
-  const auto& vec = rec->artifact().item_vectors;
-  double hit = 0, total = 0;
-  for (size_t i = 0; i < std::min<size_t>(20, hist.size()); ++i) {
-    std::vector<int32_t> dense;
-    for (const auto& raw : hist[i]) dense.push_back(rec->dense_id(raw));
-    std::vector<float> u(static_cast<size_t>(vec.size(1)));
-    rec->user_vector(dense.data(), static_cast<int64_t>(dense.size()), u.data());
-    // Double-precision scores in blocks of 2^20 items (no float64 copy of a 10 M-item matrix).
-    const auto u64 = torch::from_blob(u.data(), {vec.size(1)}, torch::kFloat32).to(torch::kFloat64);
-    auto s = torch::empty({vec.size(0)}, torch::kFloat64);
-    for (int64_t lo = 0; lo < vec.size(0); lo += int64_t{1} << 20) {
-      const int64_t len = std::min<int64_t>(int64_t{1} << 20, vec.size(0) - lo);
-      s.narrow(0, lo, len).copy_(vec.narrow(0, lo, len).to(torch::kFloat64).mv(u64));
+  // (history removed) over the fp32 item vectors, for up to 20 histories. The vectors are read
+  // through the Recommender (with fp32 scoring its panels are the only copy) in blocks of 2^20
+  // items, each block scored for every user at once (no float64 copy of a 10 M-item matrix).
+  const int64_t I = rec->num_items(), D = rec->artifact().config.dim;
+  const int64_t U = static_cast<int64_t>(std::min<size_t>(20, hist.size()));
+  std::vector<std::vector<int32_t>> dense(static_cast<size_t>(U));
+  auto users = torch::empty({U, D}, torch::kFloat32);
+  for (int64_t u = 0; u < U; ++u) {
+    for (const auto& raw : hist[u]) dense[u].push_back(rec->dense_id(raw));
+    rec->user_vector(dense[u].data(), static_cast<int64_t>(dense[u].size()),
+                     users.data_ptr<float>() + u * D);
+  }
+  auto s = torch::empty({U, I}, torch::kFloat64);
+  const auto users64 = users.to(torch::kFloat64).t();
+  auto block = torch::empty({int64_t{1} << 20, D}, torch::kFloat32);
+  for (int64_t lo = 0; lo < I; lo += block.size(0)) {
+    const int64_t len = std::min<int64_t>(block.size(0), I - lo);
+    for (int64_t i = 0; i < len; ++i) {
+      rec->item_vector(static_cast<int32_t>(lo + i), block.data_ptr<float>() + i * D);
     }
-    for (int32_t h : dense) s[h] = -std::numeric_limits<double>::infinity();
-    auto ref = std::get<1>(s.topk(args.candidates)).to(torch::kInt64);
+    s.narrow(1, lo, len).copy_(block.narrow(0, 0, len).to(torch::kFloat64).mm(users64).t());
+  }
+  double hit = 0, total = 0;
+  for (int64_t u = 0; u < U; ++u) {
+    for (int32_t h : dense[u]) s[u][h] = -std::numeric_limits<double>::infinity();
+    auto ref = std::get<1>(s[u].topk(args.candidates)).to(torch::kInt64);
     std::vector<int32_t> got;
     std::vector<float> got_scores;
-    rec->top_candidates(dense.data(), static_cast<int64_t>(dense.size()), args.candidates, got,
-                        got_scores);
+    rec->top_candidates(dense[u].data(), static_cast<int64_t>(dense[u].size()), args.candidates,
+                        got, got_scores);
     std::sort(got.begin(), got.end());
     for (int64_t r = 0; r < ref.size(0); ++r) {
       hit +=

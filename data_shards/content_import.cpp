@@ -80,6 +80,7 @@ ContentImportSummary apply_content(const ContentImportOptions& o, const ContentR
   }
   t->content_dim = static_cast<int64_t>(dout);
   t->content_model = o.name;
+  t->content_encoder = o.encoder;
   t->content.assign(n * dout, 0.0f);
   t->has_content.assign(n, 0);
   for (size_t j = 0; j < have.size(); ++j) {

@@ -16,6 +16,7 @@ struct ContentImportOptions {
   std::string dir;  // the dataset
   ContentSource source;
   std::string name;     // content_model: the model that made the vectors
+  std::string encoder;  // content_encoder (encode-items' text-encoder identity; "" = imported)
   int64_t pca_dim = 0;  // 0 = keep the vectors as they are
   bool whiten = false;
   bool skip_unknown_ids = false;  // default: an id that is not in the catalog is an error

@@ -34,6 +34,9 @@ struct ItemTable {
   // the item encoder uses a learned "missing content" vector instead; `shard add-content`).
   std::vector<uint8_t> has_content;
   std::string content_model;          // name of the model that made the content vectors
+  // `divrec encode-items`' text-encoder identity (JSON, trainer/model/text_encoder_identity.h):
+  // what append-items --encoder must match; "" for imported vectors and older files.
+  std::string content_encoder;
   ContentDtype content_dtype = ContentDtype::kFloat32;
   // Item text as subword ids (`shard convert --item-text`), CSR like the attributes.
   int64_t text_vocab = 0;             // tokenizer pieces; 0 = no item text

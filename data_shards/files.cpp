@@ -64,6 +64,7 @@ void write_items_file(const std::string& path, const ItemTable& t) {
   f.set_attr_int("num_attributes", t.num_attributes);
   f.set_attr_int("content_dim", t.content_dim);
   f.set_attr_string("content_model", t.content_model);
+  if (!t.content_encoder.empty()) f.set_attr_string("content_encoder", t.content_encoder);
   h5::write_vector(f, "category", t.category);
   h5::write_vector(f, "attr_offsets", t.attr_offsets);
   h5::write_vector(f, "attr_ids", t.attr_ids);
@@ -97,6 +98,7 @@ ItemTable read_items_file(const std::string& path) {
   t.num_attributes = f.attr_int("num_attributes");
   t.content_dim = f.attr_int("content_dim");
   t.content_model = f.attr_string("content_model");
+  if (f.has_attr("content_encoder")) t.content_encoder = f.attr_string("content_encoder");
   DIVREC_CHECK_HINT(
       t.num_items >= 0 && t.num_categories >= 0 && t.num_attributes >= 0 && t.content_dim >= 0,
       "the file is corrupted", path, ": negative counts in the attributes");

@@ -11,6 +11,7 @@
 #include "launcher/commands.h"
 #include "serving/append_items.h"
 #include "trainer/model/text_encoder.h"
+#include "trainer/model/text_encoder_identity.h"
 
 namespace divrec::launcher {
 
@@ -63,6 +64,22 @@ int cmd_append_items(const Args& args) {
   core::configure_threads(core::resolve_threads(0));
   auto items = serving::read_new_items(items_path);
   if (!encoder.empty()) {
+    // Before encoding anything: is --encoder (with its tokenizer, pooling, token limit) the one
+    // that made the catalog's content? Vectors of another encoder would be silently wrong.
+    const auto given =
+        model::TextEncoderIdentity::of_files(encoder, tokenizer, pooling, max_tokens);
+    const std::string recorded = serving::read_content_encoder(model_path);
+    if (recorded.empty()) {
+      core::log0(
+          "append-items: warning: '{}' does not record which encoder made its content (imported "
+          "with `shard add-content`, or encoded before divrec recorded it), so --encoder '{}' "
+          "cannot be checked against it",
+          model_path, encoder);
+    } else {
+      model::check_same_text_encoder(
+          model::TextEncoderIdentity::from_json(recorded, model_path + " /items content_encoder"),
+          given, "append-items: '" + model_path + "'");
+    }
     const int64_t n = encode_item_texts(items, encoder, tokenizer, pooling, max_tokens);
     core::log0("append-items: {} item texts encoded with {}", n, encoder);
   } else {

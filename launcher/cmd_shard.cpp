@@ -262,6 +262,8 @@ int inspect(const Args& args) {
       {"attributes", m.num_attributes},
       {"content_dim", m.content_dim},
       {"content_model", t.content_model},
+      {"content_encoder", t.content_encoder.empty() ? nlohmann::json(nullptr)
+                                                    : nlohmann::json::parse(t.content_encoder)},
       {"content_dtype", data::content_dtype_name(t.content_dtype)},
       {"content_missing", content_missing},
       {"dataset_version", m.dataset_version},

@@ -239,6 +239,7 @@ void write_artifact(const std::string& path, Artifact& a) {
     g.set_attr_int("num_attributes", t.num_attributes);
     g.set_attr_int("content_dim", t.content_dim);
     g.set_attr_string("content_model", t.content_model);
+    if (!t.content_encoder.empty()) g.set_attr_string("content_encoder", t.content_encoder);
     h5::write_vector(g, "category", t.category);
     h5::write_vector(g, "attr_offsets", t.attr_offsets);
     h5::write_vector(g, "attr_ids", t.attr_ids);
@@ -272,22 +273,41 @@ void write_artifact(const std::string& path, Artifact& a) {
   }
 }
 
-Artifact read_artifact(const std::string& path) {
-  const std::string hint = "export the model with this build's `divrec export`";
-  // Whole-file checksum first (h5_seal.h), then clear errors for truncated / non-HDF5 files.
-  auto f = h5::File::open(path, h5::Sealed::kYes);
-  DIVREC_CHECK_HINT(f.has_attr("divrec_kind") && f.has_attr("divrec_format_version"), hint, "'",
-                    path,
+namespace {
+
+constexpr const char* kReadHint = "export the model with this build's `divrec export`";
+
+// Opens a serving artifact of this format version (kind and version checked, errors name it).
+h5::File open_artifact(const std::string& path, h5::Sealed sealed) {
+  auto f = h5::File::open(path, sealed);
+  DIVREC_CHECK_HINT(f.has_attr("divrec_kind") && f.has_attr("divrec_format_version"), kReadHint,
+                    "'", path,
                     "' is an HDF5 file but not a divrec serving artifact (no divrec_kind / "
                     "divrec_format_version attributes)");
   const std::string kind = f.attr_string("divrec_kind");
-  DIVREC_CHECK_HINT(kind == kArtifactKind, hint, "'", path, "' is a divrec '", kind,
+  DIVREC_CHECK_HINT(kind == kArtifactKind, kReadHint, "'", path, "' is a divrec '", kind,
                     "' file, not a serving artifact ('", kArtifactKind, "')");
+  const int64_t version = f.attr_int("divrec_format_version");
+  DIVREC_CHECK_HINT(version == kArtifactFormatVersion, kReadHint, "serving artifact '", path,
+                    "' has format version ", version, "; this build reads version ",
+                    kArtifactFormatVersion);
+  return f;
+}
+
+}  // namespace
+
+std::string read_content_encoder(const std::string& path) {
+  auto f = open_artifact(path, h5::Sealed::kNo);  // attributes only: no whole-file checksum
+  auto g = f.open_group("items");
+  return g.has_attr("content_encoder") ? g.attr_string("content_encoder") : "";
+}
+
+Artifact read_artifact(const std::string& path) {
+  const std::string hint = kReadHint;
+  // Whole-file checksum first (h5_seal.h), then clear errors for truncated / non-HDF5 files.
+  auto f = open_artifact(path, h5::Sealed::kYes);
   Artifact a;
   a.format_version = f.attr_int("divrec_format_version");
-  DIVREC_CHECK_HINT(a.format_version == kArtifactFormatVersion, hint, "serving artifact '", path,
-                    "' has format version ", a.format_version, "; this build reads version ",
-                    kArtifactFormatVersion);
   a.config = model::from_ini(f.attr_string("model_config"));
   a.objective = f.attr_string("objective");
   try {
@@ -310,6 +330,7 @@ Artifact read_artifact(const std::string& path) {
   t.num_attributes = g.attr_int("num_attributes");
   t.content_dim = g.attr_int("content_dim");
   t.content_model = g.attr_string("content_model");
+  if (g.has_attr("content_encoder")) t.content_encoder = g.attr_string("content_encoder");
   DIVREC_CHECK_HINT(
       t.num_items > 0 && t.num_categories >= 0 && t.num_attributes >= 0 && t.content_dim >= 0, hint,
       "serving artifact '", path, "': bad catalog sizes in /items");

@@ -59,4 +59,9 @@ void write_artifact(const std::string& path, Artifact& a);
 // version, checksum mismatch, missing dataset, ...).
 Artifact read_artifact(const std::string& path);
 
+// The artifact's /items content_encoder attribute (encode-items' text-encoder identity, JSON; ""
+// when not recorded) without reading the arrays. Throws as read_artifact does for a file that is
+// not a serving artifact.
+std::string read_content_encoder(const std::string& path);
+
 }  // namespace divrec::serving

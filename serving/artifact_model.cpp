@@ -16,7 +16,7 @@ namespace {
 constexpr const char* kItemIdWeight = "item_encoder.item_id.weight";
 }  // namespace
 
-model::SeqModel rebuild_model(const Artifact& a) {
+model::SeqModel rebuild_model(const Artifact& a, IdTable ids) {
   // The item-id table ([I, D]: 2.5 GB at 10 M items) is adopted, not copied: the model is built
   // with an external id table, so no catalog-sized matrix is randomly initialised only to be
   // overwritten, and the artifact's tensor is attached (item_encoder.h, attach_id_table).
@@ -46,7 +46,15 @@ model::SeqModel rebuild_model(const Artifact& a) {
     for (size_t i = 0; i < a.weight_names.size(); ++i) {
       const auto& src = a.weights[i];
       if (adopt_ids && a.weight_names[i] == kItemIdWeight) {
-        m->item_encoder()->attach_id_table(src);  // checks [I, D]
+        if (ids == IdTable::kAttach) {
+          m->item_encoder()->attach_id_table(src);  // checks [I, D]
+        } else {
+          DIVREC_CHECK_HINT(
+              src.dim() == 2 && src.size(0) == config.num_items && src.size(1) == config.dim,
+              "re-export the model with `divrec export`", "serving artifact: '", kItemIdWeight,
+              "' has shape ", src.sizes(), ", the model expects [", config.num_items, ", ",
+              config.dim, "]");
+        }
         continue;
       }
       auto& dst = params[a.weight_names[i]];

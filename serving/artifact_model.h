@@ -1,6 +1,7 @@
 // The model of a serving artifact: rebuilt from its config and item table, weights copied by their
 // checkpoint names (the artifact must hold exactly the model's tensors; the item-id table is
-// attached without a copy), eval mode, no autograd.
+// attached without a copy, or omitted when only encoding from item vectors), eval mode, no
+// autograd.
 // Shared by the Recommender and by appending items (which encodes the new items with it).
 #pragma once
 
@@ -9,6 +10,14 @@
 
 namespace divrec::serving {
 
-model::SeqModel rebuild_model(const Artifact& artifact);
+// What the rebuilt model keeps of the item-id table ([I, D], 2.5 GB at 10 M items).
+enum class IdTable {
+  kAttach,  // the artifact's tensor is attached: model.item_vectors() works (appending items)
+  kOmit,    // none: the model encodes histories only from given item-vector rows
+            // (SeqModel::encode with an item table, as serving does); forward_items and
+            // item_vectors() throw "the item-id table is external and none is attached"
+};
+
+model::SeqModel rebuild_model(const Artifact& artifact, IdTable ids = IdTable::kAttach);
 
 }  // namespace divrec::serving

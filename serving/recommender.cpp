@@ -57,8 +57,9 @@ Recommender::Recommender(Artifact artifact, model::ScorePrecision precision,
     load_seconds_.emplace_back(name, std::chrono::duration<double>(t - t0).count());
     t0 = t;
   };
-  const auto& a = artifact_;
-  model_ = rebuild_model(a);
+  // Serving encodes histories from the item vectors, never from the id table: not attached, so
+  // it is freed with the artifact's weights.
+  model_ = rebuild_model(artifact_, IdTable::kOmit);
   artifact_.weights.clear();  // now held by the model
   phase("model");
 
@@ -69,21 +70,30 @@ Recommender::Recommender(Artifact artifact, model::ScorePrecision precision,
   std::stable_sort(by_popularity_.begin(), by_popularity_.end(),
                    [&](int32_t x, int32_t y) { return t.popularity[x] > t.popularity[y]; });
   phase("ids");
-  // The item vectors are held once: the similarity references the artifact's tensor.
   const torch::Tensor& iv = artifact_.item_vectors;
-  cosine_ = eval::ItemSimilarity::shared_cosine(
-      std::shared_ptr<const float>(iv.data_ptr<float>(), [keep = iv](const float*) {}), t.num_items,
-      artifact_.config.dim);
+  DIVREC_CHECK(iv.dim() == 2 && iv.size(0) == t.num_items && iv.is_contiguous() &&
+                   iv.scalar_type() == torch::kFloat32,
+               "serving artifact: item vectors must be contiguous float32 [", t.num_items,
+               ", D], got ", iv.sizes());
+  score_table_ = model::ScoreTable(iv.data_ptr<float>(), t.num_items, iv.size(1), precision);
+  phase("score_table");
+  candidates_ = CandidateSource::open(artifact_path, artifact_, retrieval);  // binds by their CRC
+  phase("retrieval");
+  // The item vectors are held once. fp32: the scoring panels hold their exact values, so history
+  // rows and cosine rows are read from there and the [I, D] tensor is dropped. bf16: the panels
+  // are rounded, so the fp32 tensor stays for encoding and cosine (what eval uses).
+  if (precision == model::ScorePrecision::kFp32) {
+    cosine_ = eval::ItemSimilarity::cosine_rows(
+        [table = score_table_](int64_t item, float* out) { table.row(item, out); }, t.num_items,
+        score_table_.dim());
+    artifact_.item_vectors = torch::Tensor();
+  } else {
+    cosine_ = eval::ItemSimilarity::shared_cosine(
+        std::shared_ptr<const float>(iv.data_ptr<float>(), [keep = iv](const float*) {}),
+        t.num_items, iv.size(1));
+  }
   jaccard_ = eval::ItemSimilarity::jaccard(artifact_.items);
   phase("similarity");
-  DIVREC_CHECK(artifact_.item_vectors.is_contiguous() &&
-                   artifact_.item_vectors.scalar_type() == torch::kFloat32,
-               "serving artifact: item vectors must be contiguous float32");
-  score_table_ = model::ScoreTable(artifact_.item_vectors.data_ptr<float>(), t.num_items,
-                                   artifact_.item_vectors.size(1), precision);
-  phase("score_table");
-  candidates_ = CandidateSource::open(artifact_path, artifact_, retrieval);
-  phase("retrieval");
   DIVREC_CHECK_HINT(!fairness_online.enabled || artifact_.fairness.present(),
                     "export with --fairness-policy REPORT.json (divrec eval --fairness dual)",
                     "--fairness-online: the artifact has no fairness policy");
@@ -111,9 +121,38 @@ const eval::ItemSimilarity& Recommender::similarity(eval::SimilarityKind kind) c
   return kind == eval::SimilarityKind::kJaccard ? jaccard_ : cosine_;
 }
 
+void Recommender::item_vector(int32_t item, float* out) const {
+  DIVREC_CHECK(item >= 0 && item < num_items(), "item ", item, " is outside the catalog [0, ",
+               num_items(), ")");
+  const auto& iv = artifact_.item_vectors;
+  if (!iv.defined()) {
+    score_table_.row(item, out);  // fp32 panels: the exact values
+    return;
+  }
+  std::copy_n(iv.data_ptr<float>() + static_cast<int64_t>(item) * iv.size(1), iv.size(1), out);
+}
+
 void Recommender::user_vector(const int32_t* history, int64_t n, float* out) const {
   scratch();  // this thread's torch settings
-  model::encode_history(*model_, artifact_.item_vectors, artifact_.causal(), history, n, out);
+  if (artifact_.item_vectors.defined() || n <= 0) {
+    model::encode_history(*model_, artifact_.item_vectors, artifact_.causal(), history, n, out);
+    return;
+  }
+  // Only the encoded window's rows (the last max_len items), gathered from the panels: the same
+  // values as the full table, so the same user vector bits (scoring.h).
+  const int64_t used = std::min<int64_t>(n, artifact_.config.max_len);
+  std::vector<int64_t> ids(history + n - used, history + n);
+  for (int64_t id : ids) {
+    DIVREC_CHECK(id >= 0 && id < num_items(), "history item ", id, " is outside the catalog [0, ",
+                 num_items(), ")");
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  const int64_t R = static_cast<int64_t>(ids.size()), D = score_table_.dim();
+  auto rows = torch::empty({R, D}, torch::kFloat32);
+  for (int64_t r = 0; r < R; ++r) score_table_.row(ids[r], rows.data_ptr<float>() + r * D);
+  const auto table_ids = torch::from_blob(ids.data(), {R}, torch::kInt64);
+  model::encode_history(*model_, rows, artifact_.causal(), history, n, out, table_ids);
 }
 
 void Recommender::top_candidates(const int32_t* history, int64_t n, int count,

@@ -60,8 +60,13 @@ class Recommender {
                       std::vector<float>& scores) const;
   // The user vector (model::encode_history) of a non-empty dense history: D float32 into out.
   void user_vector(const int32_t* history, int64_t n, float* out) const;
+  // The exported (fp32) vector of dense item `item`: D float32 into out. Throws outside [0, I).
+  void item_vector(int32_t item, float* out) const;
 
-  const Artifact& artifact() const { return artifact_; }  // weights moved into the model
+  // The artifact as loaded, less what moved elsewhere: weights (into the model; the item-id
+  // table is dropped) and, with fp32 scoring, item_vectors (empty: the score table's panels are
+  // the one copy; read rows with item_vector()).
+  const Artifact& artifact() const { return artifact_; }
   const data::ItemTable& items() const { return artifact_.items; }
   const RecommendSettings& defaults() const { return artifact_.defaults; }
   model::ScorePrecision score_precision() const { return score_table_.precision(); }
@@ -80,8 +85,8 @@ class Recommender {
   // {"mode": --retrieval, "used": "exact" | "ann", and for ann the index file and parameters}.
   nlohmann::json retrieval_json() const;
   // Seconds each load phase took, in order: read (file checksum, arrays, artifact checksum; only
-  // through load()), model, ids (raw-id index, popularity order), similarity, score_table,
-  // retrieval (the ANN index). Also in describe() as "load_seconds".
+  // through load()), model, ids (raw-id index, popularity order), score_table, retrieval (the ANN
+  // index), similarity. Also in describe() as "load_seconds".
   const std::vector<std::pair<std::string, double>>& load_seconds() const { return load_seconds_; }
 
  private:
@@ -93,7 +98,7 @@ class Recommender {
   std::vector<int32_t> by_popularity_;  // dense ids, most popular first (fallback order)
   eval::ItemSimilarity cosine_;
   eval::ItemSimilarity jaccard_;
-  model::ScoreTable score_table_;            // artifact_.item_vectors re-laid out (fp32 or bf16)
+  model::ScoreTable score_table_;  // the item vectors re-laid out (fp32: their only copy, or bf16)
   CandidateSource candidates_;               // exact, or the artifact's ANN index
   std::unique_ptr<FairnessState> fairness_;  // null: the artifact has no fairness policy
   std::vector<std::pair<std::string, double>> load_seconds_;

@@ -16,6 +16,7 @@
 #include "data_shards/reader.h"
 #include "data_shards/tokenize/encoder_tokens.h"
 #include "trainer/model/device.h"
+#include "trainer/model/text_encoder_identity.h"
 
 namespace divrec::trainer {
 
@@ -149,6 +150,12 @@ EncodeItemsResult encode_items(const EncodeItemsOptions& o, core::Communicator& 
     data::ContentImportOptions io;
     io.dir = o.data_dir;
     io.name = res.content_model;
+    // What append-items --encoder must match (the token ids' tokenizer is not known: none).
+    auto identity = model::TextEncoderIdentity::of_files(
+        o.encoder, pretokenized ? "" : o.tokenizer,
+        o.pooling == model::TextPooling::kMean ? "mean" : "cls", o.max_tokens);
+    identity.pca_dim = o.pca_dim;
+    io.encoder = identity.to_json();
     io.pca_dim = o.pca_dim;
     io.whiten = o.whiten;
     io.content_dtype = o.content_dtype;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,14 @@ class ItemSimilarity {
   // norms ([num_items] floats) are stored.
   static ItemSimilarity shared_cosine(std::shared_ptr<const float> vectors, int64_t num_items,
                                       int64_t dim);
+  // Writes item's raw vector (dim float32) to out; must be thread-safe and give the same values
+  // on every call.
+  using RowReader = std::function<void(int64_t item, float* out)>;
+  // The same over vectors that are not stored row-major, e.g. serving's fp32 scoring panels
+  // (model::ScoreTable::row), which are then the only copy of the catalog: reads each row once
+  // here for the inverse norms, and again whenever a row is gathered. Same values, norms and
+  // similarities as shared_cosine over the same vectors.
+  static ItemSimilarity cosine_rows(RowReader read, int64_t num_items, int64_t dim);
   // Jaccard |A∩B| / |A∪B| of the sets {category} ∪ attributes (category and attribute ids are
   // separate token spaces). Items with empty sets have similarity 0 to others. Values in [0, 1].
   // Keeps a pointer to `items`, which must outlive this object.
@@ -61,10 +70,14 @@ class ItemSimilarity {
   void matrix(const int32_t* items, int n, float* out) const;
 
  private:
+  // inv_norm_ and has_zero_vectors_ from `vectors` ([I, D] row-major) or, when null, read_.
+  void set_inv_norms(const float* vectors);
+
   SimilarityKind kind_ = SimilarityKind::kCosine;
   int64_t num_items_ = 0;
   int64_t dim_ = 0;
-  std::shared_ptr<const float> vectors_;    // cosine: [I, D] as given
+  std::shared_ptr<const float> vectors_;    // cosine: [I, D] as given, or null with read_
+  RowReader read_;                          // cosine_rows
   std::vector<float> inv_norm_;             // cosine: [I], 0 for a zero vector
   std::vector<float> matrix_;               // precomputed: [I, I]
   const data::ItemTable* table_ = nullptr;  // jaccard

@@ -101,6 +101,30 @@ echo '{"id": "new-text-only", "category": "0"}' > "$T/new.jsonl"
 echo '{"id": "new-with-text", "category": "1", "text": "rose lip gloss shimmer 3ml"}' >> "$T/new.jsonl"
 $DIVREC append-items --model "$T/model.h5" --items "$T/new.jsonl" --output "$T/model2.h5" \
   --encoder "$T/tiny.pt" --tokenizer "$T/spm.model" --max-tokens 8
+# encode-items recorded its encoder (CRC-32s by Python's zlib, pooling, token limit) in the
+# dataset and the export carried it; append-items refuses another encoder or token limit
+# before encoding anything, naming what differs, and writes nothing.
+/usr/bin/python3 - "$T/data/items-v0002.h5" "$T/model.h5" "$T/tiny.pt" "$T/spm.model" <<'PY'
+import json, sys, zlib
+import h5py
+crc = lambda p: "0x%08x" % zlib.crc32(open(p, "rb").read())
+want = {"encoder_crc32": crc(sys.argv[3]), "tokenizer_crc32": crc(sys.argv[4]),
+        "pooling": "mean", "max_tokens": 8, "pca_dim": 0}
+for path, group in ((sys.argv[1], "/"), (sys.argv[2], "items")):
+    got = json.loads(h5py.File(path, "r")[group].attrs["content_encoder"])
+    assert got == want, (path, got, want)
+PY
+/usr/bin/python3 tools/reference/tiny_text_encoder.py make --vocab 40 --hidden 10 --seed 9 \
+  --output "$T/other.pt"
+for args in "--encoder $T/other.pt --max-tokens 8:--encoder is not the encoder" \
+            "--encoder $T/tiny.pt --max-tokens 6:--pooling / --max-tokens differ"; do
+  if $DIVREC append-items --model "$T/model.h5" --items "$T/new.jsonl" --output "$T/bad.h5" \
+      --tokenizer "$T/spm.model" ${args%%:*} > "$T/bad.log" 2>&1; then
+    echo "append-items accepted ${args%%:*}" >&2; exit 1
+  fi
+  grep -q -- "${args#*:}" "$T/bad.log" || { cat "$T/bad.log" >&2; exit 1; }
+  test ! -e "$T/bad.h5"
+done
 $DIVREC recommend --model "$T/model2.h5" --history 20,21,new-text-only,new-with-text --k 5 \
   > "$T/rec.json"
 /usr/bin/python3 - "$T/rec.json" "$T/model2.h5" "$T/ref_new_titles.tsv" "$T/spm.model" <<'PY'

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -16,8 +17,10 @@
 #include "core/check.h"
 #include "eval/model_loader.h"
 #include "eval/rerank/constraints.h"
+#include "serving/artifact_model.h"
 #include "serving/fixtures.h"
 #include "serving/recommender.h"
+#include "trainer/model/scoring.h"
 
 using namespace divrec;
 using divrec::testing::make_serving_fixture;
@@ -103,6 +106,45 @@ TEST(Recommender, MatchesDirectModelComputation) {
   expect_matches_direct(l, {9, 9, 9, 30}, 5);  // repeats
 }
 
+// With fp32 scoring the score table's panels are the one copy of the item vectors: the
+// artifact's tensor is dropped (and the id table), rows read back are the exported bits, and a
+// user vector encoded from the gathered history rows equals, bit for bit, the one encoded from
+// the whole [I, D] table (eval's path). With bf16 the fp32 tensor stays (the panels are rounded).
+TEST(Recommender, Fp32KeepsItemVectorsOnlyInTheScoreTable) {
+  for (const std::string objective : {"next-item", "masked-item"}) {
+    auto fixture = make_serving_fixture("rec_once_" + objective, objective, 11);
+    const serving::Artifact a = serving::read_artifact(fixture.artifact);
+    const torch::Tensor full = a.item_vectors;  // what eval encodes with
+    const int64_t I = full.size(0), D = full.size(1);
+    auto rec = serving::Recommender::load(fixture.artifact);
+    EXPECT_FALSE(rec->artifact().item_vectors.defined()) << objective;
+    EXPECT_TRUE(rec->artifact().weights.empty()) << objective;
+    std::vector<float> row(static_cast<size_t>(D));
+    for (int32_t i = 0; i < I; ++i) {
+      rec->item_vector(i, row.data());
+      ASSERT_EQ(std::memcmp(row.data(), full[i].data_ptr<float>(), D * sizeof(float)), 0)
+          << objective << " item " << i;
+    }
+    EXPECT_THROW(rec->item_vector(static_cast<int32_t>(I), row.data()), divrec::Error);
+    auto model = serving::rebuild_model(a);
+    for (const std::vector<int32_t>& h : {std::vector<int32_t>{3},
+                                          {9, 9, 9, 30},
+                                          {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13},
+                                          {40, 2, 40, 17, 2, 5}}) {
+      std::vector<float> got(static_cast<size_t>(D)), want(static_cast<size_t>(D));
+      rec->user_vector(h.data(), static_cast<int64_t>(h.size()), got.data());
+      model::encode_history(*model, full, objective == "next-item", h.data(),
+                            static_cast<int64_t>(h.size()), want.data());
+      EXPECT_EQ(std::memcmp(got.data(), want.data(), D * sizeof(float)), 0)
+          << objective << " history of " << h.size();
+    }
+    auto bf16 = serving::Recommender::load(fixture.artifact, model::ScorePrecision::kBf16);
+    ASSERT_TRUE(bf16->artifact().item_vectors.defined());
+    bf16->item_vector(7, row.data());
+    EXPECT_EQ(std::memcmp(row.data(), full[7].data_ptr<float>(), D * sizeof(float)), 0);
+  }
+}
+
 TEST(Recommender, MaskedItemObjective) {
   static Loaded l = load("masked-item");
   ASSERT_FALSE(l.model.causal);
@@ -185,8 +227,10 @@ TEST(Recommender, ConstraintsHoldAndReasonsNameThem) {
   if (worst > 2) {
     EXPECT_TRUE(constraint_reason);
   }
-  auto sim = eval::ItemSimilarity::cosine(l.rec->artifact().item_vectors.data_ptr<float>(),
-                                          l.items.num_items, l.fixture.config.dim);
+  const int64_t D = l.fixture.config.dim;
+  std::vector<float> vectors(static_cast<size_t>(l.items.num_items * D));
+  for (int32_t i = 0; i < l.items.num_items; ++i) l.rec->item_vector(i, vectors.data() + i * D);
+  auto sim = eval::ItemSimilarity::cosine(vectors.data(), l.items.num_items, D);
   EXPECT_TRUE(eval::violated_constraints(list, req.settings.constraints, l.items, sim).empty());
   for (int32_t h : {5, 17, 2, 40}) {
     EXPECT_EQ(std::count(list.begin(), list.end(), h), 0) << "history item " << h << " listed";

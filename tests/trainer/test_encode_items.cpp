@@ -18,6 +18,7 @@
 #include "data_shards/text_tokens.h"
 #include "train_fixture.h"
 #include "trainer/encode_items.h"
+#include "trainer/model/text_encoder_identity.h"
 
 namespace divrec {
 namespace {
@@ -134,6 +135,16 @@ class EncodeItems : public ::testing::Test {
     EXPECT_EQ(with, static_cast<int64_t>(raw_ids_.size()) - 5);  // 4 without a line, 1 empty
   }
 
+  // zlib.crc32 of the file's bytes by Debian's python3 (an independent CRC-32).
+  static uint32_t python_crc32(const std::string& path) {
+    const auto [rc, out] = testing::run_command(
+        "/usr/bin/python3 -c \"import sys, zlib; print(zlib.crc32(open(sys.argv[1], "
+        "'rb').read()))\" " +
+        path);
+    EXPECT_EQ(rc, 0) << out;
+    return static_cast<uint32_t>(std::stoul(out));
+  }
+
   std::string dir_;
   std::vector<std::string> raw_ids_;
 };
@@ -152,6 +163,15 @@ TEST_F(EncodeItems, SentencePieceMeanPoolingMatchesPythonReference) {
     EXPECT_EQ(r.import.manifest.dataset_version, 1);
   });
   expect_content(ref);
+  // The content records which encoder made it, for append-items --encoder to check.
+  const auto t = data::read_item_table(data_dir());
+  const auto id = model::TextEncoderIdentity::from_json(t.content_encoder, "items.h5");
+  EXPECT_EQ(id.encoder_crc32, python_crc32(encoder()));
+  ASSERT_TRUE(id.tokenizer_crc32.has_value());
+  EXPECT_EQ(*id.tokenizer_crc32, python_crc32(dir_ + "/tiny.model"));
+  EXPECT_EQ(id.pooling, "mean");
+  EXPECT_EQ(id.max_tokens, 16);
+  EXPECT_EQ(id.pca_dim, 0);
 }
 
 TEST_F(EncodeItems, TokenIdsClsPoolingOnThreeRanksMatchesReference) {
@@ -164,6 +184,11 @@ TEST_F(EncodeItems, TokenIdsClsPoolingOnThreeRanksMatchesReference) {
   o.max_tokens = 6;
   testing::run_ranks(3, [&](core::Communicator& comm) { trainer::encode_items(o, comm); });
   expect_content(ref);
+  const auto id = model::TextEncoderIdentity::from_json(
+      data::read_item_table(data_dir()).content_encoder, "items.h5");
+  EXPECT_FALSE(id.tokenizer_crc32.has_value());  // token ids: the tokenizer is not known
+  EXPECT_EQ(id.pooling, "cls");
+  EXPECT_EQ(id.max_tokens, 6);
   EXPECT_EQ(data::read_manifest(data_dir()).dataset_version, 1);  // committed once
 }
 
@@ -208,6 +233,52 @@ TEST_F(EncodeItems, UnknownIdsAndBadTokenIdsNameTheLine) {
   testing::run_ranks(1, [&](core::Communicator& comm) {
     EXPECT_THROW(trainer::encode_items(o, comm), std::exception);  // --tokenizer with --token-ids
   });
+}
+
+// The identity check names what differs; a file's CRC is zlib's (CRC-32 of "123456789" is
+// 0xcbf43926, the standard check value).
+TEST(TextEncoderIdentity, NamesWhatDiffersFromTheRecordedEncoder) {
+  const auto dir = fs::temp_directory_path() / ("divrec_identity_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  std::ofstream((dir / "enc.pt").string()) << "123456789";
+  std::ofstream((dir / "vocab.txt").string()) << "123456789";
+  const auto given = model::TextEncoderIdentity::of_files((dir / "enc.pt").string(),
+                                                          (dir / "vocab.txt").string(), "mean", 64);
+  EXPECT_EQ(given.encoder_crc32, 0xcbf43926u);
+  const auto back = model::TextEncoderIdentity::from_json(given.to_json(), "x");
+  EXPECT_EQ(back.to_json(), given.to_json());
+  model::check_same_text_encoder(back, given, "artifact.h5");  // the same: no error
+  auto expect_error = [&](model::TextEncoderIdentity recorded, const std::string& words) {
+    try {
+      model::check_same_text_encoder(recorded, given, "artifact.h5");
+      ADD_FAILURE() << "no error for " << recorded.to_json();
+    } catch (const divrec::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("artifact.h5"), std::string::npos) << e.what();
+    }
+  };
+  auto other = back;
+  other.encoder_crc32 ^= 1;
+  expect_error(other, "--encoder is not the encoder");
+  other = back;
+  other.tokenizer_crc32 = 7;
+  expect_error(other, "--tokenizer is not the tokenizer");
+  other = back;
+  other.tokenizer_crc32.reset();  // encoded from token ids: any tokenizer is accepted
+  model::check_same_text_encoder(other, given, "artifact.h5");
+  other = back;
+  other.pooling = "cls";
+  expect_error(other, "--pooling / --max-tokens differ");
+  other = back;
+  other.max_tokens = 32;
+  expect_error(other, "--pooling / --max-tokens differ");
+  other = back;
+  other.pca_dim = 8;
+  expect_error(other, "reduced by PCA to 8");
+  EXPECT_THROW(model::TextEncoderIdentity::from_json("{\"encoder_crc32\": 5}", "x"), divrec::Error);
+  EXPECT_THROW(model::TextEncoderIdentity::of_files((dir / "missing.pt").string(), "", "mean", 8),
+               divrec::Error);
+  fs::remove_all(dir);
 }
 
 }  // namespace

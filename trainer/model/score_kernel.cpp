@@ -203,6 +203,19 @@ ScoreTable::ScoreTable(const float* items, int64_t num_items, int64_t dim, Score
   });
 }
 
+void ScoreTable::row(int64_t item, float* out) const {
+  DIVREC_CHECK(item >= 0 && item < num_items_, "score table: item ", item, " is outside [0, ",
+               num_items_, ")");
+  // Item i, value d at ((i / 32) * D + d) * 32 + i % 32 (the constructor's layout).
+  const size_t base =
+      static_cast<size_t>((item / kScorePanel) * dim_ * kScorePanel + item % kScorePanel);
+  if (precision_ == ScorePrecision::kBf16) {
+    for (int64_t d = 0; d < dim_; ++d) out[d] = from_bf16(bf16()[base + d * kScorePanel]);
+  } else {
+    for (int64_t d = 0; d < dim_; ++d) out[d] = f32()[base + d * kScorePanel];
+  }
+}
+
 void score_top_n(const ScoreTable& table, const float* users, int64_t B, int64_t n,
                  const ExcludeList* exclude, const ScoreOptions& opt, TopN& out) {
   DIVREC_CHECK(table.num_items() > 0, "score_top_n: empty score table");

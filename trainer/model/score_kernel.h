@@ -45,6 +45,10 @@ class ScoreTable {
   const float* f32() const { return static_cast<const float*>(data_.get()); }         // kFp32
   const uint16_t* bf16() const { return static_cast<const uint16_t*>(data_.get()); }  // kBf16
   size_t bytes() const { return bytes_; }
+  // out[0..dim) = item's row as stored: for kFp32 the exact float32 values the table was built
+  // from (so a caller may keep no other copy), for kBf16 the rounded values widened. Throws for an
+  // item outside [0, num_items).
+  void row(int64_t item, float* out) const;
 
  private:
   struct Free {

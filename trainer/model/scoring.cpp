@@ -8,13 +8,15 @@
 namespace divrec::model {
 
 void encode_history(SeqModelImpl& model, const torch::Tensor& item_table, bool causal,
-                    const int32_t* history, int64_t n, float* out) {
+                    const int32_t* history, int64_t n, float* out, const torch::Tensor& table_ids) {
   DIVREC_CHECK(n > 0, "encode_history needs a non-empty history");
   const int64_t I = model.config().num_items;
   const int64_t L = model.config().max_len;
-  DIVREC_CHECK(item_table.dim() == 2 && item_table.size(0) == I &&
+  const int64_t rows = table_ids.defined() ? table_ids.numel() : I;
+  DIVREC_CHECK(item_table.dim() == 2 && item_table.size(0) == rows &&
                    item_table.scalar_type() == torch::kFloat32,
-               "encode_history: item table must be float32 [", I, ", D], got ", item_table.sizes());
+               "encode_history: item table must be float32 [", rows, ", D], got ",
+               item_table.sizes());
   c10::InferenceMode guard;
   // Input ids: item i -> id i + 1, the last max_len items left-padded with 0 to max_len.
   const int64_t used = std::min<int64_t>(n, L);
@@ -27,11 +29,11 @@ void encode_history(SeqModelImpl& model, const torch::Tensor& item_table, bool c
   }
   torch::Tensor user;
   if (causal) {
-    user = model.encode(ids, true, item_table).select(1, L - 1);
+    user = model.encode(ids, true, item_table, table_ids).select(1, L - 1);
   } else {
     auto mask = torch::full({1, 1}, model.mask_token(), torch::kInt64);
     auto in = torch::cat({ids.narrow(1, 1, L - 1), mask}, 1);
-    user = model.encode(in, false, item_table).select(1, L - 1);
+    user = model.encode(in, false, item_table, table_ids).select(1, L - 1);
   }
   user = user.to(torch::kFloat32).contiguous();
   DIVREC_CHECK(user.numel() == item_table.size(1), "encode_history: user vector has ", user.numel(),

@@ -18,8 +18,12 @@ namespace divrec::model {
 // item_table: [I, D] float32 rows of model.item_vectors() -- computed once by the caller (eval)
 // or the exported copy (serving; the same bits). Writes the user vector (D float32) to out; its
 // scores come from the blocked kernel (score_kernel.h), so they do not depend on a batch either.
-// The model must be in eval mode.
+// The model must be in eval mode. table_ids (optional, int64 [R] sorted ascending, no
+// duplicates): item_table then holds only those items' rows ([R, D]), and must include every
+// encoded history item -- the same user vector, bit for bit, without a catalog-sized table
+// (serving gathers a history's rows from its scoring panels).
 void encode_history(SeqModelImpl& model, const torch::Tensor& item_table, bool causal,
-                    const int32_t* history, int64_t n, float* out);
+                    const int32_t* history, int64_t n, float* out,
+                    const torch::Tensor& table_ids = {});
 
 }  // namespace divrec::model
