@@ -142,14 +142,11 @@ void Recommender::user_vector(const int32_t* history, int64_t n, float* out) con
   // values as the full table, so the same user vector bits (scoring.h).
   const int64_t used = std::min<int64_t>(n, artifact_.config.max_len);
   std::vector<int64_t> ids(history + n - used, history + n);
-  for (int64_t id : ids) {
-    DIVREC_CHECK(id >= 0 && id < num_items(), "history item ", id, " is outside the catalog [0, ",
-                 num_items(), ")");
-  }
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   const int64_t R = static_cast<int64_t>(ids.size()), D = score_table_.dim();
   auto rows = torch::empty({R, D}, torch::kFloat32);
+  // ScoreTable::row throws for an id outside [0, I).
   for (int64_t r = 0; r < R; ++r) score_table_.row(ids[r], rows.data_ptr<float>() + r * D);
   const auto table_ids = torch::from_blob(ids.data(), {R}, torch::kInt64);
   model::encode_history(*model_, rows, artifact_.causal(), history, n, out, table_ids);
