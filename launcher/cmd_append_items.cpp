@@ -66,8 +66,9 @@ int cmd_append_items(const Args& args) {
   if (!encoder.empty()) {
     // Before encoding anything: is --encoder (with its tokenizer, pooling, token limit) the one
     // that made the catalog's content? Vectors of another encoder would be silently wrong.
-    const auto given =
-        model::TextEncoderIdentity::of_files(encoder, tokenizer, pooling, max_tokens);
+    const auto given = model::TextEncoderIdentity::of_files(
+        encoder, tokenizer, model::text_pooling_name(model::parse_text_pooling(pooling)),
+        max_tokens);
     const std::string recorded = serving::read_content_encoder(model_path);
     if (recorded.empty()) {
       core::log0(

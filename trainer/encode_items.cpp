@@ -96,8 +96,7 @@ EncodeItemsResult encode_items(const EncodeItemsOptions& o, core::Communicator& 
       "encode-items: {} of {} texts to encode ({} empty, {} unknown ids) on {} rank(s), "
       "tokenizer: {}, encoder {} on {}, {} pooling, <= {} tokens",
       n, res.texts, res.empty, res.unknown, W, tokenizer_desc, o.encoder,
-      model::device_name(device), o.pooling == model::TextPooling::kMean ? "mean" : "cls",
-      o.max_tokens);
+      model::device_name(device), model::text_pooling_name(o.pooling), o.max_tokens);
 
   // Encode (rank 0's progress line stands for all: the slices differ by at most one item).
   const auto t0 = std::chrono::steady_clock::now();
@@ -151,9 +150,9 @@ EncodeItemsResult encode_items(const EncodeItemsOptions& o, core::Communicator& 
     io.dir = o.data_dir;
     io.name = res.content_model;
     // What append-items --encoder must match (the token ids' tokenizer is not known: none).
-    auto identity = model::TextEncoderIdentity::of_files(
-        o.encoder, pretokenized ? "" : o.tokenizer,
-        o.pooling == model::TextPooling::kMean ? "mean" : "cls", o.max_tokens);
+    auto identity =
+        model::TextEncoderIdentity::of_files(o.encoder, pretokenized ? "" : o.tokenizer,
+                                             model::text_pooling_name(o.pooling), o.max_tokens);
     identity.pca_dim = o.pca_dim;
     io.encoder = identity.to_json();
     io.pca_dim = o.pca_dim;

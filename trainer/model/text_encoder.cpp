@@ -10,6 +10,10 @@
 
 namespace divrec::model {
 
+const char* text_pooling_name(TextPooling pooling) {
+  return pooling == TextPooling::kMean ? "mean" : "cls";
+}
+
 TextPooling parse_text_pooling(const std::string& name) {
   if (name == "mean") return TextPooling::kMean;
   if (name == "cls") return TextPooling::kCls;

@@ -17,6 +17,7 @@ namespace divrec::model {
 enum class TextPooling { kMean, kCls };
 // "mean" | "cls"; throws naming --pooling otherwise.
 TextPooling parse_text_pooling(const std::string& name);
+const char* text_pooling_name(TextPooling pooling);  // "mean" | "cls"
 
 class TextEncoder {
  public:
