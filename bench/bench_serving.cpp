@@ -239,12 +239,13 @@ double rss_mb() {
 }
 
 // Builds the ANN index over the artifact's item vectors (all cores) beside it and records it in
-// the artifact, as `divrec export --retrieval ann` does. Prints the build time on stderr.
+// the artifact, as `divrec export --retrieval ann` does (an index of another kind is replaced).
+// Prints the build time on stderr.
 void add_ann_index(const std::string& model_path, const Args& args) {
   auto a = serving::read_artifact(model_path);
-  if (a.ann_index.present()) return;
   eval::AnnBuildOptions o;
   o.kind = eval::parse_ann_kind(args.ann_kind);
+  if (a.ann_index.present() && a.ann_index.kind == o.kind) return;  // another kind: replaced
   o.hnsw_m = args.hnsw_m;
   o.ef_construction = args.ef_construction;
   o.ivf_nlist = args.ivf_nlist;

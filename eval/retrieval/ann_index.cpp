@@ -5,13 +5,17 @@
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVFFlat.h>
+#include <faiss/impl/AuxIndexStructures.h>
+#include <faiss/impl/DistanceComputer.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
+#include <faiss/utils/Heap.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <numeric>
 #include <random>
 
@@ -81,6 +85,49 @@ void add_augmented(faiss::Index* index, const float* x, int64_t n, int64_t d, fl
     }
     index->add(m, aug.data());
   }
+}
+
+// The calling thread's HNSW visited table, at least n entries, reused by every search on this
+// thread. Faiss 1.7.3's IndexHNSW::search allocates and zeroes an I-byte table per call: at 10 M
+// items that 10 MB memset was 19 % of a served request's CPU time (perf, docs/serving.md).
+// HNSW::search ends with VisitedTable::advance(), which makes its marks stale (and zeroes the
+// table only every 250 calls), as IndexHNSW::search relies on between the queries of a batch.
+faiss::VisitedTable& thread_visited_table(int64_t n) {
+  thread_local std::unique_ptr<faiss::VisitedTable> table;
+  if (!table || static_cast<int64_t>(table->visited.size()) < n) {
+    table = std::make_unique<faiss::VisitedTable>(static_cast<int>(n));
+  }
+  return *table;
+}
+
+// IndexHNSW::search's per-query loop (Faiss 1.7.3: heapify, HNSW::search, reorder) over the
+// augmented queries aug [batch, d + 1], with the thread's reused visited table; OpenMP over
+// queries when batch > 1. Writes L2 distances and ids [batch, k]; rethrows a Faiss error.
+void hnsw_search(const faiss::IndexHNSWFlat& index, const float* aug, int64_t batch, int64_t k,
+                 const faiss::SearchParametersHNSW& sp, float* dist, int64_t* ids) {
+  const int64_t d = index.d;
+  std::exception_ptr error;
+#pragma omp parallel if (batch > 1)
+  {
+    std::unique_ptr<faiss::DistanceComputer> dis(index.storage->get_distance_computer());
+    faiss::VisitedTable& vt = thread_visited_table(index.ntotal);
+#pragma omp for schedule(guided)
+    for (int64_t b = 0; b < batch; ++b) {
+      try {
+        float* D = dist + b * k;
+        int64_t* I = ids + b * k;
+        dis->set_query(aug + b * d);
+        faiss::maxheap_heapify(k, D, I);
+        index.hnsw.search(*dis, static_cast<int>(k), I, D, vt, &sp);
+        faiss::maxheap_reorder(k, D, I);
+      } catch (...) {
+        vt.advance();  // HNSW::search advances it when it returns; a failed one may not have
+#pragma omp critical(divrec_ann_error)
+        if (!error) error = std::current_exception();
+      }
+    }
+  }
+  if (error) std::rethrow_exception(error);
 }
 
 int default_nlist(int64_t n) {
@@ -210,7 +257,7 @@ AnnHits AnnIndex::search(const float* users, int64_t batch, int64_t k,
         }
         shared.lock();  // another caller may have switched it again: check once more
       }
-      index_->search(batch, aug.data(), k, hits.scores.data(), hits.ids.data(), &sp);
+      hnsw_search(*hnsw, aug.data(), batch, k, sp, hits.scores.data(), hits.ids.data());
       shared.unlock();
       double phi2 = static_cast<double>(phi_) * phi_;
       for (int64_t b = 0; b < batch; ++b) {

@@ -1,6 +1,7 @@
 // AnnIndex (Faiss HNSW / IVF-flat) on a small planted-cluster catalog against brute force:
 // recall, save/load round trip, appended items, concurrent searches with different parameters,
-// and the file errors (missing, foreign, corrupt, other vectors, wrong dimension).
+// reused visited tables, and the file errors (missing, foreign, corrupt, other vectors, wrong
+// dimension).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -186,6 +187,25 @@ TEST_F(AnnIndexTest, ConcurrentSearchesWithOwnParametersMatchSequential) {
   }
   for (auto& th : threads) th.join();
   for (int t = 0; t < 4; ++t) EXPECT_EQ(got[t], want[t]) << "ef_search " << efs[t];
+}
+
+// Every search on a thread reuses that thread's visited table (ann_index.cpp): results must be
+// those of a fresh table (a new thread), for the same user twice in a row and past the table's
+// 250-search reset.
+TEST_F(AnnIndexTest, ReusedVisitedTableGivesTheResultsOfAFreshOne) {
+  AnnIndex idx = AnnIndex::build(items_.data(), kItems, kDim, AnnBuildOptions{});
+  AnnSearchParams p;
+  p.ef_search = 64;
+  std::vector<std::vector<int64_t>> fresh(kUsers);
+  for (int64_t b = 0; b < kUsers; ++b) {
+    std::thread([&, b] { fresh[b] = idx.search(users_.data() + b * kDim, 1, kTop, p).ids; }).join();
+    ASSERT_EQ(fresh[b].size(), static_cast<size_t>(kTop));
+    EXPECT_GE(fresh[b].back(), 0) << "user " << b << ": fewer than " << kTop << " hits";
+  }
+  for (int r = 0; r < 600; ++r) {
+    const int64_t b = (r / 2) % kUsers;
+    ASSERT_EQ(idx.search(users_.data() + b * kDim, 1, kTop, p).ids, fresh[b]) << "search " << r;
+  }
 }
 
 TEST_F(AnnIndexTest, FileAndShapeErrorsNameTheFileAndTheExpectation) {
