@@ -1,6 +1,7 @@
 // Approximate retrieval benchmark: deterministic clustered item vectors [I, dim] (planted
 // clusters), a Faiss HNSW (or IVF-flat) index built with all cores, then per efSearch (nprobe)
-// single-thread latency p50/p99 of one-user searches for k and recall@k against brute force.
+// single-thread latency p50/p99 of one-user searches for k and recall@k against brute force
+// (IVF: with divrec's list scan and with Faiss's own, "ivf_scan").
 // One JSON line per measurement on stdout; progress on stderr.
 //   bench_ann [--items 1000000,10000000] [--dim 64] [--queries 200] [--k 200] [--kind hnsw]
 //             [--ef 16,32,64,128,256] [--nprobe 8,16,32,64] [--m 32] [--ef-construction 200]
@@ -124,42 +125,48 @@ int main(int argc, char** argv) {
         std::cerr << "bench_ann: saved in " << seconds_since(t0) << " s\n";
       }
       bool hnsw = opts.kind == divrec::eval::AnnKind::kHnsw;
-      for (int64_t e : hnsw ? efs : nprobes) {
-        divrec::eval::AnnSearchParams p;
-        p.threads = 1;
-        (hnsw ? p.ef_search : p.nprobe) = static_cast<int>(e);
-        std::vector<int64_t> ids(static_cast<size_t>(queries * k));
-        std::vector<double> ms;
-        for (int pass = 0; pass < 2; ++pass) {  // pass 0 warms caches and page tables
-          ms.clear();
-          for (int64_t q = 0; q < queries; ++q) {
-            auto t = Clock::now();
-            auto hits = index.search(users.data() + q * dim, 1, k, p);
-            ms.push_back(seconds_since(t) * 1e3);
-            std::copy(hits.ids.begin(), hits.ids.end(), ids.begin() + q * k);
+      // IVF: every nprobe with divrec's scan and with Faiss's own, in the same run.
+      std::vector<divrec::eval::IvfScan> scans = {divrec::eval::IvfScan::kDivrec};
+      if (!hnsw) scans.push_back(divrec::eval::IvfScan::kFaiss);
+      for (int64_t e : hnsw ? efs : nprobes)
+        for (divrec::eval::IvfScan scan : scans) {
+          divrec::eval::AnnSearchParams p;
+          p.threads = 1;
+          p.ivf_scan = scan;
+          (hnsw ? p.ef_search : p.nprobe) = static_cast<int>(e);
+          std::vector<int64_t> ids(static_cast<size_t>(queries * k));
+          std::vector<double> ms;
+          for (int pass = 0; pass < 2; ++pass) {  // pass 0 warms caches and page tables
+            ms.clear();
+            for (int64_t q = 0; q < queries; ++q) {
+              auto t = Clock::now();
+              auto hits = index.search(users.data() + q * dim, 1, k, p);
+              ms.push_back(seconds_since(t) * 1e3);
+              std::copy(hits.ids.begin(), hits.ids.end(), ids.begin() + q * k);
+            }
           }
+          nlohmann::json j = {
+              {"stage", "ann"},
+              {"items", n},
+              {"dim", dim},
+              {"kind", divrec::eval::ann_kind_name(opts.kind)},
+              {hnsw ? "ef_search" : "nprobe", e},
+              {"k", k},
+              {"queries", queries},
+              {"p50_ms", percentile(ms, 0.50)},
+              {"p99_ms", percentile(ms, 0.99)},
+              {"recall_at_" + std::to_string(k), divrec::eval::recall_at_k(ids, exact, queries, k)},
+              {"build_s", build_s},
+              {"index_mb", index_mb}};
+          if (hnsw) {
+            j["m"] = opts.hnsw_m;
+            j["ef_construction"] = opts.ef_construction;
+          } else {
+            j["nlist"] = index.options().ivf_nlist;
+            j["ivf_scan"] = scan == divrec::eval::IvfScan::kDivrec ? "divrec" : "faiss";
+          }
+          std::cout << j.dump() << std::endl;
         }
-        nlohmann::json j = {
-            {"stage", "ann"},
-            {"items", n},
-            {"dim", dim},
-            {"kind", divrec::eval::ann_kind_name(opts.kind)},
-            {hnsw ? "ef_search" : "nprobe", e},
-            {"k", k},
-            {"queries", queries},
-            {"p50_ms", percentile(ms, 0.50)},
-            {"p99_ms", percentile(ms, 0.99)},
-            {"recall_at_" + std::to_string(k), divrec::eval::recall_at_k(ids, exact, queries, k)},
-            {"build_s", build_s},
-            {"index_mb", index_mb}};
-        if (hnsw) {
-          j["m"] = opts.hnsw_m;
-          j["ef_construction"] = opts.ef_construction;
-        } else {
-          j["nlist"] = index.options().ivf_nlist;
-        }
-        std::cout << j.dump() << std::endl;
-      }
     }
   } catch (const std::exception& e) {
     std::cerr << "bench_ann: " << e.what() << "\n";

@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/check.h"
 #include "core/log.h"
 #include "core/threads.h"
 #include "data_shards/convert/converters.h"
@@ -69,6 +70,7 @@ struct Args {
   int ef_construction = 100;
   int ivf_nlist = 0;  // 0: 4 sqrt(items)
   int nprobe = 16;
+  std::string ivf_scan = "divrec";  // or faiss: Faiss's own (scalar) list scan, for comparison
   int ann_candidates = eval::kAnnMinCandidates;
 };
 
@@ -110,6 +112,8 @@ Args parse(int argc, char** argv) {
       a.ann_kind = v;
     else if (k == "--ivf-nlist")
       a.ivf_nlist = std::atoi(v.c_str());
+    else if (k == "--ivf-scan")
+      a.ivf_scan = v;
     else if (k == "--nprobe")
       a.nprobe = std::atoi(v.c_str());
     else if (k == "--ann-candidates")
@@ -279,6 +283,10 @@ int run_scale(const Args& args) {
   retrieval.mode = eval::parse_retrieval_mode(args.retrieval, "--retrieval");
   retrieval.search.ef_search = args.ef_search;
   retrieval.search.nprobe = args.nprobe;
+  DIVREC_CHECK_HINT(args.ivf_scan == "divrec" || args.ivf_scan == "faiss", "divrec or faiss",
+                    "--ivf-scan ", args.ivf_scan);
+  retrieval.search.ivf_scan =
+      args.ivf_scan == "faiss" ? eval::IvfScan::kFaiss : eval::IvfScan::kDivrec;
   retrieval.min_candidates = args.ann_candidates;
   if (args.prepare) {
     if (retrieval.mode == eval::RetrievalMode::kAnn) add_ann_index(model_path, args);
@@ -362,6 +370,7 @@ int run_scale(const Args& args) {
     j["ann_candidates"] = args.ann_candidates;
     if (built.kind == eval::AnnKind::kIvfFlat) {
       j["nprobe"] = args.nprobe;
+      j["ivf_scan"] = args.ivf_scan;
       j["ivf_nlist"] = built.ivf_nlist;
     } else {
       j["ef_search"] = args.ef_search;

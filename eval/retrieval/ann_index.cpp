@@ -22,6 +22,7 @@
 #include "core/check.h"
 #include "core/fs.h"
 #include "eval/retrieval/ann_file.h"
+#include "eval/retrieval/ivf_scan.h"
 
 namespace divrec::eval {
 namespace {
@@ -268,9 +269,15 @@ AnnHits AnnIndex::search(const float* users, int64_t batch, int64_t k,
       }
     } else {
       DIVREC_CHECK_HINT(p.nprobe >= 1, "typical nprobe: 8-128", "ANN search: nprobe=", p.nprobe);
-      faiss::SearchParametersIVF sp;
-      sp.nprobe = static_cast<size_t>(std::min(p.nprobe, opts_.ivf_nlist));
-      index_->search(batch, users, k, hits.scores.data(), hits.ids.data(), &sp);
+      const int nprobe = std::min(p.nprobe, opts_.ivf_nlist);
+      if (p.ivf_scan == IvfScan::kDivrec) {
+        ivf_flat_search(static_cast<const faiss::IndexIVFFlat&>(*index_), users, batch, k, nprobe,
+                        hits.scores.data(), hits.ids.data());
+      } else {
+        faiss::SearchParametersIVF sp;
+        sp.nprobe = static_cast<size_t>(nprobe);
+        index_->search(batch, users, k, hits.scores.data(), hits.ids.data(), &sp);
+      }
     }
   } catch (const faiss::FaissException& e) {
     DIVREC_FAIL("ANN search failed in Faiss: ", e.what());

@@ -37,9 +37,14 @@ struct AnnBuildOptions {
   float mips_headroom = 1.25f;
 };
 
+// Who scans IVF-flat lists: divrec's SIMD inner products (ivf_scan.h; the default) or Faiss's
+// own IndexIVFFlat::search (scalar in Debian's build), kept for comparison in tests and benchmarks.
+enum class IvfScan : uint8_t { kDivrec = 0, kFaiss = 1 };
+
 struct AnnSearchParams {
   int ef_search = 256;  // HNSW beam (max with k); use >= k: 384-512 for k 200 at 1 M items
   int nprobe = 16;      // IVF lists visited
+  IvfScan ivf_scan = IvfScan::kDivrec;
   // OpenMP threads for this call (only the calling thread's setting is changed, and restored).
   // 1 keeps one request on one core: serving's request threads must not each fan out to all
   // cores (oversubscription). Larger values pay off for offline batches (B >> 1).

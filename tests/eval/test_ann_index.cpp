@@ -1,10 +1,11 @@
 // AnnIndex (Faiss HNSW / IVF-flat) on a small planted-cluster catalog against brute force:
 // recall, save/load round trip, appended items, concurrent searches with different parameters,
-// reused visited tables, and the file errors (missing, foreign, corrupt, other vectors, wrong
-// dimension).
+// reused visited tables, divrec's IVF scan against Faiss's, and the file errors (missing, foreign,
+// corrupt, other vectors, wrong dimension).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -163,6 +164,57 @@ TEST_F(AnnIndexTest, IvfFlatRecallAndRoundTrip) {
   EXPECT_EQ(back.kind(), AnnKind::kIvfFlat);
   EXPECT_EQ(back.options().ivf_nlist, 32);
   EXPECT_EQ(back.search(users_.data(), kUsers, kTop, p).ids, some.ids);
+}
+
+// divrec's IVF list scan (ivf_scan.h) against Faiss's own IndexIVFFlat::search on the same
+// index: the same probed lists, so the same items, with scores equal up to float summation order
+// (an item may swap places only with one whose score is within that rounding); best first,
+// equal scores by lower id; -1 past the items the lists hold; batches on 2 threads give the
+// one-user-per-call lists.
+TEST_F(AnnIndexTest, IvfScanGivesFaissListsAndScores) {
+  AnnBuildOptions opts;
+  opts.kind = AnnKind::kIvfFlat;
+  opts.ivf_nlist = 32;
+  AnnIndex idx = AnnIndex::build(items_.data(), kItems, kDim, opts);
+  for (int nprobe : {1, 3, 8, 32}) {
+    AnnSearchParams p;
+    p.nprobe = nprobe;
+    p.ivf_scan = IvfScan::kFaiss;
+    const AnnHits faiss = idx.search(users_.data(), kUsers, kTop, p);
+    p.ivf_scan = IvfScan::kDivrec;
+    p.threads = 2;
+    const AnnHits ours = idx.search(users_.data(), kUsers, kTop, p);
+    int64_t padded = 0;
+    for (int64_t u = 0; u < kUsers; ++u) {
+      const int64_t* a = ours.ids.data() + u * kTop;
+      const float* as = ours.scores.data() + u * kTop;
+      const int64_t* b = faiss.ids.data() + u * kTop;
+      const float* bs = faiss.scores.data() + u * kTop;
+      EXPECT_EQ(std::count(a, a + kTop, -1), std::count(b, b + kTop, -1))
+          << "nprobe " << nprobe << " user " << u << ": the same lists hold the same items";
+      padded += std::count(a, a + kTop, -1);
+      for (int64_t j = 0; j < kTop && b[j] >= 0; ++j) {
+        const float tol = 1e-5f * std::max(1.0f, std::fabs(bs[j]));
+        EXPECT_NEAR(as[j], bs[j], tol) << "nprobe " << nprobe << " user " << u << " rank " << j;
+        if (a[j] != b[j]) {  // a swap is only allowed between near-equal scores
+          const auto* at = std::find(b, b + kTop, a[j]);
+          EXPECT_TRUE(at != b + kTop || std::fabs(as[j] - as[kTop - 1]) <= 2 * tol)
+              << "item " << a[j] << " is not in Faiss's list and not at the cut";
+        }
+        if (j > 0 && a[j] >= 0) {
+          EXPECT_TRUE(as[j - 1] > as[j] || (as[j - 1] == as[j] && a[j - 1] < a[j]))
+              << "best first, equal scores by lower id";
+        }
+      }
+      p.threads = 1;
+      EXPECT_EQ(idx.search(users_.data() + u * kDim, 1, kTop, p).ids,
+                std::vector<int64_t>(a, a + kTop))
+          << "one user per call";
+    }
+    if (nprobe == 1) {
+      EXPECT_GT(padded, 0) << "some single lists hold fewer than k items";
+    }
+  }
 }
 
 TEST_F(AnnIndexTest, ConcurrentSearchesWithOwnParametersMatchSequential) {
