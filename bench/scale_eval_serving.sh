@@ -7,12 +7,14 @@
 #     rank, one thread, EVAL_USERS users, re-ranker EVAL_METHOD, top-200 -> 20)
 #   {"stage": "serve", "items", "retrieval": "exact|ann", "p50_ms", "p99_ms", "recall_at_200",
 #    "load_s", "rss_mb", ...}   (bench_serving --items: dpp, k = 10, one core; fresh process;
-#    ann: HNSW M HNSW_M / efConstruction EF_CONSTRUCTION built beside the artifact as `divrec
-#    export --retrieval ann` does, searched with each EF_SEARCH, candidates re-scored exactly;
-#    recall_at_200 against a double-precision exact top 200)
+#    ann: an index built beside the artifact as `divrec export --retrieval ann` does -- HNSW
+#    M HNSW_M / efConstruction EF_CONSTRUCTION searched with each EF_SEARCH, or IVF-flat
+#    (nlist 4 sqrt(I)) searched with each NPROBE -- candidates re-scored exactly; recall_at_200
+#    against a double-precision exact top 200)
 #   {"stage": ..., "items", "skipped": REASON} when a catalog would not fit in memory.
 # Env: ITEMS ("12101 1000000 10000000"), PRECISIONS ("fp32 bf16"), RETRIEVALS ("exact ann";
-# ann serves fp32), HNSW_M (16), EF_CONSTRUCTION (100), EF_SEARCH ("384 512"),
+# ann serves fp32), ANN_KIND (auto: hnsw below IVF_MIN_ITEMS = 3000000 items, ivf from there
+# on; or hnsw / ivf), HNSW_M (16), EF_CONSTRUCTION (100), EF_SEARCH ("384 512"), NPROBE ("96 128"),
 # ANN_MIN_ITEMS (100000: smaller catalogs serve exact only), DIM (64), EVAL_USERS (1000),
 # EVAL_METHOD (none), SERVE_SECONDS (10), BUILD_DIR (build), WORK (/tmp/divrec_scale_bench),
 # ANN_CANDIDATES (200: ANN fetches max(this, 200) + |history| before the exact re-score),
@@ -27,6 +29,9 @@ RETRIEVALS=${RETRIEVALS:-"exact ann"}
 HNSW_M=${HNSW_M:-16}
 EF_CONSTRUCTION=${EF_CONSTRUCTION:-100}
 EF_SEARCH=${EF_SEARCH:-"384 512"}
+ANN_KIND=${ANN_KIND:-auto}
+IVF_MIN_ITEMS=${IVF_MIN_ITEMS:-3000000}
+NPROBE=${NPROBE:-"96 128"}
 ANN_MIN_ITEMS=${ANN_MIN_ITEMS:-100000}
 DIM=${DIM:-64}
 EVAL_USERS=${EVAL_USERS:-1000}
@@ -62,11 +67,14 @@ for n in $ITEMS; do
     done
   fi
   if [[ " $RETRIEVALS " == *" ann "* ]] && (( n >= ANN_MIN_ITEMS )); then
+    kind=$ANN_KIND
+    [[ $kind == auto ]] && kind=$( (( n >= IVF_MIN_ITEMS )) && echo ivf || echo hnsw)
     "$BUILD_DIR/bench/bench_serving" --items "$n" --workdir "$dir" --prepare 1 --retrieval ann \
-      --hnsw-m "$HNSW_M" --ef-construction "$EF_CONSTRUCTION"
-    for ef in $EF_SEARCH; do
+      --ann-kind "$kind" --hnsw-m "$HNSW_M" --ef-construction "$EF_CONSTRUCTION"
+    if [[ $kind == ivf ]]; then settings=$NPROBE; flag=--nprobe; else settings=$EF_SEARCH; flag=--ef-search; fi
+    for v in $settings; do
       "$BUILD_DIR/bench/bench_serving" --items "$n" --workdir "$dir" --precision fp32 \
-        --retrieval ann --ef-search "$ef" --ann-candidates "$ANN_CANDIDATES" \
+        --retrieval ann "$flag" "$v" --ann-candidates "$ANN_CANDIDATES" \
         --seconds "$SERVE_SECONDS" --requests 2000
     done
   fi
