@@ -92,7 +92,9 @@ void add_augmented(faiss::Index* index, const float* x, int64_t n, int64_t d, fl
 // thread. Faiss 1.7.3's IndexHNSW::search allocates and zeroes an I-byte table per call: at 10 M
 // items that 10 MB memset was 19 % of a served request's CPU time (perf, docs/serving.md).
 // HNSW::search ends with VisitedTable::advance(), which makes its marks stale (and zeroes the
-// table only every 250 calls), as IndexHNSW::search relies on between the queries of a batch.
+// table only once per 249 searches), as IndexHNSW::search relies on between a batch's queries.
+// Memory: every thread that ever searched keeps a table of the largest index it searched (request
+// threads and OpenMP workers: threads x I bytes, e.g. 16 x 10 MB at 10 M items).
 faiss::VisitedTable& thread_visited_table(int64_t n) {
   thread_local std::unique_ptr<faiss::VisitedTable> table;
   if (!table || static_cast<int64_t>(table->visited.size()) < n) {
@@ -110,19 +112,23 @@ void hnsw_search(const faiss::IndexHNSWFlat& index, const float* aug, int64_t ba
   std::exception_ptr error;
 #pragma omp parallel if (batch > 1)
   {
-    std::unique_ptr<faiss::DistanceComputer> dis(index.storage->get_distance_computer());
-    faiss::VisitedTable& vt = thread_visited_table(index.ntotal);
+    std::unique_ptr<faiss::DistanceComputer> dis;
+    faiss::VisitedTable* vt = nullptr;
 #pragma omp for schedule(guided)
     for (int64_t b = 0; b < batch; ++b) {
       try {
+        if (!dis) {  // here, not before the loop: a failed allocation must reach the catch
+          vt = &thread_visited_table(index.ntotal);
+          dis.reset(index.storage->get_distance_computer());
+        }
         float* D = dist + b * k;
         int64_t* I = ids + b * k;
         dis->set_query(aug + b * d);
         faiss::maxheap_heapify(k, D, I);
-        index.hnsw.search(*dis, static_cast<int>(k), I, D, vt, &sp);
+        index.hnsw.search(*dis, static_cast<int>(k), I, D, *vt, &sp);
         faiss::maxheap_reorder(k, D, I);
       } catch (...) {
-        vt.advance();  // HNSW::search advances it when it returns; a failed one may not have
+        if (vt) vt->advance();  // HNSW::search advances it when it returns; a failed one may not
 #pragma omp critical(divrec_ann_error)
         if (!error) error = std::current_exception();
       }

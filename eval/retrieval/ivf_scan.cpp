@@ -31,7 +31,7 @@ bool better(const Hit& a, const Hit& b) {
 // Running top-k: a heap whose front is the worst kept hit.
 class TopK {
  public:
-  explicit TopK(int64_t k) : k_(static_cast<size_t>(k)) { heap_.reserve(k_); }
+  explicit TopK(int64_t k) : k_(static_cast<size_t>(k)) {}
   void clear() { heap_.clear(); }
   void push(float score, int64_t id) {
     if (std::isnan(score)) return;
@@ -79,17 +79,25 @@ void ivf_flat_search(const faiss::IndexIVFFlat& index, const float* users, int64
   std::exception_ptr error;
 #pragma omp parallel if (batch > 1)
   {
-    std::vector<float> centroid_score(static_cast<size_t>(nlist)), chunk(kChunk);
-    std::vector<int64_t> lists(static_cast<size_t>(nlist));
+    std::vector<float> centroid_score, chunk;
+    std::vector<int64_t> lists;
     TopK top(k);
 #pragma omp for schedule(guided)
     for (int64_t b = 0; b < batch; ++b) {
       try {
+        if (chunk.empty()) {  // here, not before the loop: a failed allocation must reach the catch
+          centroid_score.resize(static_cast<size_t>(nlist));
+          lists.resize(static_cast<size_t>(nlist));
+          chunk.resize(kChunk);
+        }
         const float* q = users + b * d;
         for (int64_t c0 = 0; c0 < nlist; c0 += kChunk) {
           kernels::dot_block(q, centroids + c0 * d, d,
                              static_cast<int>(std::min(kChunk, nlist - c0)),
                              centroid_score.data() + c0);
+        }
+        for (float& c : centroid_score) {  // a NaN would break the strict order of the sort
+          if (std::isnan(c)) c = -std::numeric_limits<float>::infinity();
         }
         std::iota(lists.begin(), lists.end(), 0);
         std::partial_sort(lists.begin(), lists.begin() + probes, lists.end(),

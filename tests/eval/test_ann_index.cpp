@@ -169,51 +169,62 @@ TEST_F(AnnIndexTest, IvfFlatRecallAndRoundTrip) {
 // divrec's IVF list scan (ivf_scan.h) against Faiss's own IndexIVFFlat::search on the same
 // index: the same probed lists, so the same items, with scores equal up to float summation order
 // (an item may swap places only with one whose score is within that rounding); best first,
-// equal scores by lower id; -1 past the items the lists hold; batches on 2 threads give the
-// one-user-per-call lists.
+// equal scores by lower id (20 items are duplicated, so exact ties occur); -1 past the items the
+// lists hold; batches on 2 threads give the one-user-per-call lists. nlist 1 puts 2,020 items in
+// one list and nlist 1,100 gives more centroids than one 1,024-row kernel call: both chunk paths.
 TEST_F(AnnIndexTest, IvfScanGivesFaissListsAndScores) {
-  AnnBuildOptions opts;
-  opts.kind = AnnKind::kIvfFlat;
-  opts.ivf_nlist = 32;
-  AnnIndex idx = AnnIndex::build(items_.data(), kItems, kDim, opts);
-  for (int nprobe : {1, 3, 8, 32}) {
-    AnnSearchParams p;
-    p.nprobe = nprobe;
-    p.ivf_scan = IvfScan::kFaiss;
-    const AnnHits faiss = idx.search(users_.data(), kUsers, kTop, p);
-    p.ivf_scan = IvfScan::kDivrec;
-    p.threads = 2;
-    const AnnHits ours = idx.search(users_.data(), kUsers, kTop, p);
-    int64_t padded = 0;
-    for (int64_t u = 0; u < kUsers; ++u) {
-      const int64_t* a = ours.ids.data() + u * kTop;
-      const float* as = ours.scores.data() + u * kTop;
-      const int64_t* b = faiss.ids.data() + u * kTop;
-      const float* bs = faiss.scores.data() + u * kTop;
-      EXPECT_EQ(std::count(a, a + kTop, -1), std::count(b, b + kTop, -1))
-          << "nprobe " << nprobe << " user " << u << ": the same lists hold the same items";
-      padded += std::count(a, a + kTop, -1);
-      for (int64_t j = 0; j < kTop && b[j] >= 0; ++j) {
-        const float tol = 1e-5f * std::max(1.0f, std::fabs(bs[j]));
-        EXPECT_NEAR(as[j], bs[j], tol) << "nprobe " << nprobe << " user " << u << " rank " << j;
-        if (a[j] != b[j]) {  // a swap is only allowed between near-equal scores
-          const auto* at = std::find(b, b + kTop, a[j]);
-          EXPECT_TRUE(at != b + kTop || std::fabs(as[j] - as[kTop - 1]) <= 2 * tol)
-              << "item " << a[j] << " is not in Faiss's list and not at the cut";
+  constexpr int64_t kDup = 20, kAll = kItems + kDup;
+  std::vector<float> items = items_;
+  items.insert(items.end(), items_.begin(), items_.begin() + kDup * kDim);  // ids 2000.. = 0..
+  for (int nlist : {32, 1, 1100}) {
+    AnnBuildOptions opts;
+    opts.kind = AnnKind::kIvfFlat;
+    opts.ivf_nlist = nlist;
+    AnnIndex idx = AnnIndex::build(items.data(), kAll, kDim, opts);
+    int64_t ties = 0;
+    for (int nprobe : {1, 3, 8, 32}) {
+      AnnSearchParams p;
+      p.nprobe = nprobe;
+      p.ivf_scan = IvfScan::kFaiss;
+      const AnnHits faiss = idx.search(users_.data(), kUsers, kTop, p);
+      p.ivf_scan = IvfScan::kDivrec;
+      p.threads = 2;
+      const AnnHits ours = idx.search(users_.data(), kUsers, kTop, p);
+      int64_t padded = 0;
+      for (int64_t u = 0; u < kUsers; ++u) {
+        const std::string at = "nlist " + std::to_string(nlist) + " nprobe " +
+                               std::to_string(nprobe) + " user " + std::to_string(u);
+        const int64_t* a = ours.ids.data() + u * kTop;
+        const float* as = ours.scores.data() + u * kTop;
+        const int64_t* b = faiss.ids.data() + u * kTop;
+        const float* bs = faiss.scores.data() + u * kTop;
+        EXPECT_EQ(std::count(a, a + kTop, -1), std::count(b, b + kTop, -1))
+            << at << ": the same lists hold the same items";
+        padded += std::count(a, a + kTop, -1);
+        for (int64_t j = 0; j < kTop && b[j] >= 0; ++j) {
+          const float tol = 1e-5f * std::max(1.0f, std::fabs(bs[j]));
+          EXPECT_NEAR(as[j], bs[j], tol) << at << " rank " << j;
+          if (a[j] != b[j]) {  // a swap is only allowed between near-equal scores
+            EXPECT_TRUE(std::find(b, b + kTop, a[j]) != b + kTop ||
+                        std::fabs(as[j] - as[kTop - 1]) <= 2 * tol)
+                << at << ": item " << a[j] << " is not in Faiss's list and not at the cut";
+          }
+          if (j > 0 && a[j] >= 0) {
+            EXPECT_TRUE(as[j - 1] > as[j] || (as[j - 1] == as[j] && a[j - 1] < a[j]))
+                << at << " rank " << j << ": best first, equal scores by lower id";
+            ties += as[j - 1] == as[j];
+          }
         }
-        if (j > 0 && a[j] >= 0) {
-          EXPECT_TRUE(as[j - 1] > as[j] || (as[j - 1] == as[j] && a[j - 1] < a[j]))
-              << "best first, equal scores by lower id";
-        }
+        p.threads = 1;
+        EXPECT_EQ(idx.search(users_.data() + u * kDim, 1, kTop, p).ids,
+                  std::vector<int64_t>(a, a + kTop))
+            << at << ": one user per call";
       }
-      p.threads = 1;
-      EXPECT_EQ(idx.search(users_.data() + u * kDim, 1, kTop, p).ids,
-                std::vector<int64_t>(a, a + kTop))
-          << "one user per call";
+      if (nlist == 32 && nprobe == 1) {
+        EXPECT_GT(padded, 0) << "some single lists hold fewer than k items";
+      }
     }
-    if (nprobe == 1) {
-      EXPECT_GT(padded, 0) << "some single lists hold fewer than k items";
-    }
+    EXPECT_GT(ties, 0) << "nlist " << nlist << ": the duplicated items give exact ties";
   }
 }
 
