@@ -10,57 +10,26 @@
 #include <exception>
 #include <limits>
 #include <numeric>
-#include <utility>
 #include <vector>
 
 #include "core/check.h"
 #include "eval/rerank/kernels.h"
+#include "trainer/model/running_top.h"
 
 namespace divrec::eval {
 namespace {
 
 constexpr int64_t kChunk = 1024;  // rows scored per kernel call (a 4 KiB score buffer)
 
-using Hit = std::pair<float, int64_t>;  // (inner product, item id)
-
-// a ranks before b: higher score, then lower id.
-bool better(const Hit& a, const Hit& b) {
-  return a.first != b.first ? a.first > b.first : a.second < b.second;
+// Writes the kept hits best first into scores / ids [k], then -inf / -1 (the heap is consumed).
+void write_top(model::RunningTopN& top, int64_t k, float* scores, int64_t* ids) {
+  std::sort_heap(top.heap.begin(), top.heap.end(), model::ranks_before);
+  for (size_t j = 0; j < static_cast<size_t>(k); ++j) {
+    const bool have = j < top.heap.size();
+    scores[j] = have ? top.heap[j].score : -std::numeric_limits<float>::infinity();
+    ids[j] = have ? top.heap[j].item : -1;
+  }
 }
-
-// Running top-k: a heap whose front is the worst kept hit.
-class TopK {
- public:
-  explicit TopK(int64_t k) : k_(static_cast<size_t>(k)) {}
-  void clear() { heap_.clear(); }
-  void push(float score, int64_t id) {
-    if (std::isnan(score)) return;
-    if (heap_.size() < k_) {
-      heap_.emplace_back(score, id);
-      std::push_heap(heap_.begin(), heap_.end(), better);
-    } else if (better(Hit{score, id}, heap_.front())) {
-      std::pop_heap(heap_.begin(), heap_.end(), better);
-      heap_.back() = Hit{score, id};
-      std::push_heap(heap_.begin(), heap_.end(), better);
-    }
-  }
-  // Lowest score that can still enter (-inf until k hits are kept).
-  float bar() const {
-    return heap_.size() < k_ ? -std::numeric_limits<float>::infinity() : heap_.front().first;
-  }
-  void write(float* scores, int64_t* ids) {
-    std::sort_heap(heap_.begin(), heap_.end(), better);  // best first
-    for (size_t j = 0; j < k_; ++j) {
-      const bool have = j < heap_.size();
-      scores[j] = have ? heap_[j].first : -std::numeric_limits<float>::infinity();
-      ids[j] = have ? heap_[j].second : -1;
-    }
-  }
-
- private:
-  size_t k_;
-  std::vector<Hit> heap_;
-};
 
 }  // namespace
 
@@ -81,7 +50,7 @@ void ivf_flat_search(const faiss::IndexIVFFlat& index, const float* users, int64
   {
     std::vector<float> centroid_score, chunk;
     std::vector<int64_t> lists;
-    TopK top(k);
+    model::RunningTopN top;
 #pragma omp for schedule(guided)
     for (int64_t b = 0; b < batch; ++b) {
       try {
@@ -100,11 +69,12 @@ void ivf_flat_search(const faiss::IndexIVFFlat& index, const float* users, int64
           if (std::isnan(c)) c = -std::numeric_limits<float>::infinity();
         }
         std::iota(lists.begin(), lists.end(), 0);
-        std::partial_sort(lists.begin(), lists.begin() + probes, lists.end(),
-                          [&](int64_t x, int64_t y) {
-                            return better(Hit{centroid_score[x], x}, Hit{centroid_score[y], y});
-                          });
-        top.clear();
+        std::partial_sort(
+            lists.begin(), lists.begin() + probes, lists.end(), [&](int64_t x, int64_t y) {
+              return model::ranks_before({centroid_score[x], static_cast<int32_t>(x)},
+                                         {centroid_score[y], static_cast<int32_t>(y)});
+            });
+        top.heap.clear();
         for (int64_t j = 0; j < probes; ++j) {
           const auto list = static_cast<size_t>(lists[j]);
           const size_t n = index.invlists->list_size(list);
@@ -115,13 +85,13 @@ void ivf_flat_search(const faiss::IndexIVFFlat& index, const float* users, int64
           for (size_t r0 = 0; r0 < n; r0 += kChunk) {
             const auto m = static_cast<int>(std::min<size_t>(kChunk, n - r0));
             kernels::dot_block(q, x + r0 * d, d, m, chunk.data());
-            const float bar = top.bar();
-            for (int r = 0; r < m; ++r) {
-              if (chunk[r] >= bar) top.push(chunk[r], list_ids[r0 + r]);
+            const float bar = top.threshold(k);
+            for (int r = 0; r < m; ++r) {  // ids < 2^31: AnnIndex refuses larger catalogs
+              if (chunk[r] >= bar) top.offer({chunk[r], static_cast<int32_t>(list_ids[r0 + r])}, k);
             }
           }
         }
-        top.write(scores + b * k, ids + b * k);
+        write_top(top, k, scores + b * k, ids + b * k);
       } catch (...) {
 #pragma omp critical(divrec_ivf_error)
         if (!error) error = std::current_exception();

@@ -13,6 +13,7 @@
 
 #include "core/check.h"
 #include "core/huge_pages.h"
+#include "trainer/model/running_top.h"
 #include "trainer/model/score_kernel_simd.h"
 
 namespace divrec::model {
@@ -66,35 +67,12 @@ void tile_bf16_scalar(const float* users, int nu, int64_t D, const uint16_t* pan
   tile_scalar(users, nu, D, panels, p0, p1, tile, ld, from_bf16);
 }
 
-struct Entry {
-  float score;
-  int32_t item;
-};
-// a ranks before b: higher score, then lower item id (a total order on non-NaN scores).
-inline bool better(const Entry& a, const Entry& b) {
-  return a.score > b.score || (a.score == b.score && a.item < b.item);
-}
-
-// One user's running top-n: a heap whose front is the worst kept entry.
-struct UserTop {
-  std::vector<Entry> heap;
+// One user's running top-n (running_top.h), minus the user's excluded items.
+struct UserTop : RunningTopN {
   std::vector<int32_t> excluded;  // sorted, unique
-  // Scores below this cannot enter (-inf until n entries are kept, then the worst kept score).
-  float threshold(int64_t n) const {
-    return static_cast<int64_t>(heap.size()) < n ? -std::numeric_limits<float>::infinity()
-                                                 : heap.front().score;
-  }
-  void offer(Entry e, int64_t n) {
+  void offer(ScoredItem e, int64_t n) {
     if (std::binary_search(excluded.begin(), excluded.end(), e.item)) return;
-    if (static_cast<int64_t>(heap.size()) < n) {
-      if (!(e.score == e.score)) return;  // NaN
-      heap.push_back(e);
-      std::push_heap(heap.begin(), heap.end(), better);
-    } else if (better(e, heap.front())) {
-      std::pop_heap(heap.begin(), heap.end(), better);
-      heap.back() = e;
-      std::push_heap(heap.begin(), heap.end(), better);
-    }
+    RunningTopN::offer(e, n);
   }
 };
 
@@ -289,7 +267,7 @@ void score_top_n(const ScoreTable& table, const float* users, int64_t B, int64_t
         }
         for (int64_t j = 0; j < nb; ++j) {
           auto& heap = tops[static_cast<size_t>(j)].heap;
-          std::sort(heap.begin(), heap.end(), better);
+          std::sort(heap.begin(), heap.end(), ranks_before);
           const int64_t b = b0 + j;
           for (size_t r = 0; r < heap.size(); ++r) {
             out.items[static_cast<size_t>(b * N) + r] = heap[r].item;
