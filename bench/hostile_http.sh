@@ -24,7 +24,7 @@ $DIVREC serve --model "$T/model.h5" --host 127.0.0.1 --port 0 \
   ${SERVE_ARGS:---threads 16 --read-timeout-ms 1000 --idle-timeout 1} > "$T/serve.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 100); do
-  PORT=$(sed -n 's|.*on http://127.0.0.1:\([0-9]*\).*|\1|p' "$T/serve.log" | head -1)
+  PORT=$(sed -n 's|.*on http://127.0.0.1:\([0-9]*\).*|\1|p' "$T/serve.log" | sed -n 1p)
   [[ -n $PORT ]] && break
   sleep 0.2
 done

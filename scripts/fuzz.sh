@@ -91,7 +91,7 @@ run_target() {
     "$t" $((SECONDS - start)) "${execs:-0}" "${cov:-0}" "$(ls "$corpus" | wc -l)" \
     "$([[ $rc == 0 ]] && echo false || echo true)" | tee -a "$B/summary.jsonl"
   if [[ $rc != 0 ]]; then
-    grep -E "ERROR|SUMMARY|==[0-9]+==|#[0-9]+ 0x|uncaught|what\(\)" "$log" | head -40
+    grep -E "ERROR|SUMMARY|==[0-9]+==|#[0-9]+ 0x|uncaught|what\(\)" "$log" | sed -n 1,40p
     ls "$crashes"
     return 1
   fi

@@ -83,7 +83,7 @@ wait_exit() {
 rank_pid() {
   local c
   for c in $(pgrep -P "$1" 2>/dev/null || true); do
-    if tr '\0' '\n' <"/proc/$c/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"; then
+    if tr '\0' '\n' <"/proc/$c/environ" 2>/dev/null | grep -x "OMPI_COMM_WORLD_RANK=$2" >/dev/null; then
       echo "$c"
       return 0
     fi

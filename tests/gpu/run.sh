@@ -21,7 +21,7 @@ else
   bash scripts/build-cuda.sh || { echo "tests/gpu/run.sh: the CUDA build failed" >&2; exit 1; }
   BUILD=${DIVREC_CUDA_BUILD:-build-cuda}
   DIVREC=$BUILD/launcher/divrec
-  test_bin() { find "$BUILD/tests" -name "$1" -type f -perm -u+x | head -1; }
+  test_bin() { find "$BUILD/tests" -name "$1" -type f -perm -u+x -print -quit; }
 fi
 RESULTS=$OUT/gpu_results.jsonl
 : > "$RESULTS"

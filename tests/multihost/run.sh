@@ -61,8 +61,8 @@ NS=() VETH=() HOSTIP=() HOSTNAMES=()
 octet=
 for ((i = 0; i < 200; i++)); do
   x=$(((TAG + i) % 200 + 20))
-  if ! ip -4 addr show | grep -q "inet 10\.77\.$x\." &&
-    ! ip -4 route show | grep -q "^10\.77\.$x\."; then
+  if ! ip -4 addr show | grep "inet 10\.77\.$x\." >/dev/null &&
+    ! ip -4 route show | grep "^10\.77\.$x\." >/dev/null; then
     octet=$x
     break
   fi

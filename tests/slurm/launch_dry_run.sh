@@ -11,7 +11,9 @@ STUBS=$WORK/bin
 mkdir -p "$STUBS"
 printf '#!/bin/sh\necho "${FAKE_NPROC:-8}"\n' >"$STUBS/nproc"
 printf '#!/bin/sh\n[ "$1" = --mpi=list ] && printf "MPI plugin types are...\\n\\t%%s\\n" ${FAKE_SRUN_MPI:-none}\n' >"$STUBS/srun"
-printf '#!/bin/sh\n[ -n "$FAKE_GPUS" ] || exit 9\ni=0; while [ $i -lt "$FAKE_GPUS" ]; do echo "GPU $i: Fake (UUID: GPU-$i)"; i=$((i+1)); done\n' >"$STUBS/nvidia-smi"
+# The fake nvidia-smi pauses between lines, as a real one may: a reader that stops at the first
+# line (grep -q under pipefail) then fails the launcher's pipeline with SIGPIPE every time.
+printf '#!/bin/sh\n[ -n "$FAKE_GPUS" ] || exit 9\ni=0; while [ $i -lt "$FAKE_GPUS" ]; do echo "GPU $i: Fake (UUID: GPU-$i)"; i=$((i+1)); sleep 0.2; done\n' >"$STUBS/nvidia-smi"
 printf '#!/bin/sh\nexit 0\n' >"$STUBS/mpirun"
 chmod +x "$STUBS"/*
 fails=0
@@ -94,6 +96,6 @@ for bad in "-n 0 -- train" "-n x -- train" "--bind weird -- train" "--launcher p
     pass=$((pass + 1)); echo "ok   rejects '$bad'"
   fi
 done
-bash "$LAUNCH" --help | grep -q -- '--gpus-per-rank' || { echo "FAIL --help"; fails=$((fails + 1)); }
+bash "$LAUNCH" --help | grep -- '--gpus-per-rank' >/dev/null || { echo "FAIL --help"; fails=$((fails + 1)); }
 echo "$pass passed, $fails failed"
 ((fails == 0))

@@ -23,7 +23,7 @@ note() { echo "[$(date +%H:%M:%S)] $*"; }
 
 # job_field JOB FIELD: JobState, ExitCode, Restarts, Reason, StdOut ... of one job.
 job_field() {
-  scontrol show job "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1
+  scontrol show job "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p" | sed -n 1p
 }
 
 # wait_jobs TIMEOUT_S JOB...: until every job is in a final state (a requeued job is not).
