@@ -5,7 +5,7 @@
 # JSON lines (also in $GPU_OUT/gpu_results.jsonl). Skips (exit 0) where no GPU is visible.
 # Usage: [GPU_OUT=DIR] [DIVREC_GPU_BUNDLE=DIR] [EPOCHS=3] tests/gpu/run.sh
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 OUT=${GPU_OUT:-$(mktemp -d /tmp/divrec_gpu.XXXXXX)}
 EPOCHS=${EPOCHS:-3}
 mkdir -p "$OUT"
@@ -46,7 +46,8 @@ DATA=$OUT/data
 # train_run LABEL DEVICE PRECISION LOSS DIM [extra options]: the recipe's model shape.
 train_run() {
   local label=$1 device=$2 precision=$3 loss=$4 dim=$5 run=$OUT/run-$1
-  local t0=$(date +%s.%N)
+  local t0
+  t0=$(date +%s.%N)
   "$DIVREC" train --data "$DATA" --output "$run" --objective next-item --loss "$loss" \
     --batch-size 128 --max-len 50 --dim "$dim" --layers 2 --heads 2 --dropout 0.2 \
     --attn-dropout 0.2 --lr 1e-3 --warmup-steps 100 --log-every 25 --device "$device" \
