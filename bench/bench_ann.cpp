@@ -3,7 +3,8 @@
 // single-thread latency p50/p99 of one-user searches for k and recall@k against brute force
 // (IVF: with divrec's list scan and with Faiss's own, "ivf_scan").
 // One JSON line per measurement on stdout; progress on stderr.
-//   bench_ann [--items 1000000,10000000] [--dim 64] [--queries 200] [--k 200] [--kind hnsw]
+//   bench_ann [--items 1000000,10000000] [--dim 64] [--queries 200] [--k 200] [--kind
+//   hnsw|ivf|auto]
 //             [--ef 16,32,64,128,256] [--nprobe 8,16,32,64] [--m 32] [--ef-construction 200]
 //             [--clusters 1000] [--save DIR]
 #include <unistd.h>
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
                        nprobes = {8, 16, 32, 64};
   int64_t dim = 64, queries = 200, k = 200, clusters = 1000;
   divrec::eval::AnnBuildOptions opts;
+  opts.kind = divrec::eval::AnnKind::kHnsw;  // --kind: hnsw (default) | ivf | auto
   std::string save_dir;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
@@ -117,14 +119,14 @@ int main(int argc, char** argv) {
       divrec::eval::AnnIndex index = divrec::eval::AnnIndex::build(items.data(), n, dim, opts);
       double build_s = seconds_since(t0);
       double index_mb = index.memory_bytes() / 1e6;
-      std::cerr << "bench_ann: built " << divrec::eval::ann_kind_name(opts.kind) << " in "
+      std::cerr << "bench_ann: built " << divrec::eval::ann_kind_name(index.kind()) << " in "
                 << build_s << " s, " << index_mb << " MB\n";
       if (!save_dir.empty()) {
         t0 = Clock::now();
         index.save(save_dir + "/bench_" + std::to_string(n) + ".ann");
         std::cerr << "bench_ann: saved in " << seconds_since(t0) << " s\n";
       }
-      bool hnsw = opts.kind == divrec::eval::AnnKind::kHnsw;
+      bool hnsw = index.kind() == divrec::eval::AnnKind::kHnsw;
       // IVF: every nprobe with divrec's scan and with Faiss's own, in the same run.
       std::vector<divrec::eval::IvfScan> scans = {divrec::eval::IvfScan::kDivrec};
       if (!hnsw) scans.push_back(divrec::eval::IvfScan::kFaiss);
@@ -149,7 +151,7 @@ int main(int argc, char** argv) {
               {"stage", "ann"},
               {"items", n},
               {"dim", dim},
-              {"kind", divrec::eval::ann_kind_name(opts.kind)},
+              {"kind", divrec::eval::ann_kind_name(index.kind())},
               {hnsw ? "ef_search" : "nprobe", e},
               {"k", k},
               {"queries", queries},

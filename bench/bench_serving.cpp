@@ -64,12 +64,12 @@ struct Args {
   // efConstruction; ivf: nlist) beside the artifact; requests search it with ef_search (nprobe)
   // for max(ann_candidates, candidates) + |history| items and re-score them exactly.
   std::string retrieval = "exact";
-  std::string ann_kind = "hnsw";
+  std::string ann_kind = "auto";  // ivf from 1 M items (eval::kIvfAutoMinItems), hnsw below
   int ef_search = 384;
   int hnsw_m = 16;
   int ef_construction = 100;
   int ivf_nlist = 0;  // 0: 4 sqrt(items)
-  int nprobe = 16;
+  int nprobe = 0;     // 0: 1 % of the lists (eval::auto_nprobe)
   std::string ivf_scan = "divrec";  // or faiss: Faiss's own (scalar) list scan, for comparison
   int ann_candidates = eval::kAnnMinCandidates;
 };
@@ -248,7 +248,7 @@ double rss_mb() {
 void add_ann_index(const std::string& model_path, const Args& args) {
   auto a = serving::read_artifact(model_path);
   eval::AnnBuildOptions o;
-  o.kind = eval::parse_ann_kind(args.ann_kind);
+  o.kind = eval::resolve_ann_kind(eval::parse_ann_kind(args.ann_kind), a.item_vectors.size(0));
   if (a.ann_index.present() && a.ann_index.kind == o.kind) return;  // another kind: replaced
   o.hnsw_m = args.hnsw_m;
   o.ef_construction = args.ef_construction;
@@ -258,10 +258,10 @@ void add_ann_index(const std::string& model_path, const Args& args) {
   const auto t0 = Clock::now();
   const auto& v = a.item_vectors;
   auto index = eval::AnnIndex::build(v.data_ptr<float>(), v.size(0), v.size(1), o);
-  std::cerr << "bench_serving: " << args.ann_kind << " (HNSW M " << o.hnsw_m << " efConstruction "
-            << o.ef_construction << ", IVF nlist " << o.ivf_nlist << ") over " << v.size(0)
-            << " items built in " << std::chrono::duration<double>(Clock::now() - t0).count()
-            << " s\n";
+  std::cerr << "bench_serving: " << eval::ann_kind_name(o.kind) << " (HNSW M " << o.hnsw_m
+            << " efConstruction " << o.ef_construction << ", IVF nlist " << o.ivf_nlist << ") over "
+            << v.size(0) << " items built in "
+            << std::chrono::duration<double>(Clock::now() - t0).count() << " s\n";
   a.ann_index = eval::save_ann_beside(index, model_path);
   serving::write_artifact(model_path, a);
 }
@@ -369,7 +369,7 @@ int run_scale(const Args& args) {
     j["ann_kind"] = eval::ann_kind_name(rec->candidates().index()->kind());
     j["ann_candidates"] = args.ann_candidates;
     if (built.kind == eval::AnnKind::kIvfFlat) {
-      j["nprobe"] = args.nprobe;
+      j["nprobe"] = rec->candidates().index()->nprobe_for(retrieval.search);
       j["ivf_scan"] = args.ivf_scan;
       j["ivf_nlist"] = built.ivf_nlist;
     } else {

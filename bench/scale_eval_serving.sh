@@ -9,12 +9,14 @@
 #    "load_s", "rss_mb", ...}   (bench_serving --items: dpp, k = 10, one core; fresh process;
 #    ann: an index built beside the artifact as `divrec export --retrieval ann` does -- HNSW
 #    M HNSW_M / efConstruction EF_CONSTRUCTION searched with each EF_SEARCH, or IVF-flat
-#    (nlist 4 sqrt(I)) searched with each NPROBE -- candidates re-scored exactly; recall_at_200
+#    (nlist 4 sqrt(I)) searched with each NPROBE (0: divrec's default, 1 % of the lists; the JSON
+#    gives the lists probed) -- candidates re-scored exactly; recall_at_200
 #    against a double-precision exact top 200)
 #   {"stage": ..., "items", "skipped": REASON} when a catalog would not fit in memory.
 # Env: ITEMS ("12101 1000000 10000000"), PRECISIONS ("fp32 bf16"), RETRIEVALS ("exact ann";
-# ann serves fp32), ANN_KIND (auto: hnsw below IVF_MIN_ITEMS = 3000000 items, ivf from there
-# on; or hnsw / ivf), HNSW_M (16), EF_CONSTRUCTION (100), EF_SEARCH ("384 512"), NPROBE ("96 128"),
+# ann serves fp32), ANN_KIND (auto: hnsw below IVF_MIN_ITEMS = 1000000 items, ivf from there
+# on, as `divrec export --ann-kind auto`; or hnsw / ivf), HNSW_M (16), EF_CONSTRUCTION (100),
+# EF_SEARCH ("384 512"), NPROBE ("0 96"),
 # ANN_MIN_ITEMS (100000: smaller catalogs serve exact only), DIM (64), EVAL_USERS (1000),
 # EVAL_METHOD (none), SERVE_SECONDS (10), BUILD_DIR (build), WORK (/tmp/divrec_scale_bench),
 # ANN_CANDIDATES (200: ANN fetches max(this, 200) + |history| before the exact re-score),
@@ -30,8 +32,8 @@ HNSW_M=${HNSW_M:-16}
 EF_CONSTRUCTION=${EF_CONSTRUCTION:-100}
 EF_SEARCH=${EF_SEARCH:-"384 512"}
 ANN_KIND=${ANN_KIND:-auto}
-IVF_MIN_ITEMS=${IVF_MIN_ITEMS:-3000000}
-NPROBE=${NPROBE:-"96 128"}
+IVF_MIN_ITEMS=${IVF_MIN_ITEMS:-1000000}
+NPROBE=${NPROBE:-"0 96"}
 ANN_MIN_ITEMS=${ANN_MIN_ITEMS:-100000}
 DIM=${DIM:-64}
 EVAL_USERS=${EVAL_USERS:-1000}

@@ -67,8 +67,11 @@ nlohmann::json retrieval_json(const EvalConfig& config, const EvalResult& result
   if (result.retrieval == "ann") {
     j["index"] = result.ann_index;
     j["kind"] = result.ann_kind;
-    j["ef_search"] = config.retrieval.search.ef_search;
-    j["nprobe"] = config.retrieval.search.nprobe;
+    if (result.ann_kind == "ivf-flat") {
+      j["nprobe"] = result.ann_nprobe;
+    } else {
+      j["ef_search"] = config.retrieval.search.ef_search;
+    }
     j["ann_candidates"] = config.retrieval.min_candidates;
     j["recall_at"] = result.recall_at;
     j["recall"] = result.ann_recall;

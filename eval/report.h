@@ -32,6 +32,7 @@ struct EvalResult {
   double ann_recall = 1.0;          // ann: |ann top-N ∩ exact top-N| / |exact top-N|, all users
   std::string ann_index;            // ann: the index file (or "built in-process")
   std::string ann_kind;             // ann: hnsw | ivf-flat
+  int ann_nprobe = 0;               // ann, ivf-flat: lists probed (--nprobe 0 resolved)
   // --fairness dual: the fitted policy (fair_exposure.h; an array of them for a tolerance
   // sweep); null otherwise.
   nlohmann::json fairness;

@@ -152,6 +152,7 @@ EvalResult run_eval(const EvalConfig& config, core::Communicator& comm) {
   if (ann) {
     pass.result.ann_index = config.ann_index.empty() ? "built in-process" : config.ann_index;
     pass.result.ann_kind = ann_kind_name(ann->kind());
+    pass.result.ann_nprobe = ann->nprobe_for(config.retrieval.search);
   }
   const EvalResult& result = pass.result;
 

@@ -13,7 +13,7 @@ namespace divrec::launcher {
 
 struct RetrievalArgs {
   std::string mode;
-  std::string kind = "hnsw";
+  std::string kind = "auto";
   eval::RetrievalOptions search;
   eval::AnnBuildOptions build;
 };

@@ -243,8 +243,11 @@ nlohmann::json Recommender::retrieval_json() const {
   if (candidates_.ann()) {
     j["index"] = artifact_.ann_index.file;
     j["kind"] = eval::ann_kind_name(candidates_.index()->kind());
-    j["ef_search"] = o.search.ef_search;
-    j["nprobe"] = o.search.nprobe;
+    if (candidates_.index()->kind() == eval::AnnKind::kIvfFlat) {
+      j["nprobe"] = candidates_.index()->nprobe_for(o.search);  // 0 (auto) resolved
+    } else {
+      j["ef_search"] = o.search.ef_search;
+    }
     j["min_candidates"] = o.min_candidates;
   }
   return j;

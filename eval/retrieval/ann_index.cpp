@@ -144,15 +144,12 @@ int default_nlist(int64_t n) {
 
 }  // namespace
 
-AnnKind parse_ann_kind(const std::string& name) {
-  if (name == "hnsw") return AnnKind::kHnsw;
-  if (name == "ivf-flat" || name == "ivf") return AnnKind::kIvfFlat;
-  DIVREC_CHECK_HINT(false, "valid index kinds: hnsw, ivf-flat (or ivf)", "unknown ANN index kind '",
-                    name, "'");
-  return AnnKind::kHnsw;
+int AnnIndex::nprobe_for(const AnnSearchParams& p) const {
+  if (opts_.kind != AnnKind::kIvfFlat) return 0;
+  DIVREC_CHECK_HINT(p.nprobe >= 0, "typical nprobe: 8-128, or 0 for 1 % of the lists",
+                    "ANN search: nprobe=", p.nprobe);
+  return p.nprobe == 0 ? auto_nprobe(opts_.ivf_nlist) : std::min(p.nprobe, opts_.ivf_nlist);
 }
-
-const char* ann_kind_name(AnnKind kind) { return kind == AnnKind::kHnsw ? "hnsw" : "ivf-flat"; }
 
 AnnIndex::AnnIndex() = default;
 AnnIndex::AnnIndex(AnnIndex&&) noexcept = default;
@@ -166,10 +163,11 @@ AnnIndex AnnIndex::build(const float* items, int64_t n, int64_t d, const AnnBuil
                     " items is more than 2^31 - 1");
   AnnIndex out;
   out.opts_ = opts;
+  out.opts_.kind = resolve_ann_kind(opts.kind, n);
   out.dim_ = d;
   OmpThreads threads(opts.build_threads);
   try {
-    if (opts.kind == AnnKind::kHnsw) {
+    if (out.opts_.kind == AnnKind::kHnsw) {
       DIVREC_CHECK_HINT(opts.hnsw_m >= 2 && opts.ef_construction >= 1,
                         "typical values: M 16-48, efConstruction 100-400",
                         "ANN build: invalid HNSW M=", opts.hnsw_m,
@@ -212,7 +210,7 @@ AnnIndex AnnIndex::build(const float* items, int64_t n, int64_t d, const AnnBuil
       out.index_ = std::move(idx);
     }
   } catch (const faiss::FaissException& e) {
-    DIVREC_FAIL("ANN build (", ann_kind_name(opts.kind), ", [", n, ", ", d,
+    DIVREC_FAIL("ANN build (", ann_kind_name(out.opts_.kind), ", [", n, ", ", d,
                 "]) failed in Faiss: ", e.what());
   }
   out.items_ = n;
@@ -274,8 +272,7 @@ AnnHits AnnIndex::search(const float* users, int64_t batch, int64_t k,
         }
       }
     } else {
-      DIVREC_CHECK_HINT(p.nprobe >= 1, "typical nprobe: 8-128", "ANN search: nprobe=", p.nprobe);
-      const int nprobe = std::min(p.nprobe, opts_.ivf_nlist);
+      const int nprobe = nprobe_for(p);
       if (p.ivf_scan == IvfScan::kDivrec) {
         ivf_flat_search(static_cast<const faiss::IndexIVFFlat&>(*index_), users, batch, k, nprobe,
                         hits.scores.data(), hits.ids.data());

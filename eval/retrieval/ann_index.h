@@ -10,20 +10,16 @@
 #include <string>
 #include <vector>
 
+#include "eval/retrieval/ann_kind.h"
+
 namespace faiss {
 struct Index;
 }
 
 namespace divrec::eval {
 
-enum class AnnKind : uint32_t { kHnsw = 1, kIvfFlat = 2 };
-
-// "hnsw" or "ivf-flat"; throws listing the valid names otherwise.
-AnnKind parse_ann_kind(const std::string& name);
-const char* ann_kind_name(AnnKind kind);
-
 struct AnnBuildOptions {
-  AnnKind kind = AnnKind::kHnsw;
+  AnnKind kind = AnnKind::kAuto;       // resolved by build() (resolve_ann_kind)
   int hnsw_m = 32;                     // graph degree (level 0 has 2*M links); memory 8*M B/item
   int ef_construction = 200;           // HNSW build beam width
   int ivf_nlist = 0;                   // IVF lists; 0 = 4*sqrt(I) rounded, clamped to [1, I]
@@ -43,7 +39,7 @@ enum class IvfScan : uint8_t { kDivrec = 0, kFaiss = 1 };
 
 struct AnnSearchParams {
   int ef_search = 256;  // HNSW beam (max with k); use >= k: 384-512 for k 200 at 1 M items
-  int nprobe = 16;      // IVF lists visited
+  int nprobe = 0;       // IVF lists visited; 0 = auto_nprobe(nlist)
   IvfScan ivf_scan = IvfScan::kDivrec;
   // OpenMP threads for this call (only the calling thread's setting is changed, and restored).
   // 1 keeps one request on one core: serving's request threads must not each fan out to all
@@ -87,7 +83,10 @@ class AnnIndex {
 
   int64_t size() const { return items_; }
   int64_t dim() const { return dim_; }
-  AnnKind kind() const { return opts_.kind; }
+  AnnKind kind() const { return opts_.kind; }  // never kAuto
+  // The lists an IVF search with `p` probes (p.nprobe, or auto_nprobe when 0, at most nlist);
+  // 0 for HNSW.
+  int nprobe_for(const AnnSearchParams& p) const;
   const AnnBuildOptions& options() const { return opts_; }
   uint32_t vectors_crc() const { return vectors_crc_; }  // CRC-32 (zlib) of all item bytes
   float mips_norm() const { return phi_; }               // HNSW: phi of the L2 reduction; 0 for IVF

@@ -228,6 +228,35 @@ TEST_F(AnnIndexTest, IvfScanGivesFaissListsAndScores) {
   }
 }
 
+// --nprobe 0 (the default) probes auto_nprobe(nlist) lists: the same lists as asking for that
+// many; larger requests are clamped to nlist; negative ones are errors. A default (kAuto) build
+// of this small catalog is HNSW, and reports no lists.
+TEST_F(AnnIndexTest, AutoNprobeAndAutoKind) {
+  AnnBuildOptions opts;
+  opts.kind = AnnKind::kIvfFlat;
+  opts.ivf_nlist = 1800;  // auto_nprobe: ceil(1800 / 100) = 18, above the floor of 16
+  AnnIndex ivf = AnnIndex::build(items_.data(), kItems, kDim, opts);
+  AnnSearchParams p;
+  ASSERT_EQ(p.nprobe, 0);
+  EXPECT_EQ(ivf.nprobe_for(p), 18);
+  const auto by_default = ivf.search(users_.data(), kUsers, kTop, p);
+  p.nprobe = 18;
+  EXPECT_EQ(ivf.search(users_.data(), kUsers, kTop, p).ids, by_default.ids);
+  p.nprobe = 17;
+  EXPECT_NE(ivf.search(users_.data(), kUsers, kTop, p).ids, by_default.ids)
+      << "one list fewer must change some list, or this test checks nothing";
+  p.nprobe = 5000;
+  EXPECT_EQ(ivf.nprobe_for(p), 1800);
+  p.nprobe = -1;
+  expect_error([&] { ivf.search(users_.data(), 1, kTop, p); }, {"nprobe=-1"});
+
+  AnnIndex dflt = AnnIndex::build(items_.data(), kItems, kDim, AnnBuildOptions{});
+  EXPECT_EQ(dflt.kind(), AnnKind::kHnsw);
+  EXPECT_EQ(dflt.nprobe_for(AnnSearchParams{}), 0);
+  dflt.save(path("auto.ann"));
+  EXPECT_EQ(AnnIndex::load(path("auto.ann")).kind(), AnnKind::kHnsw);
+}
+
 TEST_F(AnnIndexTest, ConcurrentSearchesWithOwnParametersMatchSequential) {
   AnnIndex idx = AnnIndex::build(items_.data(), kItems, kDim, AnnBuildOptions{});
   const int efs[4] = {16, 64, 128, 256};
