@@ -12,8 +12,10 @@
 # `cold` slice), TRAIN_EXTRA adds train options to every run (e.g. "--zero-cold-ids true
 # --item-id-dropout 0.2"). A popularity baseline scores cold items 0 (no train interactions), so
 # its cold-slice HR@10 is 0 by construction.
+# ENCODE_EXTRA adds encode-items options, e.g. "--pca 64 --whiten" (UniSRec-style whitened PCA of
+# the MiniLM vectors: docs/results.md's best overall row).
 # Usage: [EPOCHS=20] [SEEDS="1 2 3"] [DIM=128] [VARIANTS="ids text minilm both"] [COLD_ITEMS=0]
-#        [TRAIN_EXTRA=...] bench/beauty_text.sh [OUT_DIR]
+#        [TRAIN_EXTRA=...] [ENCODE_EXTRA=...] bench/beauty_text.sh [OUT_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/mpi_env.sh
@@ -41,7 +43,7 @@ if [ ! -f "$OUT/data/items-v0001.h5" ]; then
   start=$(date +%s)
   $MPIRUN $DIVREC encode-items --data "$OUT/data" --encoder "$OUT/minilm/encoder.pt" \
     --text "$TITLES" --tokenizer "$OUT/minilm/vocab.txt" --name all-MiniLM-L6-v2 --threads 1 \
-    | tee "$OUT/encode.log"
+    ${ENCODE_EXTRA:-} | tee "$OUT/encode.log"
   echo "encode-items wall seconds: $(( $(date +%s) - start ))" | tee -a "$OUT/encode.log"
 fi
 
