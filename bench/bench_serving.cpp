@@ -69,7 +69,7 @@ struct Args {
   int hnsw_m = 16;
   int ef_construction = 100;
   int ivf_nlist = 0;  // 0: 4 sqrt(items)
-  int nprobe = 0;     // 0: 1 % of the lists (eval::auto_nprobe)
+  int nprobe = 0;     // 0: sqrt(lists) (eval::auto_nprobe)
   std::string ivf_scan = "divrec";  // or faiss: Faiss's own (scalar) list scan, for comparison
   int ann_candidates = eval::kAnnMinCandidates;
 };

@@ -9,7 +9,7 @@
 #    "load_s", "rss_mb", ...}   (bench_serving --items: dpp, k = 10, one core; fresh process;
 #    ann: an index built beside the artifact as `divrec export --retrieval ann` does -- HNSW
 #    M HNSW_M / efConstruction EF_CONSTRUCTION searched with each EF_SEARCH, or IVF-flat
-#    (nlist 4 sqrt(I)) searched with each NPROBE (0: divrec's default, 1 % of the lists; the JSON
+#    (nlist 4 sqrt(I)) searched with each NPROBE (0: divrec's default, sqrt(nlist) lists; the JSON
 #    gives the lists probed) -- candidates re-scored exactly; recall_at_200
 #    against a double-precision exact top 200)
 #   {"stage": ..., "items", "skipped": REASON} when a catalog would not fit in memory.

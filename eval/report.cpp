@@ -67,7 +67,7 @@ nlohmann::json retrieval_json(const EvalConfig& config, const EvalResult& result
   if (result.retrieval == "ann") {
     j["index"] = result.ann_index;
     j["kind"] = result.ann_kind;
-    if (result.ann_kind == "ivf-flat") {
+    if (result.ann_kind == ann_kind_name(AnnKind::kIvfFlat)) {
       j["nprobe"] = result.ann_nprobe;
     } else {
       j["ef_search"] = config.retrieval.search.ef_search;

@@ -160,6 +160,7 @@ eval::AnnIndexRef ann_ref_from(const std::string& text, const std::string& where
     if (j.empty()) return r;
     r.file = j.at("file").get<std::string>();
     r.kind = eval::parse_ann_kind(j.at("kind").get<std::string>());
+    DIVREC_CHECK(r.kind != eval::AnnKind::kAuto, "kind 'auto' is a build request, not an index");
     r.items = j.at("items").get<int64_t>();
     r.dim = j.at("dim").get<int64_t>();
     r.vectors_crc = j.at("vectors_crc32").get<uint32_t>();

@@ -146,7 +146,7 @@ int default_nlist(int64_t n) {
 
 int AnnIndex::nprobe_for(const AnnSearchParams& p) const {
   if (opts_.kind != AnnKind::kIvfFlat) return 0;
-  DIVREC_CHECK_HINT(p.nprobe >= 0, "typical nprobe: 8-128, or 0 for 1 % of the lists",
+  DIVREC_CHECK_HINT(p.nprobe >= 0, "typical nprobe: 8-128, or 0 for sqrt(nlist)",
                     "ANN search: nprobe=", p.nprobe);
   return p.nprobe == 0 ? auto_nprobe(opts_.ivf_nlist) : std::min(p.nprobe, opts_.ivf_nlist);
 }

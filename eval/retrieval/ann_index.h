@@ -39,7 +39,7 @@ enum class IvfScan : uint8_t { kDivrec = 0, kFaiss = 1 };
 
 struct AnnSearchParams {
   int ef_search = 256;  // HNSW beam (max with k); use >= k: 384-512 for k 200 at 1 M items
-  int nprobe = 0;       // IVF lists visited; 0 = auto_nprobe(nlist)
+  int nprobe = 0;       // IVF lists visited; 0 = auto_nprobe(nlist), ~sqrt(nlist)
   IvfScan ivf_scan = IvfScan::kDivrec;
   // OpenMP threads for this call (only the calling thread's setting is changed, and restored).
   // 1 keeps one request on one core: serving's request threads must not each fan out to all
@@ -85,7 +85,7 @@ class AnnIndex {
   int64_t dim() const { return dim_; }
   AnnKind kind() const { return opts_.kind; }  // never kAuto
   // The lists an IVF search with `p` probes (p.nprobe, or auto_nprobe when 0, at most nlist);
-  // 0 for HNSW.
+  // 0 for HNSW. Throws for p.nprobe < 0 (IVF).
   int nprobe_for(const AnnSearchParams& p) const;
   const AnnBuildOptions& options() const { return opts_; }
   uint32_t vectors_crc() const { return vectors_crc_; }  // CRC-32 (zlib) of all item bytes

@@ -2,6 +2,7 @@
 #include "eval/retrieval/ann_kind.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/check.h"
 
@@ -35,8 +36,8 @@ AnnKind resolve_ann_kind(AnnKind kind, int64_t items) {
 
 int auto_nprobe(int nlist) {
   DIVREC_CHECK(nlist >= 1, "auto_nprobe: nlist=", nlist);
-  const int one_percent = (nlist + 99) / 100;
-  return std::min(std::max(one_percent, 16), nlist);
+  const int root = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(nlist))));
+  return std::min(std::max(root, 16), nlist);
 }
 
 }  // namespace divrec::eval

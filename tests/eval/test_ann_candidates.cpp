@@ -243,28 +243,5 @@ TEST(RetrievalMode, NamesAndAutoRule) {
   EXPECT_EQ(parse_ann_kind("ivf"), AnnKind::kIvfFlat);
 }
 
-// Hand-computed: kAuto is HNSW below 1,000,000 items and IVF-flat from there; auto nprobe is
-// ceil(nlist / 100) clamped to [min(16, nlist), nlist].
-TEST(AnnKindNames, AutoKindAndNprobeRules) {
-  EXPECT_EQ(parse_ann_kind("auto"), AnnKind::kAuto);
-  EXPECT_EQ(parse_ann_kind("hnsw"), AnnKind::kHnsw);
-  EXPECT_EQ(parse_ann_kind("ivf-flat"), AnnKind::kIvfFlat);
-  EXPECT_STREQ(ann_kind_name(AnnKind::kAuto), "auto");
-  EXPECT_STREQ(ann_kind_name(AnnKind::kIvfFlat), "ivf-flat");
-  expect_error([] { parse_ann_kind("ivfpq"); }, {"'ivfpq'", "auto, hnsw, ivf-flat"});
-  EXPECT_EQ(resolve_ann_kind(AnnKind::kAuto, 999'999), AnnKind::kHnsw);
-  EXPECT_EQ(resolve_ann_kind(AnnKind::kAuto, 1'000'000), AnnKind::kIvfFlat);
-  EXPECT_EQ(resolve_ann_kind(AnnKind::kHnsw, 10'000'000), AnnKind::kHnsw);
-  EXPECT_EQ(resolve_ann_kind(AnnKind::kIvfFlat, 10), AnnKind::kIvfFlat);
-  EXPECT_EQ(auto_nprobe(1), 1);
-  EXPECT_EQ(auto_nprobe(10), 10);
-  EXPECT_EQ(auto_nprobe(16), 16);
-  EXPECT_EQ(auto_nprobe(1600), 16);
-  EXPECT_EQ(auto_nprobe(1601), 17);
-  EXPECT_EQ(auto_nprobe(4000), 40);    // 1 M items: nlist 4 sqrt(I)
-  EXPECT_EQ(auto_nprobe(12649), 127);  // 10 M items
-  expect_error([] { auto_nprobe(0); }, {"nlist=0"});
-}
-
 }  // namespace
 }  // namespace divrec::eval

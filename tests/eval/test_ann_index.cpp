@@ -234,19 +234,19 @@ TEST_F(AnnIndexTest, IvfScanGivesFaissListsAndScores) {
 TEST_F(AnnIndexTest, AutoNprobeAndAutoKind) {
   AnnBuildOptions opts;
   opts.kind = AnnKind::kIvfFlat;
-  opts.ivf_nlist = 1800;  // auto_nprobe: ceil(1800 / 100) = 18, above the floor of 16
+  opts.ivf_nlist = 400;  // auto_nprobe: sqrt(400) = 20, above the floor of 16
   AnnIndex ivf = AnnIndex::build(items_.data(), kItems, kDim, opts);
   AnnSearchParams p;
   ASSERT_EQ(p.nprobe, 0);
-  EXPECT_EQ(ivf.nprobe_for(p), 18);
+  EXPECT_EQ(ivf.nprobe_for(p), 20);
   const auto by_default = ivf.search(users_.data(), kUsers, kTop, p);
-  p.nprobe = 18;
+  p.nprobe = 20;
   EXPECT_EQ(ivf.search(users_.data(), kUsers, kTop, p).ids, by_default.ids);
-  p.nprobe = 17;
+  p.nprobe = 19;
   EXPECT_NE(ivf.search(users_.data(), kUsers, kTop, p).ids, by_default.ids)
       << "one list fewer must change some list, or this test checks nothing";
   p.nprobe = 5000;
-  EXPECT_EQ(ivf.nprobe_for(p), 1800);
+  EXPECT_EQ(ivf.nprobe_for(p), 400);
   p.nprobe = -1;
   expect_error([&] { ivf.search(users_.data(), 1, kTop, p); }, {"nprobe=-1"});
 

@@ -65,6 +65,10 @@ for name in ["weak2", "weak1", "ivf"]:
 assert 0.2 < retrieval("weak2")["recall"] < 1, retrieval("weak2")
 assert retrieval("weak1")["recall"] == retrieval("weak2")["recall"]
 assert retrieval("ivf")["recall"] == 1, retrieval("ivf")
+# The report names the search parameter of the kind that ran: the lists probed for IVF.
+assert retrieval("ivf")["kind"] == "ivf-flat" and retrieval("ivf")["nprobe"] == 4, retrieval("ivf")
+assert "ef_search" not in retrieval("ivf") and "nprobe" not in retrieval("weak2"), retrieval("weak2")
+assert retrieval("weak2")["kind"] == "hnsw" and retrieval("weak2")["ef_search"] == 4
 exact, weak2, weak1, ivf = lists("lists"), lists("weak2"), lists("weak1"), lists("ivf")
 assert len(exact) > 100 and weak2 == weak1 and ivf == exact, len(exact)
 assert weak2 != exact  # the weak graph changed some lists
