@@ -26,9 +26,9 @@ const char* ann_kind_name(AnnKind kind);
 AnnKind resolve_ann_kind(AnnKind kind, int64_t items);
 // IVF lists probed when AnnSearchParams::nprobe is 0: ceil(sqrt(nlist)), at least 16, at most
 // nlist. With the default nlist = 4 sqrt(I) that is 64 of 4,000 lists at 1 M items (measured
-// recall@200 0.988, p99 2.6-3.0 ms on one core) and 113 of 12,649 at 10 M (between nprobe 96:
-// 0.950, p99 6-7 ms and 128: 0.972, 7.8-9.1 ms); docs/results.md. A fixed share of the lists
-// (1 %: 40 at 1 M, recall 0.954) left 1 M at the edge. Throws for nlist < 1.
+// recall@200 0.988, p99 2.6-3.7 ms on one core) and 113 of 12,649 at 10 M (0.9645, p99 7.35 ms);
+// docs/results.md. A fixed share of the lists (1 %: 40 at 1 M, recall 0.954) left 1 M at the
+// edge. Throws for nlist < 1.
 int auto_nprobe(int nlist);
 
 }  // namespace divrec::eval
