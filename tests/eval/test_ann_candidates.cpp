@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/expect_error.h"
 #include "core/check.h"
 #include "core/fs.h"
 #include "core/log.h"
@@ -31,16 +32,7 @@ std::vector<float> gaussian(int64_t n, uint64_t seed) {
   return x;
 }
 
-template <typename Fn>
-void expect_error(Fn fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected divrec::Error";
-  } catch (const Error& e) {
-    std::string msg = std::string(e.what()) + " | hint: " + e.hint();
-    for (const auto& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << p << " not in " << msg;
-  }
-}
+using divrec::testing::expect_error;
 
 class AnnCandidatesTest : public ::testing::Test {
  protected:

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/expect_error.h"
 #include "core/check.h"
 #include "eval/retrieval/ann_index.h"
 #include "eval/retrieval/exact_topk.h"
@@ -59,17 +60,7 @@ class AnnIndexTest : public ::testing::Test {
   std::filesystem::path dir_;
 };
 
-// Expects fn to throw divrec::Error whose message contains every part.
-template <typename Fn>
-void expect_error(Fn fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected divrec::Error";
-  } catch (const Error& e) {
-    std::string msg = std::string(e.what()) + " | hint: " + e.hint();
-    for (const auto& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << p << " not in " << msg;
-  }
-}
+using divrec::testing::expect_error;
 
 TEST_F(AnnIndexTest, ExactReferenceIsSortedAndRecallCountsOverlap) {
   for (int64_t b = 0; b < kUsers; ++b) {

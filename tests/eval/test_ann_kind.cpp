@@ -6,22 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "common/expect_error.h"
 #include "eval/retrieval/ann_index.h"
 #include "eval/retrieval/ann_kind.h"
 
 namespace divrec::eval {
 namespace {
 
-template <typename Fn>
-void expect_error(Fn fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "no exception";
-  } catch (const std::exception& e) {
-    for (const auto& p : parts)
-      EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
-  }
-}
+using divrec::testing::expect_error;
 
 TEST(AnnKind, NamesRoundTrip) {
   for (AnnKind k : {AnnKind::kAuto, AnnKind::kHnsw, AnnKind::kIvfFlat}) {

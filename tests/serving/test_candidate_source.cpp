@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "common/expect_error.h"
 #include "core/check.h"
 #include "core/fs.h"
 #include "data_shards/text_tokens.h"
@@ -21,16 +22,7 @@ using namespace divrec;
 
 namespace {
 
-template <typename Fn>
-void expect_error(Fn fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected divrec::Error";
-  } catch (const Error& e) {
-    std::string msg = std::string(e.what()) + " | hint: " + e.hint();
-    for (const auto& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << p << " not in " << msg;
-  }
-}
+using divrec::testing::expect_error;
 
 serving::ExportSummary export_with(const divrec::testing::ServingFixture& f,
                                    const std::string& output, eval::RetrievalMode mode) {
