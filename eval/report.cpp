@@ -67,11 +67,7 @@ nlohmann::json retrieval_json(const EvalConfig& config, const EvalResult& result
   if (result.retrieval == "ann") {
     j["index"] = result.ann_index;
     j["kind"] = result.ann_kind;
-    if (result.ann_kind == ann_kind_name(AnnKind::kIvfFlat)) {
-      j["nprobe"] = result.ann_nprobe;
-    } else {
-      j["ef_search"] = config.retrieval.search.ef_search;
-    }
+    j[result.ann_search_parameter] = result.ann_search_value;
     j["ann_candidates"] = config.retrieval.min_candidates;
     j["recall_at"] = result.recall_at;
     j["recall"] = result.ann_recall;

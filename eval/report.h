@@ -32,7 +32,10 @@ struct EvalResult {
   double ann_recall = 1.0;          // ann: |ann top-N ∩ exact top-N| / |exact top-N|, all users
   std::string ann_index;            // ann: the index file (or "built in-process")
   std::string ann_kind;             // ann: hnsw | ivf-flat
-  int ann_nprobe = 0;               // ann, ivf-flat: lists probed (--nprobe 0 resolved)
+  // ann: the index's search parameter and its value (AnnIndex::search_parameter): "nprobe"
+  // (lists probed, --nprobe 0 resolved) for ivf-flat, "ef_search" for hnsw.
+  std::string ann_search_parameter;
+  int ann_search_value = 0;
   // --fairness dual: the fitted policy (fair_exposure.h; an array of them for a tolerance
   // sweep); null otherwise.
   nlohmann::json fairness;

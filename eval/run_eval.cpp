@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <tuple>
 
 #include "core/check.h"
 #include "core/fs.h"
@@ -152,7 +153,8 @@ EvalResult run_eval(const EvalConfig& config, core::Communicator& comm) {
   if (ann) {
     pass.result.ann_index = config.ann_index.empty() ? "built in-process" : config.ann_index;
     pass.result.ann_kind = ann_kind_name(ann->kind());
-    pass.result.ann_nprobe = ann->nprobe_for(config.retrieval.search);
+    std::tie(pass.result.ann_search_parameter, pass.result.ann_search_value) =
+        ann->search_parameter(config.retrieval.search);
   }
   const EvalResult& result = pass.result;
 

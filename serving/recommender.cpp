@@ -243,11 +243,8 @@ nlohmann::json Recommender::retrieval_json() const {
   if (candidates_.ann()) {
     j["index"] = artifact_.ann_index.file;
     j["kind"] = eval::ann_kind_name(candidates_.index()->kind());
-    if (candidates_.index()->kind() == eval::AnnKind::kIvfFlat) {
-      j["nprobe"] = candidates_.index()->nprobe_for(o.search);  // 0 (auto) resolved
-    } else {
-      j["ef_search"] = o.search.ef_search;
-    }
+    const auto [parameter, value] = candidates_.index()->search_parameter(o.search);
+    j[parameter] = value;  // nprobe (0 resolved) for IVF, ef_search for HNSW
     j["min_candidates"] = o.min_candidates;
   }
   return j;

@@ -151,6 +151,11 @@ int AnnIndex::nprobe_for(const AnnSearchParams& p) const {
   return p.nprobe == 0 ? auto_nprobe(opts_.ivf_nlist) : std::min(p.nprobe, opts_.ivf_nlist);
 }
 
+std::pair<const char*, int> AnnIndex::search_parameter(const AnnSearchParams& p) const {
+  if (opts_.kind == AnnKind::kIvfFlat) return {"nprobe", nprobe_for(p)};
+  return {"ef_search", p.ef_search};
+}
+
 AnnIndex::AnnIndex() = default;
 AnnIndex::AnnIndex(AnnIndex&&) noexcept = default;
 AnnIndex& AnnIndex::operator=(AnnIndex&&) noexcept = default;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <shared_mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "eval/retrieval/ann_kind.h"
@@ -87,6 +88,9 @@ class AnnIndex {
   // The lists an IVF search with `p` probes (p.nprobe, or auto_nprobe when 0, at most nlist);
   // 0 for HNSW. Throws for p.nprobe < 0 (IVF).
   int nprobe_for(const AnnSearchParams& p) const;
+  // The search parameter reports name for this index and `p`: {"nprobe", nprobe_for(p)} for
+  // IVF-flat, {"ef_search", p.ef_search} for HNSW (eval's report, serving's /v1/model).
+  std::pair<const char*, int> search_parameter(const AnnSearchParams& p) const;
   const AnnBuildOptions& options() const { return opts_; }
   uint32_t vectors_crc() const { return vectors_crc_; }  // CRC-32 (zlib) of all item bytes
   float mips_norm() const { return phi_; }               // HNSW: phi of the L2 reduction; 0 for IVF
