@@ -1,5 +1,7 @@
 // RowExchange (see row_exchange.h). Every sum over ranks runs in rank order with unique rows
 // inside each rank's block, so replicated and row-wise tables get bit-identical gradients.
+// Tensors stay on the table's device (the tensor collectives move them: NCCL for CUDA); only
+// the per-peer counts come to the host.
 #include "trainer/row_exchange.h"
 
 #include "core/check.h"
@@ -10,7 +12,7 @@ namespace divrec::trainer {
 namespace {
 
 std::vector<size_t> to_counts(const torch::Tensor& bincount) {
-  auto c = bincount.contiguous();
+  auto c = bincount.to(torch::kCPU).contiguous();
   std::vector<size_t> out(static_cast<size_t>(c.numel()));
   const auto* p = c.data_ptr<int64_t>();
   for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<size_t>(p[i]);
@@ -45,7 +47,7 @@ RowRoute RowExchange::route(const torch::Tensor& ids) {
   r.send_counts = to_counts(torch::bincount(owner, {}, W));
   r.recv_counts = core::exchange_counts(comm_, r.send_counts);
   const auto send_local = r.ids.index_select(0, r.order).div(W, "floor").contiguous();
-  r.served = torch::empty({static_cast<int64_t>(total(r.recv_counts))}, torch::kInt64);
+  r.served = torch::empty({static_cast<int64_t>(total(r.recv_counts))}, r.ids.options());
   comm_.alltoallv(send_local, r.send_counts, r.served, r.recv_counts);
   stats_.bytes_sent += static_cast<int64_t>(W) * 8 + send_local.numel() * 8;
   ++stats_.exchanges;
@@ -110,16 +112,12 @@ OwnedGradient RowExchange::reduce_gradients(const RowRoute& route, const torch::
   std::vector<int64_t> sizes(W);
   comm_.allgather(&u, sizes.data(), 1, core::DType::kInt64);
   std::vector<size_t> counts(sizes.begin(), sizes.end());
-  std::vector<size_t> elems(counts.size());
-  for (size_t r = 0; r < counts.size(); ++r) elems[r] = counts[r] * static_cast<size_t>(dim_);
   const auto n_all = static_cast<int64_t>(total(counts));
-  auto ids_t = torch::empty({n_all}, torch::kInt64);
-  comm_.allgatherv(route.ids.data_ptr<int64_t>(), static_cast<size_t>(u), ids_t.data_ptr<int64_t>(),
-                   counts, core::DType::kInt64);
+  auto ids_t = torch::empty({n_all}, route.ids.options());
+  comm_.allgatherv(route.ids, ids_t, counts);
   const auto g = grad.contiguous();
   auto all_grads = torch::empty({n_all, dim_}, grad.options());
-  comm_.allgatherv(g.data_ptr<float>(), static_cast<size_t>(g.numel()),
-                   all_grads.data_ptr<float>(), elems, core::DType::kFloat32);
+  comm_.allgatherv(g, all_grads, counts);
   stats_.bytes_sent += static_cast<int64_t>(W - 1) * (u * 8 + g.numel() * 4);
   stats_.rows_sent += static_cast<int64_t>(W - 1) * u;
   ++stats_.exchanges;

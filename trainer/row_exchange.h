@@ -40,8 +40,9 @@ class RowExchange {
  public:
   RowExchange(ShardingPlan plan, int64_t dim, core::Communicator& comm);
 
-  // ids: [U] int64 sorted unique global row ids in [0, num_rows). Collective when row-wise
-  // (every rank calls it once per step, possibly with U = 0).
+  // ids: [U] int64 sorted unique global row ids in [0, num_rows), on the table's device (the
+  // route's tensors stay there; the per-peer counts go through the host). Collective when
+  // row-wise (every rank calls it once per step, possibly with U = 0).
   RowRoute route(const torch::Tensor& ids);
   // [U, D] float32 rows of ids (in route.ids order) from local_weight [local_rows, D].
   // Collective when row-wise.

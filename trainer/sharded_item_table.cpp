@@ -16,12 +16,14 @@ constexpr int64_t kInitChunkRows = 1 << 16;
 }
 
 ShardedItemTable::ShardedItemTable(ShardingPlan plan, int64_t dim, SparseOptimConfig optim,
-                                   core::Communicator& comm)
+                                   core::Communicator& comm, torch::Device device)
     : plan_(plan),
       dim_(dim),
       comm_(comm),
-      weight_(torch::zeros({plan.local_rows(), dim}, torch::kFloat32)),
-      optimizer_(std::make_unique<SparseRowOptimizer>(optim, plan.local_rows(), dim)),
+      device_(device),
+      weight_(torch::zeros({plan.local_rows(), dim},
+                           torch::TensorOptions().dtype(torch::kFloat32).device(device))),
+      optimizer_(std::make_unique<SparseRowOptimizer>(optim, plan.local_rows(), dim, device)),
       exchange_(plan, dim, comm) {
   DIVREC_CHECK(plan_.num_rows > 0, "item table: needs at least one row");
 }
@@ -43,11 +45,14 @@ void ShardedItemTable::init_trunc_normal(double std, uint64_t seed) {
     const int64_t first = ((plan_.rank - c0) % W + W) % W;
     if (first >= rows) continue;
     const auto picked = chunk.index_select(0, torch::arange(first, rows, W, torch::kInt64));
+    // copy_ moves the rows to the table's device (a no-op hop on the CPU).
     weight_.narrow(0, (c0 + first) / W, picked.size(0)).copy_(picked);
   }
 }
 
 torch::Tensor ShardedItemTable::lookup(const torch::Tensor& ids) {
+  DIVREC_CHECK(ids.device() == device_, "item table: ids are on ", ids.device(),
+               " but the table lives on ", device_);
   route_ = exchange_.route(ids);
   torch::Tensor rows;
   {
@@ -61,7 +66,7 @@ torch::Tensor ShardedItemTable::lookup(const torch::Tensor& ids) {
 double ShardedItemTable::reduce_gradients(double scale) {
   DIVREC_CHECK(route_.ids.defined(), "item table: reduce_gradients before lookup");
   torch::Tensor g = rows_.defined() ? rows_.grad() : torch::Tensor();
-  if (!g.defined()) g = torch::zeros({route_.ids.numel(), dim_}, torch::kFloat32);
+  if (!g.defined()) g = torch::zeros({route_.ids.numel(), dim_}, weight_.options());
   reduced_ = exchange_.reduce_gradients(route_, g, scale);
   double sq = reduced_.grad.to(torch::kFloat64).pow(2).sum().item<double>();
   if (plan_.row_wise()) sq = core::allreduce_scalar(comm_, sq, core::ReduceOp::kSum);
@@ -82,18 +87,16 @@ torch::Tensor ShardedItemTable::gather_full() {
   if (!plan_.row_wise()) return weight_;
   const int W = plan_.world;
   std::vector<size_t> counts(W);
-  for (int r = 0; r < W; ++r) counts[r] = static_cast<size_t>(plan_.rows_on(r) * dim_);
-  auto blocks = torch::empty({plan_.num_rows, dim_}, torch::kFloat32);
-  auto mine = weight_.contiguous();
-  comm_.allgatherv(mine.data_ptr<float>(), static_cast<size_t>(mine.numel()),
-                   blocks.data_ptr<float>(), counts, core::DType::kFloat32);
+  for (int r = 0; r < W; ++r) counts[r] = static_cast<size_t>(plan_.rows_on(r));
+  auto blocks = torch::empty({plan_.num_rows, dim_}, weight_.options());
+  comm_.allgatherv(weight_.contiguous(), blocks, counts);
   // blocks holds rank 0's rows, then rank 1's, ...; global row of (local j, rank r) = j W + r.
   auto full = torch::empty_like(blocks);
   int64_t offset = 0;
   for (int r = 0; r < W; ++r) {
     const int64_t n = plan_.rows_on(r);
     if (n == 0) continue;
-    full.index_copy_(0, torch::arange(r, plan_.num_rows, W, torch::kInt64),
+    full.index_copy_(0, torch::arange(r, plan_.num_rows, W, blocks.options().dtype(torch::kInt64)),
                      blocks.narrow(0, offset, n));
     offset += n;
   }

@@ -17,15 +17,18 @@ namespace divrec::trainer {
 
 class ShardedItemTable {
  public:
+  // The table and its optimizer state live on `device`: host memory (kCPU) or a GPU's memory
+  // (TorchRec's fused device kernel), where the row exchange runs NCCL on CUDA tensors.
   ShardedItemTable(ShardingPlan plan, int64_t dim, SparseOptimConfig optim,
-                   core::Communicator& comm);
+                   core::Communicator& comm, torch::Device device = torch::kCPU);
 
   // Truncated N(0, std^2) init whose row r depends only on (seed, r): identical for every
   // world size and sharding mode (generated in fixed chunks of rows, each seeded by its index).
   void init_trunc_normal(double std, uint64_t seed);
 
   // Forward of a step: [U, D] float32 leaf (requires grad) holding the rows of ids ([U] int64,
-  // sorted unique). Collective when row-wise; call exactly once per step on every rank.
+  // sorted unique, on the table's device; throws otherwise). Collective when row-wise; call
+  // exactly once per step on every rank.
   torch::Tensor lookup(const torch::Tensor& ids);
   // After backward: the rows' gradient (rows.grad() of the tensor lookup returned; undefined =
   // zeros) is exchanged and summed over ranks, times `scale` (1/world: the data-parallel mean).
@@ -36,13 +39,15 @@ class ShardedItemTable {
   // step: 1-based optimizer step count.
   void apply(double lr, double clip_scale, int64_t step);
 
-  // [I, D] float32 copy of the whole table on every rank (allgatherv; replicated: the weight
-  // itself). For validation and final tests; memory I x D x 4 bytes per rank. Collective.
+  // [I, D] float32 copy of the whole table on every rank, on the table's device (allgatherv;
+  // replicated: the weight itself). For validation and final tests; memory I x D x 4 bytes per
+  // rank. Collective.
   torch::Tensor gather_full();
 
   const ShardingPlan& plan() const { return plan_; }
   int64_t dim() const { return dim_; }
-  torch::Tensor& weight() { return weight_; }  // [local_rows, D] float32
+  torch::Device device() const { return device_; }
+  torch::Tensor& weight() { return weight_; }  // [local_rows, D] float32 on device()
   SparseRowOptimizer& optimizer() { return *optimizer_; }
   RowExchange& exchange() { return exchange_; }
   // Unique rows touched by this rank in the last lookup, their ids and the leaf handed out.
@@ -54,6 +59,7 @@ class ShardedItemTable {
   ShardingPlan plan_;
   int64_t dim_;
   core::Communicator& comm_;
+  torch::Device device_;
   torch::Tensor weight_;
   std::unique_ptr<SparseRowOptimizer> optimizer_;
   RowExchange exchange_;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/check.h"
+#include "trainer/sparse_optim_tensor_ops.h"
 
 namespace divrec::trainer {
 namespace {
@@ -69,13 +70,14 @@ void validate(const SparseOptimConfig& c) {
   DIVREC_CHECK(c.eps > 0 && std::isfinite(c.eps), "sparse optimizer eps must be > 0, got ", c.eps);
 }
 
-SparseRowOptimizer::SparseRowOptimizer(SparseOptimConfig config, int64_t rows, int64_t dim)
-    : config_(std::move(config)), rows_(rows), dim_(dim) {
+SparseRowOptimizer::SparseRowOptimizer(SparseOptimConfig config, int64_t rows, int64_t dim,
+                                       torch::Device device)
+    : config_(std::move(config)), rows_(rows), dim_(dim), device_(device) {
   validate(config_);
   DIVREC_CHECK(rows >= 0 && dim >= 1, "sparse optimizer table must be rows >= 0 x dim >= 1, got ",
                rows, " x ", dim);
   adam_ = config_.kind == "lazy-adam";
-  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
   if (adam_) {
     exp_avg_ = torch::zeros({rows, dim}, f32);
     exp_avg_sq_ = torch::zeros({rows, dim}, f32);
@@ -94,18 +96,18 @@ void SparseRowOptimizer::check_step_inputs(const torch::Tensor& weight,
                                            const torch::Tensor& local_rows,
                                            const torch::Tensor& grad, double lr,
                                            int64_t step) const {
-  DIVREC_CHECK(weight.defined() && weight.device().is_cpu() &&
+  DIVREC_CHECK(weight.defined() && weight.device() == device_ &&
                    weight.scalar_type() == torch::kFloat32 && weight.is_contiguous(),
-               "sparse optimizer weight must be a contiguous float32 CPU tensor");
+               "sparse optimizer weight must be a contiguous float32 tensor on ", device_);
   DIVREC_CHECK(weight.dim() == 2 && weight.size(0) == rows_ && weight.size(1) == dim_,
                "sparse optimizer weight must be [", rows_, ", ", dim_, "], got ", shape_of(weight));
   DIVREC_CHECK(local_rows.defined() && local_rows.dim() == 1 &&
-                   local_rows.scalar_type() == torch::kInt64 && local_rows.device().is_cpu(),
-               "sparse optimizer local_rows must be a 1-D int64 CPU tensor, got ",
+                   local_rows.scalar_type() == torch::kInt64 && local_rows.device() == device_,
+               "sparse optimizer local_rows must be a 1-D int64 tensor on ", device_, ", got ",
                local_rows.defined() ? shape_of(local_rows) : "undefined");
   const int64_t u = local_rows.size(0);
-  DIVREC_CHECK(grad.defined() && grad.scalar_type() == torch::kFloat32 && grad.device().is_cpu(),
-               "sparse optimizer grad must be a float32 CPU tensor");
+  DIVREC_CHECK(grad.defined() && grad.scalar_type() == torch::kFloat32 && grad.device() == device_,
+               "sparse optimizer grad must be a float32 tensor on ", device_);
   DIVREC_CHECK(grad.dim() == 2 && grad.size(0) == u && grad.size(1) == dim_,
                "sparse optimizer grad must be [U = ", u, ", ", dim_, "] like local_rows, got ",
                shape_of(grad));
@@ -119,6 +121,19 @@ void SparseRowOptimizer::step(torch::Tensor& weight, const torch::Tensor& local_
   check_step_inputs(weight, local_rows, grad, lr, step);
   const int64_t u = local_rows.size(0);
   if (u == 0) return;
+  if (!device_.is_cpu()) {
+    // One bounds check on the device (a single sync), then the tensor-op kernels.
+    DIVREC_CHECK(local_rows.min().item<int64_t>() >= 0 && local_rows.max().item<int64_t>() < rows_,
+                 "sparse optimizer local_rows hold a row outside this rank's table [0, ", rows_,
+                 ")");
+    if (adam_) {
+      lazy_adam_rows(weight, exp_avg_, exp_avg_sq_, local_rows, grad, lr, config_.beta1,
+                     config_.beta2, config_.eps, step);
+    } else {
+      rowwise_adagrad_rows(weight, sum_sq_, local_rows, grad, lr, config_.eps);
+    }
+    return;
+  }
   const auto rows_c = local_rows.contiguous();
   const auto grad_c = grad.contiguous();
   const int64_t* idx = rows_c.data_ptr<int64_t>();

@@ -27,16 +27,20 @@ void validate(const SparseOptimConfig& config);
 class SparseRowOptimizer {
  public:
   // rows x dim float32 state for this rank's rows of the table, zero-initialised (SparseAdam and
-  // FBGEMM both start from zero moments / accumulators). Throws via validate(config), or when
-  // rows < 0 or dim < 1.
-  SparseRowOptimizer(SparseOptimConfig config, int64_t rows, int64_t dim);
+  // FBGEMM both start from zero moments / accumulators), on `device` (the table's). Throws via
+  // validate(config), or when rows < 0 or dim < 1.
+  SparseRowOptimizer(SparseOptimConfig config, int64_t rows, int64_t dim,
+                     torch::Device device = torch::kCPU);
 
-  // One update of the given rows.
-  //   weight:     [rows, dim] float32, CPU, contiguous; updated in place (raw writes, no autograd;
-  //               its version counter is bumped).
-  //   local_rows: [U] int64 UNIQUE row indices into weight (uniqueness is the caller's promise,
-  //               checked only in debug builds; duplicates would race). U = 0 is a no-op.
-  //   grad:       [U, dim] float32, the already-summed (and clipped) gradient of those rows.
+  // One update of the given rows. CPU: fused per-row loops (this file); any other device: the
+  // tensor-op kernels of sparse_optim_tensor_ops.h, same formulas.
+  //   weight:     [rows, dim] float32, contiguous, on the optimizer's device; updated in place
+  //               (CPU: raw writes, no autograd, its version counter is bumped).
+  //   local_rows: [U] int64 UNIQUE row indices into weight, on that device (uniqueness is the
+  //               caller's promise, checked only in debug builds; duplicates would race). U = 0
+  //               is a no-op.
+  //   grad:       [U, dim] float32 on that device, the already-summed (and clipped) gradient of
+  //               those rows.
   //   lr:         learning rate of this step (>= 0, finite).
   //   step:       1-based count of optimizer steps so far including this one (>= 1); lazy Adam's
   //               bias correction uses it for every row, as SparseAdam does with its per-parameter
@@ -49,7 +53,7 @@ class SparseRowOptimizer {
   // gradient-norm clip computed by the caller.
   static double grad_sq_sum(const torch::Tensor& grad);
 
-  // State for checkpoints, every tensor float32 with first dimension = rows:
+  // State for checkpoints, every tensor float32 on the optimizer's device, first dimension = rows:
   //   lazy-adam       {"exp_avg" [rows, dim], "exp_avg_sq" [rows, dim]}
   //   rowwise-adagrad {"sum_sq" [rows]}   (1-D, like FBGEMM's momentum1)
   // The tensors share storage with the optimizer (so a caller can gather/scatter rows).
@@ -61,6 +65,7 @@ class SparseRowOptimizer {
 
   const SparseOptimConfig& config() const;
   int64_t rows() const { return rows_; }
+  torch::Device device() const { return device_; }
   int64_t dim() const { return dim_; }
   // Bytes of optimizer state per row (for memory reports): lazy-adam 2 * dim * 4,
   // rowwise-adagrad 4.
@@ -73,6 +78,7 @@ class SparseRowOptimizer {
   SparseOptimConfig config_;
   bool adam_;  // kind == "lazy-adam" (else rowwise-adagrad)
   int64_t rows_, dim_;
+  torch::Device device_;
   torch::Tensor exp_avg_, exp_avg_sq_;  // lazy-adam: [rows, dim] float32
   torch::Tensor sum_sq_;                // rowwise-adagrad: [rows] float32
 };

@@ -159,10 +159,10 @@ torch::Tensor StepLoss::sparse_step(model::SeqModel& model, const StepTargets& s
   torch::Tensor id_rows;
   if (encoder->has_id_feature()) {
     DIVREC_CHECK(table_ != nullptr, "sparse step: the model uses item ids but has no item table");
-    // Collective when row-wise: every rank, every step. The table lives in host memory; on a
-    // GPU the rows are copied over and their gradient comes back through the copy.
-    id_rows = device_.is_cpu() ? table_->lookup(ids)
-                               : table_->lookup(ids.to(torch::kCPU)).to(device_);
+    // Collective when row-wise: every rank, every step. A table in host memory under a GPU
+    // model (--item-table-memory host): the rows are copied over and their gradient comes back
+    // through the copy; on the model's device, both .to() are no-ops.
+    id_rows = table_->lookup(ids.to(table_->device())).to(device_);
   }
   if (n == 0) {
     // Zero loss that still reaches every dense parameter (their buckets stay aligned).

@@ -15,6 +15,7 @@ void resolve_item_table(TrainConfig& cfg, int64_t num_items) {
   DIVREC_CHECK_HINT(cfg.sparse_optimizer == "lazy-adam" || cfg.sparse_optimizer == "rowwise-adagrad",
                     "use lazy-adam or rowwise-adagrad", "--sparse-optimizer '",
                     cfg.sparse_optimizer, "' is unknown");
+  item_table_device(cfg, torch::kCPU);  // validates --item-table-memory
   DIVREC_CHECK_HINT(cfg.in_batch_negatives >= 0, "pass --in-batch-negatives >= 0",
                     "--in-batch-negatives ", cfg.in_batch_negatives, " is negative");
   const bool needs_catalog = cfg.loss == "full-ce" || cfg.calibration_weight > 0;
@@ -39,6 +40,14 @@ void resolve_item_table(TrainConfig& cfg, int64_t num_items) {
                     "row sharding needs the sparse item table: --loss sampled-softmax or bce "
                     "without --calibration-weight (vocabulary-parallel full softmax is not built)",
                     "--embedding-sharding row with a dense item table (loss ", cfg.loss, ")");
+}
+
+torch::Device item_table_device(const TrainConfig& cfg, torch::Device device) {
+  DIVREC_CHECK_HINT(cfg.item_table_memory == "auto" || cfg.item_table_memory == "device" ||
+                        cfg.item_table_memory == "host",
+                    "use auto, device or host", "--item-table-memory '", cfg.item_table_memory,
+                    "' is unknown");
+  return cfg.item_table_memory == "host" ? torch::Device(torch::kCPU) : device;
 }
 
 }  // namespace divrec::trainer

@@ -2,6 +2,8 @@
 // INI keys onto it one to one; docs/cli.md lists them).
 #pragma once
 
+#include <torch/types.h>
+
 #include <cstdint>
 #include <string>
 
@@ -34,6 +36,10 @@ struct TrainConfig {
   std::string item_table = "auto";
   std::string embedding_sharding = "replicated";  // sparse table: replicated | row
   std::string sparse_optimizer = "lazy-adam";     // sparse table: lazy-adam | rowwise-adagrad
+  // Where the sparse table and its optimizer state live (TorchRec's compute kernels: fused in
+  // device memory, or host memory for tables larger than the GPU's): auto (= device) | device
+  // (the training device: GPU memory with --device cuda, the row exchange on NCCL) | host.
+  std::string item_table_memory = "auto";
   bool sparse_item_table = false;                 // resolved, see item_table
   double neg_power = 0.75;              // sampled-softmax: q ~ popularity^power
   double calibration_weight = 0.0;      // Steck-style calibration KL term
@@ -64,5 +70,9 @@ inline constexpr int64_t kMaxFullCeItems = 200000;
 // kMaxFullCeItems, full-ce or calibration with a sparse table, row sharding with a dense one,
 // unknown names.
 void resolve_item_table(TrainConfig& cfg, int64_t num_items);
+
+// The device of the sparse table for a run training on `device`: host memory (kCPU) for
+// --item-table-memory host, else `device`. Throws naming the option for an unknown value.
+torch::Device item_table_device(const TrainConfig& cfg, torch::Device device);
 
 }  // namespace divrec::trainer

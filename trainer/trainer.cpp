@@ -45,7 +45,7 @@ double since(Clock::time_point t) {
 // The sparse item table of a run, or null (dense table, or no item-id feature).
 std::unique_ptr<ShardedItemTable> make_item_table(const TrainConfig& cfg,
                                                   const model::ModelConfig& mc,
-                                                  core::Communicator& comm) {
+                                                  core::Communicator& comm, torch::Device device) {
   if (!mc.external_item_table) return nullptr;
   ShardingPlan plan;
   plan.kind = parse_sharding(cfg.embedding_sharding);
@@ -54,14 +54,18 @@ std::unique_ptr<ShardedItemTable> make_item_table(const TrainConfig& cfg,
   plan.world = comm.world();
   SparseOptimConfig so;
   so.kind = cfg.sparse_optimizer;
-  auto table = std::make_unique<ShardedItemTable>(plan, mc.dim, so, comm);
+  auto table =
+      std::make_unique<ShardedItemTable>(plan, mc.dim, so, comm, item_table_device(cfg, device));
   // Row r's initial values depend on (seed, r) only: any sharding, any world size.
   table->init_trunc_normal(mc.init_std, data::mix_seeds(cfg.seed, 0x17e3));
   const double mb = static_cast<double>(plan.local_rows()) *
                     (static_cast<double>(mc.dim) * 4.0 + table->optimizer().state_bytes_per_row()) /
                     (1 << 20);
-  core::log0("item table: sparse, {} ({} of {} rows on rank 0, {:.0f} MiB with {} state)",
-             sharding_name(plan.kind), plan.rows_on(0), plan.num_rows, mb, so.kind);
+  core::log0(
+      "item table: sparse, {} ({} of {} rows on rank 0, {:.0f} MiB with {} state, in {} "
+      "memory)",
+      sharding_name(plan.kind), plan.rows_on(0), plan.num_rows, mb, so.kind,
+      table->device().is_cpu() ? "host" : model::device_name(table->device()));
   return table;
 }
 
@@ -127,10 +131,9 @@ TrainResult train(const TrainConfig& config, const std::string& config_ini,
   // Initialised on the CPU (the same values on every device), then moved: parameters and the
   // optimizer's state live on the device, in fp32 whatever the precision.
   model->to(device);
-  auto table = make_item_table(cfg, mc, comm);
-  core::log0("device: {}, precision {}{}", model::device_name(device),
-             model::precision_name(precision),
-             table && device.is_cuda() ? " (sparse item table in host memory)" : "");
+  core::log0("device: {}, precision {}", model::device_name(device),
+             model::precision_name(precision));
+  auto table = make_item_table(cfg, mc, comm, device);
   core::log0("model: {} ({} parameters)", mc.summary(), [&] {
     int64_t n = 0;
     for (auto& p : model->parameters()) n += p.numel();
@@ -381,7 +384,7 @@ TrainResult train(const TrainConfig& config, const std::string& config_ini,
     if (table) {
       // Row-wise shards differ by design: their digest is summed over ranks (by global row).
       const auto& plan = table->plan();
-      auto w = table->weight().to(torch::kFloat64);
+      auto w = table->weight().to(torch::kCPU, torch::kFloat64);
       auto rows = torch::arange(plan.local_rows(), torch::kFloat64) * (plan.row_wise() ? plan.world : 1) +
                   (plan.row_wise() ? plan.rank : 0);
       double t = (w.sum(1) * (rows.remainder(89) + 1)).sum().item<double>();

@@ -104,6 +104,16 @@ size_t row_elems(const torch::Tensor& t) {
 }
 }  // namespace
 
+namespace {
+void check_disjoint(const torch::Tensor& send, const torch::Tensor& recv, const char* what) {
+  if (send.numel() == 0 || recv.numel() == 0) return;
+  auto* s = static_cast<const char*>(send.data_ptr());
+  auto* r = static_cast<const char*>(recv.data_ptr());
+  DIVREC_CHECK(s + send.nbytes() <= r || r + recv.nbytes() <= s, what,
+               " send and recv tensors overlap (in-place is not supported)");
+}
+}  // namespace
+
 size_t alltoallv_row_elems(const torch::Tensor& send, const std::vector<size_t>& send_counts,
                            const torch::Tensor& recv, const std::vector<size_t>& recv_counts) {
   DIVREC_CHECK(send.dim() >= 1 && recv.dim() >= 1, "alltoallv exchanges rows of dim 0: got ",
@@ -120,12 +130,32 @@ size_t alltoallv_row_elems(const torch::Tensor& send, const std::vector<size_t>&
                send_rows, " rows but send has ", send.size(0));
   DIVREC_CHECK(recv_rows == static_cast<size_t>(recv.size(0)), "alltoallv recv_counts add up to ",
                recv_rows, " rows but recv has ", recv.size(0));
-  if (send.numel() > 0 && recv.numel() > 0) {
-    auto* s = static_cast<const char*>(send.data_ptr());
-    auto* r = static_cast<const char*>(recv.data_ptr());
-    DIVREC_CHECK(s + send.nbytes() <= r || r + recv.nbytes() <= s,
-                 "alltoallv send and recv tensors overlap (in-place is not supported)");
-  }
+  check_disjoint(send, recv, "alltoallv");
+  return row;
+}
+
+size_t allgatherv_row_elems(int world, int rank, const torch::Tensor& send,
+                            const torch::Tensor& recv, const std::vector<size_t>& counts) {
+  DIVREC_CHECK(static_cast<int>(counts.size()) == world,
+               "allgatherv needs one count per rank: ", "got ", counts.size(), " for world ",
+               world);
+  DIVREC_CHECK(send.dim() >= 1 && recv.dim() >= 1, "allgatherv gathers rows of dim 0: got ",
+               send.dim(), "-d send and ", recv.dim(), "-d recv tensors");
+  DIVREC_CHECK(send.scalar_type() == recv.scalar_type(), "allgatherv send is ", send.scalar_type(),
+               " but recv is ", recv.scalar_type());
+  DIVREC_CHECK(send.device() == recv.device(), "allgatherv needs send and recv on one device, got ",
+               send.device(), " and ", recv.device());
+  DIVREC_CHECK(send.is_contiguous() && recv.is_contiguous(), "allgatherv needs contiguous tensors");
+  size_t row = row_elems(send);
+  DIVREC_CHECK(row_elems(recv) == row, "allgatherv rows differ: send ", send.sizes(), " has ", row,
+               " elements per row, recv ", recv.sizes(), " has ", row_elems(recv));
+  DIVREC_CHECK(counts[static_cast<size_t>(rank)] == static_cast<size_t>(send.size(0)),
+               "allgatherv: rank ", rank, " sends ", send.size(0), " rows but counts[", rank,
+               "] = ", counts[static_cast<size_t>(rank)]);
+  size_t total = block_offsets(counts).back();
+  DIVREC_CHECK(total == static_cast<size_t>(recv.size(0)), "allgatherv counts add up to ", total,
+               " rows but recv has ", recv.size(0));
+  check_disjoint(send, recv, "allgatherv");
   return row;
 }
 
@@ -137,6 +167,15 @@ void Communicator::alltoallv(const torch::Tensor& send, const std::vector<size_t
   size_t row = alltoallv_row_elems(send, send_counts, recv, recv_counts);
   alltoallv(send.data_ptr(), scale_counts(send_counts, row), recv.data_ptr(),
             scale_counts(recv_counts, row), dtype_of(send));
+}
+
+void Communicator::allgatherv(const torch::Tensor& send, torch::Tensor& recv,
+                              const std::vector<size_t>& counts) {
+  DIVREC_CHECK(send.device().is_cpu() && recv.device().is_cpu(), "backend '", backend(),
+               "' gathers CPU tensors only, got ", send.device(), " -> ", recv.device());
+  size_t row = allgatherv_row_elems(world(), rank(), send, recv, counts);
+  allgatherv(send.data_ptr(), static_cast<size_t>(send.numel()), recv.data_ptr(),
+             scale_counts(counts, row), dtype_of(send));
 }
 
 void LocalCommunicator::allgather(const void* send, void* recv, size_t count, DType dtype) {

@@ -74,6 +74,12 @@ class Communicator {
   // allocated, sum(recv_counts) rows. E.g. send [N, 64] float32 -> recv [M, 64] float32.
   virtual void alltoallv(const torch::Tensor& send, const std::vector<size_t>& send_counts,
                          torch::Tensor& recv, const std::vector<size_t>& recv_counts);
+  // allgatherv over rows of dim 0: rank r contributes counts[r] ROWS (send has counts[rank()]
+  // rows); recv, already allocated with sum(counts) rows of the same row shape and dtype, gets
+  // them in rank order. E.g. rank blocks [n_r, 64] float32 -> recv [sum n_r, 64] float32.
+  // Throws on wrong counts, shapes, dtypes or overlapping tensors.
+  virtual void allgatherv(const torch::Tensor& send, torch::Tensor& recv,
+                          const std::vector<size_t>& counts);
 };
 
 // alltoallv's shared argument checks. check_alltoallv_counts: both count vectors have `world`
@@ -83,6 +89,10 @@ void check_alltoallv_counts(int world, const std::vector<size_t>& send_counts,
                             const std::vector<size_t>& recv_counts);
 size_t alltoallv_row_elems(const torch::Tensor& send, const std::vector<size_t>& send_counts,
                            const torch::Tensor& recv, const std::vector<size_t>& recv_counts);
+// allgatherv's (tensor overload) checks: `world` counts, send holds counts[rank] rows, recv
+// sum(counts); returns the elements per row.
+size_t allgatherv_row_elems(int world, int rank, const torch::Tensor& send,
+                            const torch::Tensor& recv, const std::vector<size_t>& counts);
 // counts[i] * factor for every i (rows -> elements); throws on size_t overflow.
 std::vector<size_t> scale_counts(const std::vector<size_t>& counts, size_t factor);
 // Exclusive prefix sums plus the total: counts.size() + 1 entries, entry r = offset of block r.
@@ -110,6 +120,7 @@ class LocalCommunicator : public Communicator {
                  const std::vector<size_t>& recv_counts, DType dtype) override;
   void barrier() override {}
   [[noreturn]] void abort(int code) override;
+  using Communicator::allgatherv;
   using Communicator::allreduce;
   using Communicator::alltoallv;
   using Communicator::broadcast;

@@ -32,6 +32,7 @@ class MpiCommunicator : public Communicator {
                  const std::vector<size_t>& recv_counts, DType dtype) override;
   void barrier() override;
   [[noreturn]] void abort(int code) override;
+  using Communicator::allgatherv;
   using Communicator::allreduce;
   using Communicator::alltoallv;
   using Communicator::broadcast;

@@ -98,7 +98,10 @@ NcclCommunicator::NcclCommunicator(std::shared_ptr<Communicator> control, int de
                     "the NCCL backend needs a CUDA GPU, none is visible");
   device_ = device >= 0 ? device : local_rank_from_env(control_->rank()) % devices;
   CUDA_CHECK(cudaSetDevice(device_));
-  CUDA_CHECK(cudaStreamCreateWithFlags(&state_->stream, cudaStreamNonBlocking));
+  // Blocking (not cudaStreamNonBlocking): work on it waits for the kernels LibTorch queued on
+  // the legacy default stream (its current stream unless a caller sets another), so NCCL
+  // never reads a tensor an unfinished kernel is still writing, and later kernels wait for it.
+  CUDA_CHECK(cudaStreamCreateWithFlags(&state_->stream, cudaStreamDefault));
   ncclUniqueId id;
   if (control_->rank() == 0) NCCL_CHECK(ncclGetUniqueId(&id));
   control_->broadcast(&id, sizeof(id), DType::kUInt8, 0);
@@ -224,6 +227,30 @@ void NcclCommunicator::alltoallv(const torch::Tensor& send, const std::vector<si
       NCCL_CHECK(ncclRecv(dst + recv_off[peer] * es, n_recv, type, peer, state_->comm,
                           state_->stream));
     }
+  }
+  NCCL_CHECK(ncclGroupEnd());
+  CUDA_CHECK(cudaStreamSynchronize(state_->stream));
+}
+
+void NcclCommunicator::allgatherv(const torch::Tensor& send, torch::Tensor& recv,
+                                  const std::vector<size_t>& counts) {
+  if (!send.device().is_cuda() && !recv.device().is_cuda()) {
+    Communicator::allgatherv(send, recv, counts);  // via the MPI control plane
+    return;
+  }
+  size_t row = allgatherv_row_elems(world(), rank(), send, recv, counts);
+  auto off = block_offsets(scale_counts(counts, row));
+  size_t es = dtype_size(dtype_of(send));
+  ncclDataType_t type = to_nccl(dtype_of(send));
+  auto* dst = static_cast<char*>(recv.data_ptr());
+  CUDA_CHECK(cudaSetDevice(send.device().index()));
+  NCCL_CHECK(ncclGroupStart());
+  for (int root = 0; root < world(); ++root) {
+    size_t n = off[root + 1] - off[root];
+    if (n == 0) continue;  // every rank sees the same counts, so every rank skips the same roots
+    char* block = dst + off[root] * es;  // non-roots pass it as sendbuff too (unused there)
+    const void* src = root == rank() ? send.data_ptr() : block;
+    NCCL_CHECK(ncclBroadcast(src, block, n, type, root, state_->comm, state_->stream));
   }
   NCCL_CHECK(ncclGroupEnd());
   CUDA_CHECK(cudaStreamSynchronize(state_->stream));

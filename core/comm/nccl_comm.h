@@ -1,8 +1,10 @@
 // NCCL backend (built when the CUDA toolkit and NCCL are found): the data plane for GPU jobs.
 // The unique id travels over the MPI control plane; collectives run on the backend's own CUDA
-// stream. Host buffers and CPU tensors are staged through a device buffer; CUDA tensors (from
-// a CUDA build of LibTorch) are reduced in place. Errors abort the NCCL communicator first, so
-// a failing rank never leaves the others blocked inside NCCL (Horovod's rule).
+// stream, a blocking one, so they are ordered after (and before) LibTorch's kernels on the
+// legacy default stream that divrec's training uses. Host buffers and CPU tensors are staged
+// through a device buffer; CUDA tensors (from a CUDA build of LibTorch) are reduced in place.
+// Errors abort the NCCL communicator first, so a failing rank never leaves the others blocked
+// inside NCCL (Horovod's rule).
 #pragma once
 
 #include <memory>
@@ -46,6 +48,10 @@ class NcclCommunicator : public Communicator {
   // backend's stream; CPU tensors: the base implementation (host buffers).
   void alltoallv(const torch::Tensor& send, const std::vector<size_t>& send_counts,
                  torch::Tensor& recv, const std::vector<size_t>& recv_counts) override;
+  // CUDA tensors: one ncclBroadcast per rank (root r sends its counts[r] rows) in one NCCL
+  // group, as torch.distributed gathers uneven blocks; CPU tensors: the base implementation.
+  void allgatherv(const torch::Tensor& send, torch::Tensor& recv,
+                  const std::vector<size_t>& counts) override;
 
  private:
   struct State;

@@ -1,6 +1,8 @@
 // The alltoallv pattern the fake and MPI tests share: rank s sends rank d count(s, d) elements,
 // element k being 1000s + 100d + k (uint8: 50s + 10d + k), so every received value names its
 // sender, receiver and position; tensor rows [2, 3] hold 1000s + 100d + 10j + e for row j.
+// The tensor allgatherv uses the same blocks with d = the gathering rank's count index (every
+// rank contributes count(s, 0) rows, the same on every receiver).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -110,6 +112,23 @@ inline void tensor_exchange(core::Communicator& c, CountFn count = uneven_count,
   auto want = torch::cat(expected);
   auto recv = torch::full_like(want, -1.0f).to(device);
   c.alltoallv(torch::cat(sent).to(device), send_rows, recv, recv_counts(me, world, count));
+  EXPECT_TRUE(torch::equal(recv.to(torch::kCPU), want)) << "rank " << me << " got " << recv;
+}
+
+// One tensor allgatherv ([rows, 2, 3] float32): rank s contributes row_block(s, 0) (count(s, 0)
+// rows, zero for some ranks); every rank must hold all blocks in rank order.
+inline void tensor_allgatherv(core::Communicator& c, CountFn count = uneven_count,
+                              torch::Device device = torch::kCPU) {
+  int me = c.rank(), world = c.world();
+  std::vector<size_t> counts;
+  std::vector<torch::Tensor> blocks;
+  for (int s = 0; s < world; ++s) {
+    counts.push_back(count(s, 0));
+    blocks.push_back(row_block(s, 0, count));
+  }
+  auto want = torch::cat(blocks);
+  auto recv = torch::full_like(want, -1.0f).to(device);
+  c.allgatherv(row_block(me, 0, count).to(device), recv, counts);
   EXPECT_TRUE(torch::equal(recv.to(torch::kCPU), want)) << "rank " << me << " got " << recv;
 }
 

@@ -123,6 +123,7 @@ class FakeCommunicator : public core::Communicator {
     hub_->sync();
   }
   [[noreturn]] void abort(int code) override { throw std::runtime_error("fake abort"); }
+  using core::Communicator::allgatherv;
   using core::Communicator::allreduce;
   using core::Communicator::alltoallv;
   using core::Communicator::broadcast;

@@ -1,15 +1,18 @@
 // alltoallv on the threaded fake (1-4 ranks) and on LocalCommunicator: host buffers for every
-// dtype, the typed helpers, the row-wise tensor overload and argument errors. Expected values
+// dtype, the typed helpers, the row-wise tensor overload and argument errors; the tensor
+// allgatherv (row blocks in rank order) the same way. Expected values
 // are the closed forms of common/alltoallv_pattern.h.
 #include <gtest/gtest.h>
 
 #include "common/alltoallv_pattern.h"
+#include "common/expect_error.h"
 #include "common/fake_comm.h"
 #include "core/check.h"
 #include "core/comm/typed.h"
 
 using namespace divrec::core;
 using namespace divrec::testing::a2a;
+using divrec::testing::expect_error;
 using divrec::testing::FakeCommunicator;
 using divrec::testing::run_ranks;
 
@@ -64,6 +67,35 @@ TEST(Alltoallv, TensorRowsOfDimZero) {
       expect_received(me, W, got_v);
     });
   }
+}
+
+TEST(Allgatherv, TensorRowsInRankOrder) {
+  for (int world = 1; world <= 4; ++world) {
+    SCOPED_TRACE("world " + std::to_string(world));
+    run_ranks(world, [](FakeCommunicator& c) { tensor_allgatherv(c); });  // rank 2 sends 0 rows
+  }
+  LocalCommunicator local;
+  tensor_allgatherv(local);
+}
+
+TEST(Allgatherv, TensorBadArgumentsThrow) {
+  run_ranks(2, [](FakeCommunicator& c) {
+    auto send = torch::zeros({2, 4});
+    auto recv = torch::zeros({4, 4});
+    expect_error([&] { c.allgatherv(send, recv, {2}); }, {"one count per rank"});
+    expect_error([&] { c.allgatherv(send, recv, {3, 1}); }, {"sends 2 rows"});
+    auto recv5 = torch::zeros({5, 4});
+    expect_error([&] { c.allgatherv(send, recv5, {2, 2}); }, {"add up to 4", "recv has 5"});
+    auto recv3 = torch::zeros({4, 3});
+    expect_error([&] { c.allgatherv(send, recv3, {2, 2}); }, {"rows differ"});
+    auto recv_int = torch::zeros({4, 4}, torch::kInt32);
+    expect_error([&] { c.allgatherv(send, recv_int, {2, 2}); }, {"recv is Int"});
+    auto both = torch::zeros({4, 4});
+    auto part = both.narrow(0, 0, 2);
+    expect_error([&] { c.allgatherv(part, both, {2, 2}); }, {"overlap"});
+    // Every rank still takes part in one good call, so the fake's rounds stay aligned.
+    c.allgatherv(send, recv, {2, 2});
+  });
 }
 
 TEST(Alltoallv, BadArgumentsThrow) {

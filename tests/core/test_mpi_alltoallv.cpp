@@ -46,6 +46,8 @@ TEST(MpiAlltoallv, EveryDtypeTypedAndTensor) {
   tensor_exchange(*g_comm);
 }
 
+TEST(MpiAllgatherv, TensorRowsInRankOrder) { tensor_allgatherv(*g_comm); }
+
 TEST(MpiAlltoallv, PairwisePathInSmallMessages) {
   MaxBlock small(2);  // blocks of 3 go as 2 + 1
   host_exchange_every_dtype(*g_comm);

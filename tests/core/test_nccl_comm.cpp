@@ -49,6 +49,7 @@ TEST(NcclComm, AlltoallvHostBuffersAndCpuTensors) {
   NcclCommunicator c(g_mpi);
   divrec::testing::a2a::host_exchange_every_dtype(c);
   divrec::testing::a2a::tensor_exchange(c);
+  divrec::testing::a2a::tensor_allgatherv(c);
 }
 
 // CUDA tensors: all-reduce, broadcast and the ncclSend/ncclRecv all-to-all-v in place.
@@ -68,6 +69,7 @@ TEST(NcclComm, CudaTensorsInPlace) {
   c.broadcast(b, 0);
   EXPECT_TRUE(torch::equal(b.to(torch::kCPU), torch::full({5}, 7.0, torch::kFloat64)));
   divrec::testing::a2a::tensor_exchange(c, divrec::testing::a2a::uneven_count, gpu);
+  divrec::testing::a2a::tensor_allgatherv(c, divrec::testing::a2a::uneven_count, gpu);
 }
 
 int main(int argc, char** argv) {

@@ -1,7 +1,7 @@
 // Sparse row optimizers: lazy-adam against python3-torch's SparseAdam (numbers printed by
 // tools/reference/sparse_adam_reference.py, inputs reproduced here), rowwise-adagrad against a
-// hand computation, the parallel loop against the same update in whole-tensor ops, state round
-// trips and the error messages.
+// hand computation, the parallel loop against the same update in whole-tensor ops, the device
+// (tensor-op) kernels against both, state round trips and the error messages.
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
@@ -12,6 +12,7 @@
 
 #include "core/check.h"
 #include "trainer/sparse_optim.h"
+#include "trainer/sparse_optim_tensor_ops.h"
 
 using namespace divrec::trainer;
 
@@ -191,6 +192,43 @@ TEST(SparseOptim, ParallelLoopMatchesWholeTensorUpdate) {
     auto untouched = torch::ones({rows}, torch::kBool).index_fill_(0, idx, false);
     EXPECT_TRUE(torch::equal(w.index({untouched}), w0.index({untouched}))) << kind;
   }
+}
+
+TEST(SparseOptim, TensorOpKernelsMatchTheFusedLoops) {
+  // The device kernels (sparse_optim_tensor_ops.h), run here on CPU tensors, against the fused
+  // loops: lazy Adam over the SparseAdam reference trajectory (pinned to python3-torch above),
+  // row-wise Adagrad over the hand-computed steps. Same float32 formulas, different evaluation
+  // order (vectorised ops, FMA), hence 1e-6 rather than bit equality.
+  SparseRowOptimizer opt(reference_adam_config(), kRows, kDim);
+  auto loop_w = initial_weight();
+  run_reference_steps(opt, loop_w, 1, 4);
+  const auto c = reference_adam_config();
+  auto w = initial_weight();
+  auto m = torch::zeros({kRows, kDim}), v = torch::zeros({kRows, kDim});
+  for (int64_t s = 1; s <= 4; ++s) {
+    const auto& rows = kTouched[s - 1];
+    lazy_adam_rows(w, m, v, longs(rows), grad_rows(s, rows), kLrs[s - 1], c.beta1, c.beta2, c.eps,
+                   s);
+  }
+  expect_close(w, loop_w, 1e-6, "lazy-adam weight");
+  expect_close(m, opt.state()[0].second, 1e-6, "exp_avg");
+  expect_close(v, opt.state()[1].second, 1e-6, "exp_avg_sq");
+  EXPECT_TRUE(torch::equal(w[4], initial_weight()[4])) << "untouched row";
+
+  auto aw = floats({{1, 2}, {0.5, -0.5}, {3, 0}});
+  auto acc = torch::zeros({3});
+  rowwise_adagrad_rows(aw, acc, longs({0, 2}), floats({{1, 7}, {2, -2}}), 0.1, 1e-8);
+  rowwise_adagrad_rows(aw, acc, longs({2, 1}), floats({{4, 4}, {0, 6}}), 0.2, 1e-8);
+  rowwise_adagrad_rows(aw, acc, longs({0}), floats({{-3, 1}}), 0.1, 1e-8);
+  expect_close(
+      aw,
+      floats({{1.0347722558, 1.8417425814}, {0.5, -0.7828427125}, {2.7211145618, -0.0788854382}}),
+      1e-6, "rowwise-adagrad weight");
+  expect_close(acc, torch::tensor({30.f, 18.f, 20.f}), 1e-5, "rowwise-adagrad G");
+  // Nothing to do for U = 0.
+  auto before = aw.clone();
+  rowwise_adagrad_rows(aw, acc, longs({}), torch::zeros({0, 2}), 0.1, 1e-8);
+  EXPECT_TRUE(torch::equal(aw, before));
 }
 
 TEST(SparseOptim, StateRoundTripGivesIdenticalUpdates) {

@@ -144,4 +144,21 @@ TEST(SparseStep, OptionChecks) {
   c.embedding_sharding = "row";
   c.sparse_optimizer = "adam";
   EXPECT_THROW(trainer::resolve_item_table(c, 1000), divrec::Error);
+  c.sparse_optimizer = "lazy-adam";
+  // --item-table-memory: auto and device follow the training device, host is the CPU.
+  const torch::Device gpu(torch::kCUDA, 1);  // a device value only; nothing is allocated
+  EXPECT_EQ(trainer::item_table_device(c, gpu), gpu);
+  c.item_table_memory = "device";
+  EXPECT_EQ(trainer::item_table_device(c, gpu), gpu);
+  c.item_table_memory = "host";
+  EXPECT_EQ(trainer::item_table_device(c, gpu), torch::Device(torch::kCPU));
+  EXPECT_EQ(trainer::item_table_device(c, torch::kCPU), torch::Device(torch::kCPU));
+  c.item_table_memory = "uvm";
+  try {
+    trainer::resolve_item_table(c, 1000);
+    ADD_FAILURE() << "--item-table-memory uvm accepted";
+  } catch (const divrec::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--item-table-memory 'uvm'"), std::string::npos)
+        << e.what();
+  }
 }

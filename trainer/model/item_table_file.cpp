@@ -64,12 +64,13 @@ std::string serialize_item_table_shard(const ItemTableLayout& layout, int shard,
   nlohmann::json meta = nlohmann::json::parse(layout.to_json());
   meta["shard"] = shard;
   auto names = nlohmann::json::array();
-  ar.write("weight", weight.detach().contiguous(), /*is_buffer=*/true);
+  // Host copies: a shard written from a GPU table loads on any machine.
+  ar.write("weight", weight.detach().to(torch::kCPU).contiguous(), /*is_buffer=*/true);
   for (const auto& [name, t] : state) {
     DIVREC_CHECK(t.size(0) == rows, "item table shard ", shard, ": state '", name, "' has ",
                  t.size(0), " rows, expected ", rows);
     names.push_back(name);
-    ar.write("state/" + name, t.detach().contiguous(), /*is_buffer=*/true);
+    ar.write("state/" + name, t.detach().to(torch::kCPU).contiguous(), /*is_buffer=*/true);
   }
   meta["state"] = names;
   ar.write("meta", c10::IValue(meta.dump()));
