@@ -52,7 +52,7 @@ int cmd_train(const Args& args) {
     ("item-table", po::value(&c.item_table)->default_value(c.item_table), "auto | sparse (touched items only) | dense (whole catalog each step)")
     ("embedding-sharding", po::value(&c.embedding_sharding)->default_value(c.embedding_sharding), "sparse item table: replicated | row (row r on rank r mod world)")
     ("sparse-optimizer", po::value(&c.sparse_optimizer)->default_value(c.sparse_optimizer), "sparse item table: lazy-adam | rowwise-adagrad")
-    ("item-table-memory", po::value(&c.item_table_memory)->default_value(c.item_table_memory), "sparse item table memory: auto (= device) | device (GPU memory with --device cuda; the row exchange runs on NCCL) | host (tables larger than GPU memory)")
+    ("item-table-memory", po::value(&c.item_table_memory)->default_value(c.item_table_memory), "sparse item table memory: auto (device with NCCL, else host) | device (GPU memory with --device cuda; the row exchange runs on NCCL) | host (tables larger than GPU memory)")
     ("calibration-weight", po::value(&c.calibration_weight)->default_value(c.calibration_weight), "calibration KL weight")
     ("seed", po::value(&c.seed)->default_value(c.seed), "seed (init, sampling, dropout)")
     ("init-from", po::value(&c.init_from), "checkpoint or run dir to fine-tune from")

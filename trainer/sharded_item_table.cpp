@@ -26,6 +26,7 @@ ShardedItemTable::ShardedItemTable(ShardingPlan plan, int64_t dim, SparseOptimCo
       optimizer_(std::make_unique<SparseRowOptimizer>(optim, plan.local_rows(), dim, device)),
       exchange_(plan, dim, comm) {
   DIVREC_CHECK(plan_.num_rows > 0, "item table: needs at least one row");
+  device_ = weight_.device();  // indexed (cuda:0 for an unindexed cuda), as the tensors carry
 }
 
 void ShardedItemTable::init_trunc_normal(double std, uint64_t seed) {

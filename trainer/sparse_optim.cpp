@@ -84,6 +84,8 @@ SparseRowOptimizer::SparseRowOptimizer(SparseOptimConfig config, int64_t rows, i
   } else {
     sum_sq_ = torch::zeros({rows}, f32);
   }
+  device_ = (adam_ ? exp_avg_ : sum_sq_).device();  // indexed, as the tensors it will be given
+  tensor_ops_ = !device_.is_cpu();
 }
 
 const SparseOptimConfig& SparseRowOptimizer::config() const { return config_; }
@@ -121,11 +123,16 @@ void SparseRowOptimizer::step(torch::Tensor& weight, const torch::Tensor& local_
   check_step_inputs(weight, local_rows, grad, lr, step);
   const int64_t u = local_rows.size(0);
   if (u == 0) return;
-  if (!device_.is_cpu()) {
-    // One bounds check on the device (a single sync), then the tensor-op kernels.
-    DIVREC_CHECK(local_rows.min().item<int64_t>() >= 0 && local_rows.max().item<int64_t>() < rows_,
-                 "sparse optimizer local_rows hold a row outside this rank's table [0, ", rows_,
-                 ")");
+  if (tensor_ops_) {
+    // One bounds check (a single device-to-host copy), then the tensor-op kernels.
+    const auto range = torch::stack({local_rows.min(), local_rows.max()}).to(torch::kCPU);
+    const int64_t lo = range[0].item<int64_t>(), hi = range[1].item<int64_t>();
+    DIVREC_CHECK(lo >= 0 && hi < rows_, "sparse optimizer local_rows hold row ", lo < 0 ? lo : hi,
+                 ", outside this rank's table [0, ", rows_, ")");
+#ifndef NDEBUG
+    DIVREC_CHECK(std::get<0>(torch::_unique(local_rows)).numel() == u,
+                 "sparse optimizer local_rows holds a row twice");
+#endif
     if (adam_) {
       lazy_adam_rows(weight, exp_avg_, exp_avg_sq_, local_rows, grad, lr, config_.beta1,
                      config_.beta2, config_.eps, step);

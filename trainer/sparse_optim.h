@@ -32,8 +32,9 @@ class SparseRowOptimizer {
   SparseRowOptimizer(SparseOptimConfig config, int64_t rows, int64_t dim,
                      torch::Device device = torch::kCPU);
 
-  // One update of the given rows. CPU: fused per-row loops (this file); any other device: the
-  // tensor-op kernels of sparse_optim_tensor_ops.h, same formulas.
+  // One update of the given rows. CPU: fused per-row loops (sparse_optim.cpp); any other device
+  // (or after use_tensor_op_kernels(true)): the tensor-op kernels of sparse_optim_tensor_ops.h,
+  // the same formulas. Throws for inputs that break the contract below.
   //   weight:     [rows, dim] float32, contiguous, on the optimizer's device; updated in place
   //               (CPU: raw writes, no autograd, its version counter is bumped).
   //   local_rows: [U] int64 UNIQUE row indices into weight, on that device (uniqueness is the
@@ -64,6 +65,9 @@ class SparseRowOptimizer {
   void load_state(const std::vector<std::pair<std::string, torch::Tensor>>& state);
 
   const SparseOptimConfig& config() const;
+  // The kernels a GPU table uses, on any device: tests run the GPU code path on the CPU this way.
+  void use_tensor_op_kernels(bool on) { tensor_ops_ = on; }
+
   int64_t rows() const { return rows_; }
   torch::Device device() const { return device_; }
   int64_t dim() const { return dim_; }
@@ -79,6 +83,7 @@ class SparseRowOptimizer {
   bool adam_;  // kind == "lazy-adam" (else rowwise-adagrad)
   int64_t rows_, dim_;
   torch::Device device_;
+  bool tensor_ops_ = false;  // step() uses sparse_optim_tensor_ops.h (default: not on the CPU)
   torch::Tensor exp_avg_, exp_avg_sq_;  // lazy-adam: [rows, dim] float32
   torch::Tensor sum_sq_;                // rowwise-adagrad: [rows] float32
 };

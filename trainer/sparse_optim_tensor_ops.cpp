@@ -20,7 +20,9 @@ void lazy_adam_rows(torch::Tensor& weight, torch::Tensor& exp_avg, torch::Tensor
   m.add_((grad - m).mul_(1.0 - beta1));
   v.add_((grad * grad - v).mul_(1.0 - beta2));
   auto w = weight.index_select(0, rows);
-  w.add_(m / (v.sqrt() + eps), neg_step_size);
+  // -step_size * (m / (sqrt(v) + eps)) rounded before the add, as SparseAdam and the loop (an
+  // add_ with alpha would fuse it into one multiply-add).
+  w.add_((m / (v.sqrt() + eps)).mul_(neg_step_size));
   exp_avg.index_copy_(0, rows, m);
   exp_avg_sq.index_copy_(0, rows, v);
   weight.index_copy_(0, rows, w);

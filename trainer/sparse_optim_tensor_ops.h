@@ -1,7 +1,10 @@
 // Row-sparse optimizer updates written as LibTorch tensor ops (index_select, arithmetic,
 // index_copy_), so they run wherever the table lives: the kernels SparseRowOptimizer uses for an
 // item table in GPU memory. The CPU path keeps sparse_optim.cpp's fused per-row loops; both
-// follow the same float32 formulas, and tests/trainer compares them on the CPU.
+// follow the same float32 formulas (the Adagrad row mean may round differently: a GPU sums in
+// another order and divides by dim as a multiply), and tests/trainer compares them on the CPU.
+// No argument checks here: SparseRowOptimizer::step validates (on CUDA an out-of-range row
+// would be a device-side assert).
 #pragma once
 
 #include <torch/torch.h>

@@ -15,7 +15,7 @@ void resolve_item_table(TrainConfig& cfg, int64_t num_items) {
   DIVREC_CHECK_HINT(cfg.sparse_optimizer == "lazy-adam" || cfg.sparse_optimizer == "rowwise-adagrad",
                     "use lazy-adam or rowwise-adagrad", "--sparse-optimizer '",
                     cfg.sparse_optimizer, "' is unknown");
-  item_table_device(cfg, torch::kCPU);  // validates --item-table-memory
+  item_table_device(cfg, torch::kCPU, "");  // validates --item-table-memory
   DIVREC_CHECK_HINT(cfg.in_batch_negatives >= 0, "pass --in-batch-negatives >= 0",
                     "--in-batch-negatives ", cfg.in_batch_negatives, " is negative");
   const bool needs_catalog = cfg.loss == "full-ce" || cfg.calibration_weight > 0;
@@ -42,12 +42,17 @@ void resolve_item_table(TrainConfig& cfg, int64_t num_items) {
                     "--embedding-sharding row with a dense item table (loss ", cfg.loss, ")");
 }
 
-torch::Device item_table_device(const TrainConfig& cfg, torch::Device device) {
-  DIVREC_CHECK_HINT(cfg.item_table_memory == "auto" || cfg.item_table_memory == "device" ||
-                        cfg.item_table_memory == "host",
-                    "use auto, device or host", "--item-table-memory '", cfg.item_table_memory,
-                    "' is unknown");
-  return cfg.item_table_memory == "host" ? torch::Device(torch::kCPU) : device;
+torch::Device item_table_device(const TrainConfig& cfg, torch::Device device,
+                                const std::string& backend) {
+  const auto& m = cfg.item_table_memory;
+  DIVREC_CHECK_HINT(m == "auto" || m == "device" || m == "host", "use auto, device or host",
+                    "--item-table-memory '", m, "' is unknown");
+  if (m == "host" || device.is_cpu()) return torch::kCPU;
+  if (backend == "nccl") return device;
+  DIVREC_CHECK_HINT(m == "auto", "use --comm nccl (or auto) or --item-table-memory host",
+                    "--item-table-memory device on ", device, " needs a backend that moves ",
+                    "CUDA tensors; this run's is '", backend, "'");
+  return torch::kCPU;
 }
 
 }  // namespace divrec::trainer

@@ -37,8 +37,9 @@ struct TrainConfig {
   std::string embedding_sharding = "replicated";  // sparse table: replicated | row
   std::string sparse_optimizer = "lazy-adam";     // sparse table: lazy-adam | rowwise-adagrad
   // Where the sparse table and its optimizer state live (TorchRec's compute kernels: fused in
-  // device memory, or host memory for tables larger than the GPU's): auto (= device) | device
-  // (the training device: GPU memory with --device cuda, the row exchange on NCCL) | host.
+  // device memory, or host memory for tables larger than the GPU's): auto (device with the NCCL
+  // backend, else host) | device (the training device: GPU memory with --device cuda, the row
+  // exchange on NCCL) | host. item_table_device resolves it.
   std::string item_table_memory = "auto";
   bool sparse_item_table = false;                 // resolved, see item_table
   double neg_power = 0.75;              // sampled-softmax: q ~ popularity^power
@@ -71,8 +72,11 @@ inline constexpr int64_t kMaxFullCeItems = 200000;
 // unknown names.
 void resolve_item_table(TrainConfig& cfg, int64_t num_items);
 
-// The device of the sparse table for a run training on `device`: host memory (kCPU) for
-// --item-table-memory host, else `device`. Throws naming the option for an unknown value.
-torch::Device item_table_device(const TrainConfig& cfg, torch::Device device);
+// The device of the sparse table for a run training on `device` with a communicator of
+// `backend`: host memory (kCPU) for --item-table-memory host or a CPU run; the GPU when the
+// backend moves CUDA tensors (nccl); with another backend `auto` falls back to host memory and
+// `device` throws (hint: --comm nccl). Throws naming the option for an unknown value.
+torch::Device item_table_device(const TrainConfig& cfg, torch::Device device,
+                                const std::string& backend);
 
 }  // namespace divrec::trainer

@@ -54,8 +54,8 @@ std::unique_ptr<ShardedItemTable> make_item_table(const TrainConfig& cfg,
   plan.world = comm.world();
   SparseOptimConfig so;
   so.kind = cfg.sparse_optimizer;
-  auto table =
-      std::make_unique<ShardedItemTable>(plan, mc.dim, so, comm, item_table_device(cfg, device));
+  auto table = std::make_unique<ShardedItemTable>(plan, mc.dim, so, comm,
+                                                  item_table_device(cfg, device, comm.backend()));
   // Row r's initial values depend on (seed, r) only: any sharding, any world size.
   table->init_trunc_normal(mc.init_std, data::mix_seeds(cfg.seed, 0x17e3));
   const double mb = static_cast<double>(plan.local_rows()) *

@@ -102,9 +102,7 @@ size_t row_elems(const torch::Tensor& t) {
   for (int64_t d = 1; d < t.dim(); ++d) n *= static_cast<size_t>(t.size(d));
   return n;
 }
-}  // namespace
 
-namespace {
 void check_disjoint(const torch::Tensor& send, const torch::Tensor& recv, const char* what) {
   if (send.numel() == 0 || recv.numel() == 0) return;
   auto* s = static_cast<const char*>(send.data_ptr());

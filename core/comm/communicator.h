@@ -77,7 +77,8 @@ class Communicator {
   // allgatherv over rows of dim 0: rank r contributes counts[r] ROWS (send has counts[rank()]
   // rows); recv, already allocated with sum(counts) rows of the same row shape and dtype, gets
   // them in rank order. E.g. rank blocks [n_r, 64] float32 -> recv [sum n_r, 64] float32.
-  // Throws on wrong counts, shapes, dtypes or overlapping tensors.
+  // The base implementation takes CPU tensors (via the host-buffer allgatherv); the NCCL
+  // backend also CUDA ones. Throws on wrong counts, shapes, dtypes, devices or overlap.
   virtual void allgatherv(const torch::Tensor& send, torch::Tensor& recv,
                           const std::vector<size_t>& counts);
 };
@@ -89,8 +90,9 @@ void check_alltoallv_counts(int world, const std::vector<size_t>& send_counts,
                             const std::vector<size_t>& recv_counts);
 size_t alltoallv_row_elems(const torch::Tensor& send, const std::vector<size_t>& send_counts,
                            const torch::Tensor& recv, const std::vector<size_t>& recv_counts);
-// allgatherv's (tensor overload) checks: `world` counts, send holds counts[rank] rows, recv
-// sum(counts); returns the elements per row.
+// allgatherv's (tensor overload) checks: `world` counts, send holds counts[rank] rows and recv
+// sum(counts), both of one dtype, row shape and device, contiguous, not overlapping; returns the
+// elements per row.
 size_t allgatherv_row_elems(int world, int rank, const torch::Tensor& send,
                             const torch::Tensor& recv, const std::vector<size_t>& counts);
 // counts[i] * factor for every i (rows -> elements); throws on size_t overflow.

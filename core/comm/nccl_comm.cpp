@@ -26,6 +26,7 @@ namespace divrec::core {
 struct NcclCommunicator::State {
   ncclComm_t comm = nullptr;
   cudaStream_t stream = nullptr;
+  cudaEvent_t torch_done = nullptr;  // marks LibTorch's queued work before a tensor collective
   void* staging = nullptr;
   size_t staging_bytes = 0;
 
@@ -37,6 +38,15 @@ struct NcclCommunicator::State {
       staging_bytes = bytes;
     }
     return staging;
+  }
+
+  // Makes `stream` wait for every kernel queued so far on the legacy default stream (LibTorch's
+  // current stream unless a caller sets another), without blocking the host or later kernels:
+  // a collective on CUDA tensors never reads a tensor an unfinished kernel is still writing,
+  // and GradSync's all-reduces still overlap the backward pass.
+  void wait_for_default_stream() {
+    CUDA_CHECK(cudaEventRecord(torch_done, cudaStreamLegacy));
+    CUDA_CHECK(cudaStreamWaitEvent(stream, torch_done, 0));
   }
 };
 
@@ -98,10 +108,11 @@ NcclCommunicator::NcclCommunicator(std::shared_ptr<Communicator> control, int de
                     "the NCCL backend needs a CUDA GPU, none is visible");
   device_ = device >= 0 ? device : local_rank_from_env(control_->rank()) % devices;
   CUDA_CHECK(cudaSetDevice(device_));
-  // Blocking (not cudaStreamNonBlocking): work on it waits for the kernels LibTorch queued on
-  // the legacy default stream (its current stream unless a caller sets another), so NCCL
-  // never reads a tensor an unfinished kernel is still writing, and later kernels wait for it.
-  CUDA_CHECK(cudaStreamCreateWithFlags(&state_->stream, cudaStreamDefault));
+  // Non-blocking, so the legacy default stream's later kernels do not wait for collectives;
+  // tensor collectives order themselves after LibTorch's work with wait_for_default_stream,
+  // and every collective ends with a stream synchronize.
+  CUDA_CHECK(cudaStreamCreateWithFlags(&state_->stream, cudaStreamNonBlocking));
+  CUDA_CHECK(cudaEventCreateWithFlags(&state_->torch_done, cudaEventDisableTiming));
   ncclUniqueId id;
   if (control_->rank() == 0) NCCL_CHECK(ncclGetUniqueId(&id));
   control_->broadcast(&id, sizeof(id), DType::kUInt8, 0);
@@ -112,6 +123,7 @@ NcclCommunicator::~NcclCommunicator() {
   if (!state_) return;
   if (state_->comm) ncclCommDestroy(state_->comm);
   if (state_->staging) cudaFree(state_->staging);
+  if (state_->torch_done) cudaEventDestroy(state_->torch_done);
   if (state_->stream) cudaStreamDestroy(state_->stream);
 }
 
@@ -182,6 +194,7 @@ void NcclCommunicator::allreduce(torch::Tensor& t, ReduceOp op) {
     return;
   }
   CUDA_CHECK(cudaSetDevice(t.device().index()));
+  state_->wait_for_default_stream();
   NCCL_CHECK(ncclAllReduce(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()),
                            to_nccl(dtype_of(t)), to_nccl(op), state_->comm, state_->stream));
   CUDA_CHECK(cudaStreamSynchronize(state_->stream));
@@ -193,6 +206,8 @@ void NcclCommunicator::broadcast(torch::Tensor& t, int root) {
     Communicator::broadcast(t, root);
     return;
   }
+  CUDA_CHECK(cudaSetDevice(t.device().index()));
+  state_->wait_for_default_stream();
   NCCL_CHECK(ncclBroadcast(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()),
                            to_nccl(dtype_of(t)), root, state_->comm, state_->stream));
   CUDA_CHECK(cudaStreamSynchronize(state_->stream));
@@ -215,6 +230,7 @@ void NcclCommunicator::alltoallv(const torch::Tensor& send, const std::vector<si
   auto* src = static_cast<const char*>(send.data_ptr());
   auto* dst = static_cast<char*>(recv.data_ptr());
   CUDA_CHECK(cudaSetDevice(send.device().index()));
+  state_->wait_for_default_stream();
   NCCL_CHECK(ncclGroupStart());
   for (int peer = 0; peer < world(); ++peer) {
     size_t n_send = send_off[peer + 1] - send_off[peer];
@@ -244,6 +260,7 @@ void NcclCommunicator::allgatherv(const torch::Tensor& send, torch::Tensor& recv
   ncclDataType_t type = to_nccl(dtype_of(send));
   auto* dst = static_cast<char*>(recv.data_ptr());
   CUDA_CHECK(cudaSetDevice(send.device().index()));
+  state_->wait_for_default_stream();
   NCCL_CHECK(ncclGroupStart());
   for (int root = 0; root < world(); ++root) {
     size_t n = off[root + 1] - off[root];

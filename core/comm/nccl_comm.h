@@ -1,10 +1,10 @@
 // NCCL backend (built when the CUDA toolkit and NCCL are found): the data plane for GPU jobs.
 // The unique id travels over the MPI control plane; collectives run on the backend's own CUDA
-// stream, a blocking one, so they are ordered after (and before) LibTorch's kernels on the
-// legacy default stream that divrec's training uses. Host buffers and CPU tensors are staged
-// through a device buffer; CUDA tensors (from a CUDA build of LibTorch) are reduced in place.
-// Errors abort the NCCL communicator first, so a failing rank never leaves the others blocked
-// inside NCCL (Horovod's rule).
+// stream, which waits (through an event, not a host sync) for the kernels LibTorch queued on the
+// legacy default stream before a collective on CUDA tensors. Host buffers and CPU tensors are
+// staged through a device buffer; CUDA tensors (from a CUDA build of LibTorch) are reduced in
+// place. Errors abort the NCCL communicator first, so a failing rank never leaves the others
+// blocked inside NCCL (Horovod's rule).
 #pragma once
 
 #include <memory>

@@ -72,7 +72,11 @@ TEST(Alltoallv, TensorRowsOfDimZero) {
 TEST(Allgatherv, TensorRowsInRankOrder) {
   for (int world = 1; world <= 4; ++world) {
     SCOPED_TRACE("world " + std::to_string(world));
-    run_ranks(world, [](FakeCommunicator& c) { tensor_allgatherv(c); });  // rank 2 sends 0 rows
+    run_ranks(world, [](FakeCommunicator& c) {
+      tensor_allgatherv(c);                                      // at world 4, rank 3 sends 0 rows
+      tensor_allgatherv(c, [](int, int) { return size_t{0}; });  // nobody sends anything
+      tensor_allgatherv(c, [](int s, int) { return size_t{s == 0 ? 0u : 2u}; });
+    });
   }
   LocalCommunicator local;
   tensor_allgatherv(local);

@@ -70,6 +70,9 @@ TEST(NcclComm, CudaTensorsInPlace) {
   EXPECT_TRUE(torch::equal(b.to(torch::kCPU), torch::full({5}, 7.0, torch::kFloat64)));
   divrec::testing::a2a::tensor_exchange(c, divrec::testing::a2a::uneven_count, gpu);
   divrec::testing::a2a::tensor_allgatherv(c, divrec::testing::a2a::uneven_count, gpu);
+  // Rank 0 contributes nothing (at world 1: an empty NCCL group), the others 2 rows each.
+  divrec::testing::a2a::tensor_allgatherv(
+      c, [](int s, int) { return size_t{s == 0 ? 0u : 2u}; }, gpu);
 }
 
 int main(int argc, char** argv) {

@@ -82,6 +82,10 @@ train_run sparse-cuda-fp32 cuda fp32 sampled-softmax 64 --item-table sparse --ma
 # The same run with the table in host memory (rows copied per step): the device-table speed-up.
 train_run sparse-hosttable-cuda-fp32 cuda fp32 sampled-softmax 64 --item-table sparse \
   --item-table-memory host --max-steps 300 --eval-every 0 --final-test false
+# Row-wise sharded table in GPU memory (NCCL all-to-all, world 1 here), with validation, the
+# final test (gather_full on the GPU) and its checkpoint shards written from the device.
+train_run sparse-row-cuda-fp32 cuda fp32 sampled-softmax 64 --item-table sparse \
+  --embedding-sharding row --epochs 1
 train_run recipe-cpu-fp32 cpu fp32 full-ce 128 --max-steps 100 --eval-every 0 --final-test false \
   --threads "$(nproc)" --comm local
 

@@ -83,7 +83,16 @@ Result run(const std::string& loss, bool sparse, torch::Device device, model::Pr
     r.grads[kv.key()] = kv.value().grad().to(torch::kCPU, torch::kFloat64);
   }
   if (sparse) {
-    r.table_grad = table.last_lookup().grad().to(torch::kCPU, torch::kFloat64);
+    auto rows = table.last_lookup();
+    r.table_grad = rows.grad().to(torch::kCPU, torch::kFloat64);
+    // The update gets a fixed gradient (the same on both devices), so only the optimizer
+    // kernels and the reduction differ: a first lazy-Adam step is ~ -lr sign(g), which would
+    // turn a rounding difference in a near-zero gradient element into a difference of ~lr.
+    auto n_rows = static_cast<double>(rows.numel());
+    rows.mutable_grad() =
+        torch::sin(torch::arange(rows.numel(), torch::kFloat32) * (7.0 / n_rows) + 0.3)
+            .view(rows.sizes())
+            .to(rows.device());
     table.reduce_gradients(1.0);
     table.apply(0.01, 1.0, 1);
     r.table_after = table.weight().to(torch::kCPU, torch::kFloat64);
@@ -107,8 +116,10 @@ void compare_devices(const std::string& loss, bool sparse, bool table_on_gpu = f
   }
   if (sparse) {
     EXPECT_LE(rel_diff(g.table_grad, c.table_grad), 1e-3) << "item-table rows";
-    // The update (host loops vs the device's tensor-op kernels) keeps the table close.
-    EXPECT_LE(rel_diff(g.table_after, c.table_after), 1e-4) << "item table after the update";
+    // The same update (host loops vs the device's tensor-op kernels, same gradient) leaves the
+    // same table up to float32 rounding.
+    EXPECT_LE((g.table_after - c.table_after).abs().max().item<double>(), 1e-6)
+        << "item table after the update";
   }
 }
 

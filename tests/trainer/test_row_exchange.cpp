@@ -1,13 +1,14 @@
 // RowExchange and ShardedItemTable on the threaded fake communicator (W = 1..4): fetched rows
 // are the table's rows, reduced gradients are the per-row sums over ranks (computed here by
 // plain loops), row-wise and replicated tables give bit-identical gradients, the world-
-// invariant init, and gather_full.
+// invariant init, gather_full, and ids on another device than the table refused.
 #include <gtest/gtest.h>
 
 #include <map>
 #include <mutex>
 
 #include "common/fake_comm.h"
+#include "core/check.h"
 #include "trainer/row_exchange.h"
 #include "trainer/sharded_item_table.h"
 
@@ -133,5 +134,21 @@ TEST(ShardedItemTable, RowAndReplicatedStepsAreBitIdentical) {
       });
     }
     EXPECT_TRUE(torch::equal(finals[0], finals[1])) << "W " << W;
+  }
+}
+
+TEST(ShardedItemTable, IdsOnAnotherDeviceAreRefused) {
+  core::LocalCommunicator local;
+  trainer::ShardedItemTable t({trainer::Sharding::kReplicated, kRows, 0, 1}, kDim,
+                              trainer::SparseOptimConfig{}, local);
+  EXPECT_EQ(t.device(), torch::Device(torch::kCPU));
+  // Meta tensors carry a device but no data: the check fires before anything is read.
+  auto meta_ids =
+      torch::empty({3}, torch::TensorOptions().dtype(torch::kInt64).device(torch::kMeta));
+  try {
+    t.lookup(meta_ids);
+    ADD_FAILURE() << "ids on the meta device accepted";
+  } catch (const divrec::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("ids are on meta"), std::string::npos) << e.what();
   }
 }

@@ -215,6 +215,20 @@ TEST(SparseOptim, TensorOpKernelsMatchTheFusedLoops) {
   expect_close(v, opt.state()[1].second, 1e-6, "exp_avg_sq");
   EXPECT_TRUE(torch::equal(w[4], initial_weight()[4])) << "untouched row";
 
+  // The same through SparseRowOptimizer::step's GPU branch (bounds check, state routing).
+  SparseRowOptimizer forced(reference_adam_config(), kRows, kDim);
+  forced.use_tensor_op_kernels(true);
+  auto fw = initial_weight();
+  run_reference_steps(forced, fw, 1, 4);
+  expect_close(fw, loop_w, 1e-6, "forced tensor-op weight");
+  expect_close(forced.state()[0].second, opt.state()[0].second, 1e-6, "forced exp_avg");
+  expect_close(forced.state()[1].second, opt.state()[1].second, 1e-6, "forced exp_avg_sq");
+  expect_error(
+      [&] {
+        forced.step(fw, longs({1, 7}), torch::zeros({2, kDim}), 0.1, 5);
+      },
+      "row 7, outside this rank's table [0, 7)");
+
   auto aw = floats({{1, 2}, {0.5, -0.5}, {3, 0}});
   auto acc = torch::zeros({3});
   rowwise_adagrad_rows(aw, acc, longs({0, 2}), floats({{1, 7}, {2, -2}}), 0.1, 1e-8);
@@ -225,6 +239,16 @@ TEST(SparseOptim, TensorOpKernelsMatchTheFusedLoops) {
       floats({{1.0347722558, 1.8417425814}, {0.5, -0.7828427125}, {2.7211145618, -0.0788854382}}),
       1e-6, "rowwise-adagrad weight");
   expect_close(acc, torch::tensor({30.f, 18.f, 20.f}), 1e-5, "rowwise-adagrad G");
+  SparseOptimConfig ac;
+  ac.kind = "rowwise-adagrad";
+  SparseRowOptimizer forced_ada(ac, 3, 2);
+  forced_ada.use_tensor_op_kernels(true);
+  auto fa = floats({{1, 2}, {0.5, -0.5}, {3, 0}});
+  forced_ada.step(fa, longs({0, 2}), floats({{1, 7}, {2, -2}}), 0.1, 1);
+  forced_ada.step(fa, longs({2, 1}), floats({{4, 4}, {0, 6}}), 0.2, 2);
+  forced_ada.step(fa, longs({0}), floats({{-3, 1}}), 0.1, 3);
+  expect_close(fa, aw, 1e-6, "forced rowwise-adagrad weight");
+  expect_close(forced_ada.state().at(0).second, acc, 1e-6, "forced rowwise-adagrad G");
   // Nothing to do for U = 0.
   auto before = aw.clone();
   rowwise_adagrad_rows(aw, acc, longs({}), torch::zeros({0, 2}), 0.1, 1e-8);

@@ -146,13 +146,26 @@ TEST(SparseStep, OptionChecks) {
   EXPECT_THROW(trainer::resolve_item_table(c, 1000), divrec::Error);
   c.sparse_optimizer = "lazy-adam";
   // --item-table-memory: auto and device follow the training device, host is the CPU.
+  // With NCCL (the only backend that moves CUDA tensors) auto = device; else auto = host and
+  // device is refused.
   const torch::Device gpu(torch::kCUDA, 1);  // a device value only; nothing is allocated
-  EXPECT_EQ(trainer::item_table_device(c, gpu), gpu);
+  const torch::Device cpu(torch::kCPU);
+  EXPECT_EQ(trainer::item_table_device(c, gpu, "nccl"), gpu);
+  EXPECT_EQ(trainer::item_table_device(c, gpu, "mpi"), cpu);
+  EXPECT_EQ(trainer::item_table_device(c, cpu, "mpi"), cpu);
   c.item_table_memory = "device";
-  EXPECT_EQ(trainer::item_table_device(c, gpu), gpu);
+  EXPECT_EQ(trainer::item_table_device(c, gpu, "nccl"), gpu);
+  EXPECT_EQ(trainer::item_table_device(c, cpu, "local"), cpu);
+  try {
+    trainer::item_table_device(c, gpu, "mpi");
+    ADD_FAILURE() << "--item-table-memory device accepted with MPI on a GPU";
+  } catch (const divrec::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'mpi'"), std::string::npos) << e.what();
+    EXPECT_NE(e.hint().find("--comm nccl"), std::string::npos) << e.hint();
+  }
   c.item_table_memory = "host";
-  EXPECT_EQ(trainer::item_table_device(c, gpu), torch::Device(torch::kCPU));
-  EXPECT_EQ(trainer::item_table_device(c, torch::kCPU), torch::Device(torch::kCPU));
+  EXPECT_EQ(trainer::item_table_device(c, gpu, "nccl"), cpu);
+  EXPECT_EQ(trainer::item_table_device(c, cpu, "mpi"), cpu);
   c.item_table_memory = "uvm";
   try {
     trainer::resolve_item_table(c, 1000);
