@@ -110,25 +110,32 @@ void check_disjoint(const torch::Tensor& send, const torch::Tensor& recv, const 
   DIVREC_CHECK(s + send.nbytes() <= r || r + recv.nbytes() <= s, what,
                " send and recv tensors overlap (in-place is not supported)");
 }
+
+// The checks the row-wise tensor collectives share: both at least 1-d, one dtype, contiguous,
+// the same elements per row (returned), not overlapping.
+size_t check_row_tensors(const torch::Tensor& send, const torch::Tensor& recv, const char* what) {
+  DIVREC_CHECK(send.dim() >= 1 && recv.dim() >= 1, what, " moves rows of dim 0: got ", send.dim(),
+               "-d send and ", recv.dim(), "-d recv tensors");
+  DIVREC_CHECK(send.scalar_type() == recv.scalar_type(), what, " send is ", send.scalar_type(),
+               " but recv is ", recv.scalar_type());
+  DIVREC_CHECK(send.is_contiguous() && recv.is_contiguous(), what, " needs contiguous tensors");
+  size_t row = row_elems(send);
+  DIVREC_CHECK(row_elems(recv) == row, what, " rows differ: send ", send.sizes(), " has ", row,
+               " elements per row, recv ", recv.sizes(), " has ", row_elems(recv));
+  check_disjoint(send, recv, what);
+  return row;
+}
 }  // namespace
 
 size_t alltoallv_row_elems(const torch::Tensor& send, const std::vector<size_t>& send_counts,
                            const torch::Tensor& recv, const std::vector<size_t>& recv_counts) {
-  DIVREC_CHECK(send.dim() >= 1 && recv.dim() >= 1, "alltoallv exchanges rows of dim 0: got ",
-               send.dim(), "-d send and ", recv.dim(), "-d recv tensors");
-  DIVREC_CHECK(send.scalar_type() == recv.scalar_type(), "alltoallv send is ",
-               send.scalar_type(), " but recv is ", recv.scalar_type());
-  DIVREC_CHECK(send.is_contiguous() && recv.is_contiguous(), "alltoallv needs contiguous tensors");
-  size_t row = row_elems(send);
-  DIVREC_CHECK(row_elems(recv) == row, "alltoallv rows differ: send ", send.sizes(), " has ", row,
-               " elements per row, recv ", recv.sizes(), " has ", row_elems(recv));
+  size_t row = check_row_tensors(send, recv, "alltoallv");
   size_t send_rows = block_offsets(send_counts).back();
   size_t recv_rows = block_offsets(recv_counts).back();
   DIVREC_CHECK(send_rows == static_cast<size_t>(send.size(0)), "alltoallv send_counts add up to ",
                send_rows, " rows but send has ", send.size(0));
   DIVREC_CHECK(recv_rows == static_cast<size_t>(recv.size(0)), "alltoallv recv_counts add up to ",
                recv_rows, " rows but recv has ", recv.size(0));
-  check_disjoint(send, recv, "alltoallv");
   return row;
 }
 
@@ -137,23 +144,15 @@ size_t allgatherv_row_elems(int world, int rank, const torch::Tensor& send,
   DIVREC_CHECK(static_cast<int>(counts.size()) == world,
                "allgatherv needs one count per rank: ", "got ", counts.size(), " for world ",
                world);
-  DIVREC_CHECK(send.dim() >= 1 && recv.dim() >= 1, "allgatherv gathers rows of dim 0: got ",
-               send.dim(), "-d send and ", recv.dim(), "-d recv tensors");
-  DIVREC_CHECK(send.scalar_type() == recv.scalar_type(), "allgatherv send is ", send.scalar_type(),
-               " but recv is ", recv.scalar_type());
   DIVREC_CHECK(send.device() == recv.device(), "allgatherv needs send and recv on one device, got ",
                send.device(), " and ", recv.device());
-  DIVREC_CHECK(send.is_contiguous() && recv.is_contiguous(), "allgatherv needs contiguous tensors");
-  size_t row = row_elems(send);
-  DIVREC_CHECK(row_elems(recv) == row, "allgatherv rows differ: send ", send.sizes(), " has ", row,
-               " elements per row, recv ", recv.sizes(), " has ", row_elems(recv));
+  size_t row = check_row_tensors(send, recv, "allgatherv");
   DIVREC_CHECK(counts[static_cast<size_t>(rank)] == static_cast<size_t>(send.size(0)),
                "allgatherv: rank ", rank, " sends ", send.size(0), " rows but counts[", rank,
                "] = ", counts[static_cast<size_t>(rank)]);
   size_t total = block_offsets(counts).back();
   DIVREC_CHECK(total == static_cast<size_t>(recv.size(0)), "allgatherv counts add up to ", total,
                " rows but recv has ", recv.size(0));
-  check_disjoint(send, recv, "allgatherv");
   return row;
 }
 
