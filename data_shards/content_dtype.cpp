@@ -6,6 +6,7 @@
 #include <c10/util/Half.h>
 
 #include <cmath>
+#include <utility>
 
 #include "core/check.h"
 
@@ -77,22 +78,35 @@ void write_content_array(const h5::Group& g, const std::string& name,
   }
   std::vector<uint16_t> bits(values.size());
   for (size_t k = 0; k < values.size(); ++k) bits[k] = to_bits(dtype, values[k]);
+  write_content_bits(g, name, bits, dims, dtype);
+}
+
+void write_content_bits(const h5::Group& g, const std::string& name,
+                        const std::vector<uint16_t>& bits, const std::vector<hsize_t>& dims,
+                        ContentDtype dtype) {
+  DIVREC_CHECK(dtype != ContentDtype::kFloat32, "write_content_bits: ", g.where(name),
+               " is fp32 content; 16-bit patterns need fp16 or bf16");
+  hsize_t n = 1;
+  for (auto d : dims) n *= d;
+  DIVREC_CHECK(bits.size() == n, "write_content_bits: ", g.where(name), " has ", bits.size(),
+               " values for a ", n, "-value array");
   const h5::Handle t = half_type(dtype);
   g.write_raw(name, t.id(), sizeof(uint16_t), bits.data(), dims, t.id());
 }
 
 std::vector<float> read_content_array(const h5::Group& g, const std::string& name,
-                                      std::vector<hsize_t>* dims, ContentDtype* dtype) {
+                                      std::vector<hsize_t>* dims, ContentDtype* dtype,
+                                      std::vector<uint16_t>* bits) {
   const h5::Dataset ds = g.open_dataset(name);
   *dims = ds.dims();
   hsize_t n = 1;
   for (auto d : *dims) n *= d;
-  std::vector<float> out(n);
   const h5::Handle t(H5Dget_type(ds.id()), H5Tclose);
   DIVREC_CHECK_HINT(t.valid() && H5Tget_class(t.id()) == H5T_FLOAT, "the file is corrupted",
                     ds.where(), " is not a floating-point dataset");
   if (H5Tget_size(t.id()) >= 4) {  // fp32 (or wider: HDF5 converts)
     *dtype = ContentDtype::kFloat32;
+    std::vector<float> out(n);
     g.read_raw(ds, H5T_NATIVE_FLOAT, out.data());
     return out;
   }
@@ -108,9 +122,14 @@ std::vector<float> read_content_array(const h5::Group& g, const std::string& nam
     DIVREC_FAIL("the file is corrupted or was not written by divrec: ", ds.where(),
                 " has a float type that is none of fp32, fp16 and bf16");
   }
-  std::vector<uint16_t> bits(n);
-  g.read_raw(ds, half_type(*dtype).id(), bits.data());
-  for (size_t k = 0; k < n; ++k) out[k] = from_bits(*dtype, bits[k]);
+  std::vector<uint16_t> stored(n);
+  g.read_raw(ds, half_type(*dtype).id(), stored.data());
+  if (bits) {
+    *bits = std::move(stored);
+    return {};
+  }
+  std::vector<float> out(n);
+  for (size_t k = 0; k < n; ++k) out[k] = from_bits(*dtype, stored[k]);
   return out;
 }
 

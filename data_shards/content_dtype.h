@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -29,9 +30,18 @@ void write_content_array(const h5::Group& g, const std::string& name,
                          const std::vector<float>& values, const std::vector<hsize_t>& dims,
                          ContentDtype dtype);
 
-// Reads dataset `name` of g whatever its float type, widened to fp32; *dtype = the stored one.
-// Throws naming the dataset when it is not one of the three.
+// As write_content_array for fp16/bf16 `bits` (the 16-bit patterns of dtype, ItemTable::
+// content_bits), written as they are. Throws for dtype fp32.
+void write_content_bits(const h5::Group& g, const std::string& name,
+                        const std::vector<uint16_t>& bits, const std::vector<hsize_t>& dims,
+                        ContentDtype dtype);
+
+// Reads dataset `name` of g whatever its float type; *dtype = the stored one. fp32 data, and
+// fp16/bf16 data when `bits` is null, come back widened to fp32; with `bits`, fp16/bf16 data is
+// read into *bits unwidened (2 bytes per value, never an fp32 copy) and the result is empty.
+// Throws naming the dataset when its type is none of the three.
 std::vector<float> read_content_array(const h5::Group& g, const std::string& name,
-                                      std::vector<hsize_t>* dims, ContentDtype* dtype);
+                                      std::vector<hsize_t>* dims, ContentDtype* dtype,
+                                      std::vector<uint16_t>* bits = nullptr);
 
 }  // namespace divrec::data

@@ -15,9 +15,16 @@ constexpr int kFormatVersion = 1;
 enum class EventType : int8_t { kView = 0, kCart = 1, kFav = 2, kBuy = 3, kRating = 4 };
 
 // Storage precision of content vectors (data_shards/content_dtype.h): values are kept as fp32 in
-// ItemTable, rounded to this type; files, artifacts and the model's copy hold 16 bits for
-// fp16/bf16.
+// ItemTable, rounded to this type, unless read with ContentRead::kStored; files, artifacts and
+// the model's copy hold 16 bits for fp16/bf16.
 enum class ContentDtype : int8_t { kFloat32 = 0, kFloat16 = 1, kBFloat16 = 2 };
+
+// How read_item_table / read_items_file return fp16/bf16 content vectors.
+enum class ContentRead : int8_t {
+  kWidened,  // as fp32 values in ItemTable::content (every consumer can use them)
+  kStored,   // as their 16-bit patterns in ItemTable::content_bits, content empty: 2 bytes per
+             // value from the file to the model (train and eval of foundation-model catalogs)
+};
 
 struct ItemTable {
   int64_t num_items = 0;
@@ -29,7 +36,10 @@ struct ItemTable {
   std::vector<int32_t> attr_ids;      // [nnz] attribute ids in [0, A), sorted per item
   std::vector<int64_t> popularity;    // [I] interactions in the train split only
   int64_t content_dim = 0;            // 0 = no content vectors
-  std::vector<float> content;         // [I * content_dim] row-major
+  std::vector<float> content;         // [I * content_dim] row-major (empty with content_bits)
+  // [I * content_dim] row-major fp16/bf16 bit patterns (content_dtype) when read with
+  // ContentRead::kStored; empty otherwise. Exactly one of content / content_bits holds the rows.
+  std::vector<uint16_t> content_bits;
   // [I] when content_dim > 0: 1 = the item has a vector, 0 = it has none (its row is zeros and
   // the item encoder uses a learned "missing content" vector instead; `shard add-content`).
   std::vector<uint8_t> has_content;

@@ -70,9 +70,13 @@ void write_items_file(const std::string& path, const ItemTable& t) {
   h5::write_vector(f, "attr_ids", t.attr_ids);
   h5::write_vector(f, "popularity", t.popularity);
   if (t.content_dim > 0) {
-    write_content_array(f, "content", t.content,
-                        {static_cast<hsize_t>(t.num_items), static_cast<hsize_t>(t.content_dim)},
-                        t.content_dtype);
+    const std::vector<hsize_t> dims{static_cast<hsize_t>(t.num_items),
+                                    static_cast<hsize_t>(t.content_dim)};
+    if (t.content_bits.empty()) {
+      write_content_array(f, "content", t.content, dims, t.content_dtype);
+    } else {  // read with ContentRead::kStored: written as read
+      write_content_bits(f, "content", t.content_bits, dims, t.content_dtype);
+    }
     f.open_dataset("content").set_attr_string("model", t.content_model);
     h5::write_vector(f, "has_content", t.has_content);
   }
@@ -90,7 +94,7 @@ void write_items_file(const std::string& path, const ItemTable& t) {
   f.close();
 }
 
-ItemTable read_items_file(const std::string& path) {
+ItemTable read_items_file(const std::string& path, ContentRead content) {
   auto f = h5::File::open_divrec(path, "items");
   ItemTable t;
   t.num_items = f.attr_int("num_items");
@@ -109,7 +113,8 @@ ItemTable read_items_file(const std::string& path) {
   t.popularity = read_sized<int64_t>(f, "popularity", t.num_items);
   if (t.content_dim > 0) {
     std::vector<hsize_t> dims;
-    t.content = read_content_array(f, "content", &dims, &t.content_dtype);
+    t.content = read_content_array(f, "content", &dims, &t.content_dtype,
+                                   content == ContentRead::kStored ? &t.content_bits : nullptr);
     DIVREC_CHECK_HINT(dims.size() == 2 && static_cast<int64_t>(dims[0]) == t.num_items &&
                           static_cast<int64_t>(dims[1]) == t.content_dim,
                       "the file is corrupted", f.where("content"), " should be [", t.num_items,

@@ -21,7 +21,7 @@ std::string shard_file_name(int shard);  // "shard-00007.h5"
 void check_recorded_crc(const std::string& path, uint32_t expected);
 
 void write_items_file(const std::string& path, const ItemTable& items);
-ItemTable read_items_file(const std::string& path);
+ItemTable read_items_file(const std::string& path, ContentRead content = ContentRead::kWidened);
 
 struct ShardHeader {
   int shard_index = 0;

@@ -84,10 +84,10 @@ Manifest read_manifest(const std::string& dir) {
   return read_manifest_file(join(dir, kManifestFile));
 }
 
-ItemTable read_item_table(const std::string& dir) {
+ItemTable read_item_table(const std::string& dir, ContentRead content) {
   Manifest m = read_manifest(dir);
   check_recorded_crc(join(dir, m.items_file), m.items_crc32);
-  ItemTable t = read_items_file(join(dir, m.items_file));
+  ItemTable t = read_items_file(join(dir, m.items_file), content);
   DIVREC_CHECK_HINT(t.num_items == m.num_items && t.num_categories == m.num_categories &&
                         t.num_attributes == m.num_attributes && t.content_dim == m.content_dim,
                     "the directory mixes files of different conversions; reconvert it",

@@ -14,7 +14,8 @@
 namespace divrec::data {
 
 Manifest read_manifest(const std::string& dir);
-ItemTable read_item_table(const std::string& dir);
+// content: kStored keeps fp16/bf16 content vectors 16-bit (ItemTable::content_bits).
+ItemTable read_item_table(const std::string& dir, ContentRead content = ContentRead::kWidened);
 
 // Users of the given shards, merged and sorted by dense user id.
 UserSequences read_shards(const std::string& dir, const std::vector<int>& shard_indices);

@@ -81,12 +81,15 @@ EvalResult run_eval(const EvalConfig& config, core::Communicator& comm) {
   }
 
   auto manifest = data::read_manifest(config.data_dir);
-  auto items = data::read_item_table(config.data_dir);
+  // Content stays 16-bit when stored so (the model's copy is all eval needs of it).
+  auto items = data::read_item_table(config.data_dir, data::ContentRead::kStored);
   DIVREC_CHECK(config.batch_size > 0, "--batch-size must be positive, got ", config.batch_size);
   auto users = read_user_blocks(config.data_dir, comm.rank(), comm.world(), config.batch_size);
   core::log0("data: {} users, {} items, {} categories, {} attributes ({})", manifest.num_users,
              items.num_items, items.num_categories, items.num_attributes, config.data_dir);
   auto loaded = load_model_for_eval(config.checkpoint, items);
+  std::vector<float>().swap(items.content);  // the model holds its own copy
+  std::vector<uint16_t>().swap(items.content_bits);
   core::log0("model: {} from {} ({})", loaded.model->config().summary(), loaded.path,
              loaded.causal ? "next-item" : "masked-item");
 

@@ -20,13 +20,11 @@ ShardedItemTable::ShardedItemTable(ShardingPlan plan, int64_t dim, SparseOptimCo
     : plan_(plan),
       dim_(dim),
       comm_(comm),
-      device_(device),
       weight_(torch::zeros({plan.local_rows(), dim},
                            torch::TensorOptions().dtype(torch::kFloat32).device(device))),
       optimizer_(std::make_unique<SparseRowOptimizer>(optim, plan.local_rows(), dim, device)),
       exchange_(plan, dim, comm) {
   DIVREC_CHECK(plan_.num_rows > 0, "item table: needs at least one row");
-  device_ = weight_.device();  // indexed (cuda:0 for an unindexed cuda), as the tensors carry
 }
 
 void ShardedItemTable::init_trunc_normal(double std, uint64_t seed) {
@@ -52,8 +50,8 @@ void ShardedItemTable::init_trunc_normal(double std, uint64_t seed) {
 }
 
 torch::Tensor ShardedItemTable::lookup(const torch::Tensor& ids) {
-  DIVREC_CHECK(ids.device() == device_, "item table: ids are on ", ids.device(),
-               " but the table lives on ", device_);
+  DIVREC_CHECK(ids.device() == device(), "item table: ids are on ", ids.device(),
+               " but the table lives on ", device());
   route_ = exchange_.route(ids);
   torch::Tensor rows;
   {

@@ -46,7 +46,7 @@ class ShardedItemTable {
 
   const ShardingPlan& plan() const { return plan_; }
   int64_t dim() const { return dim_; }
-  torch::Device device() const { return device_; }
+  torch::Device device() const { return weight_.device(); }  // indexed (cuda:0, not cuda)
   torch::Tensor& weight() { return weight_; }  // [local_rows, D] float32 on device()
   SparseRowOptimizer& optimizer() { return *optimizer_; }
   RowExchange& exchange() { return exchange_; }
@@ -59,7 +59,6 @@ class ShardedItemTable {
   ShardingPlan plan_;
   int64_t dim_;
   core::Communicator& comm_;
-  torch::Device device_;
   torch::Tensor weight_;
   std::unique_ptr<SparseRowOptimizer> optimizer_;
   RowExchange exchange_;

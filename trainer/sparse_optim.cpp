@@ -72,20 +72,19 @@ void validate(const SparseOptimConfig& c) {
 
 SparseRowOptimizer::SparseRowOptimizer(SparseOptimConfig config, int64_t rows, int64_t dim,
                                        torch::Device device)
-    : config_(std::move(config)), rows_(rows), dim_(dim), device_(device) {
+    : config_(std::move(config)), rows_(rows), dim_(dim) {
   validate(config_);
   DIVREC_CHECK(rows >= 0 && dim >= 1, "sparse optimizer table must be rows >= 0 x dim >= 1, got ",
                rows, " x ", dim);
   adam_ = config_.kind == "lazy-adam";
-  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
   if (adam_) {
     exp_avg_ = torch::zeros({rows, dim}, f32);
     exp_avg_sq_ = torch::zeros({rows, dim}, f32);
   } else {
     sum_sq_ = torch::zeros({rows}, f32);
   }
-  device_ = (adam_ ? exp_avg_ : sum_sq_).device();  // indexed, as the tensors it will be given
-  tensor_ops_ = !device_.is_cpu();
+  tensor_ops_ = !this->device().is_cpu();
 }
 
 const SparseOptimConfig& SparseRowOptimizer::config() const { return config_; }
@@ -98,18 +97,19 @@ void SparseRowOptimizer::check_step_inputs(const torch::Tensor& weight,
                                            const torch::Tensor& local_rows,
                                            const torch::Tensor& grad, double lr,
                                            int64_t step) const {
-  DIVREC_CHECK(weight.defined() && weight.device() == device_ &&
+  const torch::Device dev = device();
+  DIVREC_CHECK(weight.defined() && weight.device() == dev &&
                    weight.scalar_type() == torch::kFloat32 && weight.is_contiguous(),
-               "sparse optimizer weight must be a contiguous float32 tensor on ", device_);
+               "sparse optimizer weight must be a contiguous float32 tensor on ", dev);
   DIVREC_CHECK(weight.dim() == 2 && weight.size(0) == rows_ && weight.size(1) == dim_,
                "sparse optimizer weight must be [", rows_, ", ", dim_, "], got ", shape_of(weight));
   DIVREC_CHECK(local_rows.defined() && local_rows.dim() == 1 &&
-                   local_rows.scalar_type() == torch::kInt64 && local_rows.device() == device_,
-               "sparse optimizer local_rows must be a 1-D int64 tensor on ", device_, ", got ",
+                   local_rows.scalar_type() == torch::kInt64 && local_rows.device() == dev,
+               "sparse optimizer local_rows must be a 1-D int64 tensor on ", dev, ", got ",
                local_rows.defined() ? shape_of(local_rows) : "undefined");
   const int64_t u = local_rows.size(0);
-  DIVREC_CHECK(grad.defined() && grad.scalar_type() == torch::kFloat32 && grad.device() == device_,
-               "sparse optimizer grad must be a float32 tensor on ", device_);
+  DIVREC_CHECK(grad.defined() && grad.scalar_type() == torch::kFloat32 && grad.device() == dev,
+               "sparse optimizer grad must be a float32 tensor on ", dev);
   DIVREC_CHECK(grad.dim() == 2 && grad.size(0) == u && grad.size(1) == dim_,
                "sparse optimizer grad must be [U = ", u, ", ", dim_, "] like local_rows, got ",
                shape_of(grad));

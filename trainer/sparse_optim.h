@@ -69,7 +69,8 @@ class SparseRowOptimizer {
   void use_tensor_op_kernels(bool on) { tensor_ops_ = on; }
 
   int64_t rows() const { return rows_; }
-  torch::Device device() const { return device_; }
+  // Where the state lives (indexed: cuda:0 for an unindexed cuda), as the tensors it is given.
+  torch::Device device() const { return (adam_ ? exp_avg_ : sum_sq_).device(); }
   int64_t dim() const { return dim_; }
   // Bytes of optimizer state per row (for memory reports): lazy-adam 2 * dim * 4,
   // rowwise-adagrad 4.
@@ -82,7 +83,6 @@ class SparseRowOptimizer {
   SparseOptimConfig config_;
   bool adam_;  // kind == "lazy-adam" (else rowwise-adagrad)
   int64_t rows_, dim_;
-  torch::Device device_;
   bool tensor_ops_ = false;  // step() uses sparse_optim_tensor_ops.h (default: not on the CPU)
   torch::Tensor exp_avg_, exp_avg_sq_;  // lazy-adam: [rows, dim] float32
   torch::Tensor sum_sq_;                // rowwise-adagrad: [rows] float32

@@ -101,7 +101,7 @@ TrainResult train(const TrainConfig& config, const std::string& config_ini,
 
   // Data: every rank holds all sequences (the sampler needs them); items for the features.
   auto manifest = data::read_manifest(cfg.data_dir);
-  auto items = data::read_item_table(cfg.data_dir);
+  auto items = data::read_item_table(cfg.data_dir, data::ContentRead::kStored);
   auto seqs = data::read_all_users(cfg.data_dir);
   core::log0("data: {} users, {} items, {} interactions, {} categories, {} attributes ({})",
              manifest.num_users, manifest.num_items, manifest.num_interactions,
@@ -126,8 +126,9 @@ TrainResult train(const TrainConfig& config, const std::string& config_ini,
   torch::manual_seed(cfg.seed);
   model::SeqModel model(mc, model::ItemFeatures::from_table(items));
   // The model keeps its own copy of the content vectors (in their stored precision): drop the
-  // table's fp32 one, the largest array of a foundation-model catalog.
+  // table's, the largest array of a foundation-model catalog.
   std::vector<float>().swap(items.content);
+  std::vector<uint16_t>().swap(items.content_bits);
   // Initialised on the CPU (the same values on every device), then moved: parameters and the
   // optimizer's state live on the device, in fp32 whatever the precision.
   model->to(device);

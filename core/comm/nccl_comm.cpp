@@ -48,6 +48,12 @@ struct NcclCommunicator::State {
     CUDA_CHECK(cudaEventRecord(torch_done, cudaStreamLegacy));
     CUDA_CHECK(cudaStreamWaitEvent(stream, torch_done, 0));
   }
+
+  // The frame of every collective on CUDA tensors of device `device`: the NCCL stream ordered
+  // after LibTorch's queued kernels, `enqueue()` (its NCCL calls in one group when `group`),
+  // then the host waits for the stream. Defined after NCCL_CHECK.
+  template <class Enqueue>
+  void run(int device, bool group, Enqueue&& enqueue);
 };
 
 // NCCL_CHECK aborts the NCCL communicator before throwing, so peers are released.
@@ -63,6 +69,17 @@ struct NcclCommunicator::State {
                             "set NCCL_DEBUG=INFO for details");                           \
     }                                                                                     \
   } while (0)
+
+template <class Enqueue>
+void NcclCommunicator::State::run(int device, bool group, Enqueue&& enqueue) {
+  State* state_ = this;  // what NCCL_CHECK aborts on failure
+  CUDA_CHECK(cudaSetDevice(device));
+  wait_for_default_stream();
+  if (group) NCCL_CHECK(ncclGroupStart());
+  enqueue();
+  if (group) NCCL_CHECK(ncclGroupEnd());
+  CUDA_CHECK(cudaStreamSynchronize(stream));
+}
 
 namespace {
 
@@ -193,11 +210,10 @@ void NcclCommunicator::allreduce(torch::Tensor& t, ReduceOp op) {
     Communicator::allreduce(t, op);  // staged through the device buffer
     return;
   }
-  CUDA_CHECK(cudaSetDevice(t.device().index()));
-  state_->wait_for_default_stream();
-  NCCL_CHECK(ncclAllReduce(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()),
-                           to_nccl(dtype_of(t)), to_nccl(op), state_->comm, state_->stream));
-  CUDA_CHECK(cudaStreamSynchronize(state_->stream));
+  state_->run(t.device().index(), false, [&] {
+    NCCL_CHECK(ncclAllReduce(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()),
+                             to_nccl(dtype_of(t)), to_nccl(op), state_->comm, state_->stream));
+  });
 }
 
 void NcclCommunicator::broadcast(torch::Tensor& t, int root) {
@@ -206,11 +222,10 @@ void NcclCommunicator::broadcast(torch::Tensor& t, int root) {
     Communicator::broadcast(t, root);
     return;
   }
-  CUDA_CHECK(cudaSetDevice(t.device().index()));
-  state_->wait_for_default_stream();
-  NCCL_CHECK(ncclBroadcast(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()),
-                           to_nccl(dtype_of(t)), root, state_->comm, state_->stream));
-  CUDA_CHECK(cudaStreamSynchronize(state_->stream));
+  state_->run(t.device().index(), false, [&] {
+    NCCL_CHECK(ncclBroadcast(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()),
+                             to_nccl(dtype_of(t)), root, state_->comm, state_->stream));
+  });
 }
 
 void NcclCommunicator::alltoallv(const torch::Tensor& send, const std::vector<size_t>& send_counts,
@@ -229,23 +244,20 @@ void NcclCommunicator::alltoallv(const torch::Tensor& send, const std::vector<si
   ncclDataType_t type = to_nccl(dtype_of(send));
   auto* src = static_cast<const char*>(send.data_ptr());
   auto* dst = static_cast<char*>(recv.data_ptr());
-  CUDA_CHECK(cudaSetDevice(send.device().index()));
-  state_->wait_for_default_stream();
-  NCCL_CHECK(ncclGroupStart());
-  for (int peer = 0; peer < world(); ++peer) {
-    size_t n_send = send_off[peer + 1] - send_off[peer];
-    size_t n_recv = recv_off[peer + 1] - recv_off[peer];
-    if (n_send > 0) {
-      NCCL_CHECK(ncclSend(src + send_off[peer] * es, n_send, type, peer, state_->comm,
-                          state_->stream));
+  state_->run(send.device().index(), true, [&] {
+    for (int peer = 0; peer < world(); ++peer) {
+      size_t n_send = send_off[peer + 1] - send_off[peer];
+      size_t n_recv = recv_off[peer + 1] - recv_off[peer];
+      if (n_send > 0) {
+        NCCL_CHECK(
+            ncclSend(src + send_off[peer] * es, n_send, type, peer, state_->comm, state_->stream));
+      }
+      if (n_recv > 0) {
+        NCCL_CHECK(
+            ncclRecv(dst + recv_off[peer] * es, n_recv, type, peer, state_->comm, state_->stream));
+      }
     }
-    if (n_recv > 0) {
-      NCCL_CHECK(ncclRecv(dst + recv_off[peer] * es, n_recv, type, peer, state_->comm,
-                          state_->stream));
-    }
-  }
-  NCCL_CHECK(ncclGroupEnd());
-  CUDA_CHECK(cudaStreamSynchronize(state_->stream));
+  });
 }
 
 void NcclCommunicator::allgatherv(const torch::Tensor& send, torch::Tensor& recv,
@@ -259,18 +271,15 @@ void NcclCommunicator::allgatherv(const torch::Tensor& send, torch::Tensor& recv
   size_t es = dtype_size(dtype_of(send));
   ncclDataType_t type = to_nccl(dtype_of(send));
   auto* dst = static_cast<char*>(recv.data_ptr());
-  CUDA_CHECK(cudaSetDevice(send.device().index()));
-  state_->wait_for_default_stream();
-  NCCL_CHECK(ncclGroupStart());
-  for (int root = 0; root < world(); ++root) {
-    size_t n = off[root + 1] - off[root];
-    if (n == 0) continue;  // every rank sees the same counts, so every rank skips the same roots
-    char* block = dst + off[root] * es;  // non-roots pass it as sendbuff too (unused there)
-    const void* src = root == rank() ? send.data_ptr() : block;
-    NCCL_CHECK(ncclBroadcast(src, block, n, type, root, state_->comm, state_->stream));
-  }
-  NCCL_CHECK(ncclGroupEnd());
-  CUDA_CHECK(cudaStreamSynchronize(state_->stream));
+  state_->run(send.device().index(), true, [&] {
+    for (int root = 0; root < world(); ++root) {
+      size_t n = off[root + 1] - off[root];
+      if (n == 0) continue;  // every rank sees the same counts, so every rank skips the same roots
+      char* block = dst + off[root] * es;  // non-roots pass it as sendbuff too (unused there)
+      const void* src = root == rank() ? send.data_ptr() : block;
+      NCCL_CHECK(ncclBroadcast(src, block, n, type, root, state_->comm, state_->stream));
+    }
+  });
 }
 
 }  // namespace divrec::core

@@ -1,7 +1,10 @@
 // Content vectors stored as fp16 / bf16 (data_shards/content_dtype.h): rounding to nearest even
 // against hand-computed values, the fp16 range error, items.h5 round trips that keep the dtype
-// and take about half the bytes, h5py (an independent reader) seeing the same values, and
-// `shard add-content --content-dtype` committing a valid dataset version.
+// and take about half the bytes, reads that keep the 16-bit patterns (ContentRead::kStored),
+// h5py (an independent reader) seeing the same values, and `shard add-content --content-dtype`
+// committing a valid dataset version.
+#include <c10/util/BFloat16.h>
+#include <c10/util/Half.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -78,6 +81,10 @@ TEST(ContentDtype, ItemsFileKeepsTheDtypeInHalfTheBytes) {
   const ItemTable t = catalog(dir);
   ASSERT_EQ(t.content_dtype, ContentDtype::kFloat32);
   write_items_file(dir + "/f32.h5", t);
+  // fp32 content has no 16-bit form: kStored reads it as kWidened does.
+  const ItemTable f32 = read_items_file(dir + "/f32.h5", ContentRead::kStored);
+  EXPECT_EQ(f32.content, t.content);
+  EXPECT_TRUE(f32.content_bits.empty());
   const auto f32_bytes = std::filesystem::file_size(dir + "/f32.h5");
   for (auto dtype : {ContentDtype::kFloat16, ContentDtype::kBFloat16}) {
     ItemTable h = t;
@@ -89,6 +96,25 @@ TEST(ContentDtype, ItemsFileKeepsTheDtypeInHalfTheBytes) {
     EXPECT_EQ(back.content_dtype, dtype);
     EXPECT_EQ(back.content, h.content);  // bit for bit: the values were already rounded
     EXPECT_NE(back.content, t.content);
+    // ContentRead::kStored: the file's 16-bit patterns, no fp32 copy; they widen (c10, exact) to
+    // the same values and are written back as they are.
+    ItemTable stored = read_items_file(path, ContentRead::kStored);
+    EXPECT_TRUE(stored.content.empty());
+    ASSERT_EQ(stored.content_bits.size(), h.content.size());
+    for (size_t k = 0; k < h.content.size(); k += 31) {
+      const uint16_t b = stored.content_bits[k];
+      const float wide = dtype == ContentDtype::kFloat16
+                             ? static_cast<float>(c10::Half(b, c10::Half::from_bits()))
+                             : static_cast<float>(c10::BFloat16(b, c10::BFloat16::from_bits()));
+      ASSERT_EQ(wide, h.content[k]) << "value " << k;
+    }
+    write_items_file(path + ".again", stored);
+    EXPECT_EQ(read_items_file(path + ".again").content, h.content);
+    stored.content_bits.pop_back();
+    EXPECT_NE(error_of([&] { write_items_file(path + ".short", stored); })
+                  .find(fmt::format("has {} values for a {}-value array", h.content.size() - 1,
+                                    h.content.size())),
+              std::string::npos);
     // I x 64 x 2 bytes less (compressed): well under 3/4 of the fp32 file.
     EXPECT_LT(std::filesystem::file_size(path), f32_bytes * 3 / 4) << content_dtype_name(dtype);
 

@@ -1,8 +1,10 @@
 // The transformer model: attention masking (causal, bidirectional, padding), dynamic padding
 // invariance, the two item-embedding paths agreeing, feature switches and checkpoint keys.
+#include <c10/util/Half.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <set>
 #include <string>
 #include <vector>
@@ -10,11 +12,13 @@
 #include "core/check.h"
 #include "data_shards/content_dtype.h"
 #include "data_shards/dataset.h"
+#include "data_shards/test_util.h"
 #include "trainer/model/config_io.h"
 #include "trainer/model/seq_model.h"
 
 using namespace divrec;
 using namespace divrec::model;
+using divrec::testing::error_of;
 
 namespace {
 constexpr int64_t kItems = 20;
@@ -219,6 +223,27 @@ TEST(ItemEncoder, HalfPrecisionContentMatchesItsFp32Values) {
     const auto items = torch::tensor({1, 7, 19}, torch::kInt64);
     EXPECT_TRUE(torch::equal(a->item_encoder()->forward_items(items),
                              b->item_encoder()->forward_items(items)));
+
+    // A table read with ContentRead::kStored holds the 16-bit patterns (bf16: the upper half of
+    // the fp32 bits, exact for rounded values; fp16: c10::Half's) and no widened copy: the
+    // model's content is the same tensor.
+    auto stored = half;
+    for (float v : stored.content) {
+      uint32_t u = 0;
+      std::memcpy(&u, &v, sizeof u);
+      stored.content_bits.push_back(
+          dtype == data::ContentDtype::kBFloat16 ? static_cast<uint16_t>(u >> 16) : c10::Half(v).x);
+    }
+    stored.content.clear();
+    EXPECT_TRUE(torch::equal(ItemFeatures::from_table(stored).content, f16.content));
+    auto both = stored;
+    both.content = half.content;
+    EXPECT_NE(error_of([&] { ItemFeatures::from_table(both); }).find("widened"), std::string::npos);
+    stored.content_dtype = data::ContentDtype::kFloat32;
+    EXPECT_NE(error_of([&] {
+                ItemFeatures::from_table(stored);
+              }).find("16-bit content patterns with content_dtype fp32"),
+              std::string::npos);
   }
 }
 

@@ -29,10 +29,16 @@ ItemFeatures ItemFeatures::from_table(const data::ItemTable& table) {
                    table.attr_offsets.back() == static_cast<int64_t>(table.attr_ids.size()),
                "item table: attr_offsets must start at 0 and end at attr_ids.size() = ",
                table.attr_ids.size());
+  const bool stored_bits = !table.content_bits.empty();  // read with ContentRead::kStored
+  const size_t content_values = stored_bits ? table.content_bits.size() : table.content.size();
   DIVREC_CHECK(
-      table.content_dim >= 0 && static_cast<int64_t>(table.content.size()) == n * table.content_dim,
-      "item table: content has ", table.content.size(), " floats, expected num_items * ",
-      "content_dim = ", n, " * ", table.content_dim);
+      table.content_dim >= 0 && static_cast<int64_t>(content_values) == n * table.content_dim &&
+          (!stored_bits || table.content.empty()),
+      "item table: content has ", content_values, " values", stored_bits ? " (16-bit) and " : "",
+      stored_bits ? table.content.size() : 0, stored_bits ? " widened ones" : "",
+      ", expected num_items * content_dim = ", n, " * ", table.content_dim);
+  DIVREC_CHECK(!stored_bits || table.content_dtype != data::ContentDtype::kFloat32,
+               "item table: 16-bit content patterns with content_dtype fp32");
 
   ItemFeatures f;
   f.num_items = n;
@@ -90,10 +96,14 @@ ItemFeatures ItemFeatures::from_table(const data::ItemTable& table) {
   if (table.content_dim > 0) {
     // The model's resident copy keeps the stored precision (fp16/bf16 halve it); the item
     // encoder widens the rows it gathers (item_encoder.cpp). Exact: the values are rounded.
-    f.content = torch::from_blob(const_cast<float*>(table.content.data()), {n, table.content_dim},
-                                 torch::kFloat32)
-                    .to(content_scalar_type(table.content_dtype), /*non_blocking=*/false,
-                        /*copy=*/true);
+    // 16-bit patterns are copied as they are (2 bytes per value: no fp32 copy ever exists).
+    const auto type = content_scalar_type(table.content_dtype);
+    f.content = stored_bits ? torch::from_blob(const_cast<uint16_t*>(table.content_bits.data()),
+                                               {n, table.content_dim}, type)
+                                  .clone()
+                            : torch::from_blob(const_cast<float*>(table.content.data()),
+                                               {n, table.content_dim}, torch::kFloat32)
+                                  .to(type, /*non_blocking=*/false, /*copy=*/true);
     // An empty has_content (tables built in code) means every item has its vector.
     DIVREC_CHECK(table.has_content.empty() || static_cast<int64_t>(table.has_content.size()) == n,
                  "item table: has_content has ", table.has_content.size(),
