@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/check.h"
+#include "trainer/model/content_projection.h"
 #include "trainer/model/init.h"
 #include "trainer/model/precision.h"
 
@@ -91,10 +92,9 @@ torch::Tensor ItemEncoderImpl::bag_rows(torch::nn::EmbeddingBag& bag, const torc
 }
 
 torch::Tensor ItemEncoderImpl::content_term(const ItemFeatures& f, const torch::Tensor& rows) {
-  // fp16/bf16 content is widened after the gather (only the rows a batch touches).
-  const auto content = (rows.defined() ? f.content.index_select(0, rows) : f.content)
-                           .to(content_proj_->weight.scalar_type());
-  auto projected = content_proj_->forward(content);
+  // fp16/bf16 content is gathered and projected as stored; project_content widens row chunks.
+  const auto content = rows.defined() ? f.content.index_select(0, rows) : f.content;
+  auto projected = project_content(content, content_proj_->weight, content_proj_->bias);
   if (!content_missing_.defined()) return projected;
   const auto has = rows.defined() ? f.has_content.index_select(0, rows) : f.has_content;
   return torch::where(has.unsqueeze(1), projected, content_missing_.to(projected.dtype()));

@@ -61,6 +61,8 @@ Precision parse_precision(const std::string& name) {
 
 const char* precision_name(Precision p) { return p == Precision::kBf16 ? "bf16" : "fp32"; }
 
+bool autocast_active(const torch::Device& device) { return autocast_enabled(device.is_cuda()); }
+
 AutocastScope::AutocastScope(Precision p, const torch::Device& device) {
   if (p != Precision::kBf16) return;
   active_ = true;

@@ -34,6 +34,9 @@ class AutocastScope {
   torch::ScalarType was_dtype_ = torch::kBFloat16;
 };
 
+// Whether autocast is on for `device`'s type (CUDA or else CPU) on this thread.
+bool autocast_active(const torch::Device& device);
+
 // t in at least float32: bf16/fp16 are cast up, float32/float64 returned as they are. For
 // LayerNorm inputs, softmax and loss logits, which accumulate in fp32 under autocast on every
 // device.
