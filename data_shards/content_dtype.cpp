@@ -37,6 +37,16 @@ float from_bits(ContentDtype dtype, uint16_t bits) {
              : static_cast<float>(c10::BFloat16(bits, c10::BFloat16::from_bits()));
 }
 
+// The pattern of values[k], throwing (naming `what` and k) when it overflows to infinity.
+uint16_t checked_bits(ContentDtype dtype, const float* values, size_t k, const std::string& what) {
+  const uint16_t b = to_bits(dtype, values[k]);
+  DIVREC_CHECK_HINT(std::isfinite(from_bits(dtype, b)) || !std::isfinite(values[k]),
+                    "scale the vectors (e.g. L2-normalise them) or use --content-dtype bf16", what,
+                    ": value ", values[k], " at flat index ", k, " is out of ",
+                    content_dtype_name(dtype), " range (largest finite fp16: 65504)");
+  return b;
+}
+
 }  // namespace
 
 ContentDtype parse_content_dtype(const std::string& name, const std::string& option) {
@@ -59,14 +69,19 @@ const char* content_dtype_name(ContentDtype dtype) {
 
 void round_to_content_dtype(ContentDtype dtype, float* values, size_t n, const std::string& what) {
   if (dtype == ContentDtype::kFloat32) return;
-  for (size_t k = 0; k < n; ++k) {
-    const float r = from_bits(dtype, to_bits(dtype, values[k]));
-    DIVREC_CHECK_HINT(std::isfinite(r) || !std::isfinite(values[k]),
-                      "scale the vectors (e.g. L2-normalise them) or use --content-dtype bf16",
-                      what, ": value ", values[k], " at flat index ", k, " is out of ",
-                      content_dtype_name(dtype), " range (largest finite fp16: 65504)");
-    values[k] = r;
-  }
+  for (size_t k = 0; k < n; ++k) values[k] = from_bits(dtype, checked_bits(dtype, values, k, what));
+}
+
+void append_content_bits(ContentDtype dtype, const float* values, size_t n,
+                         std::vector<uint16_t>* bits, const std::string& what) {
+  DIVREC_CHECK(dtype != ContentDtype::kFloat32, what, ": 16-bit patterns need dtype fp16 or bf16");
+  bits->reserve(bits->size() + n);
+  for (size_t k = 0; k < n; ++k) bits->push_back(checked_bits(dtype, values, k, what));
+}
+
+void widen_content_bits(ContentDtype dtype, const uint16_t* bits, size_t n, float* out) {
+  DIVREC_CHECK(dtype != ContentDtype::kFloat32, "widen_content_bits: dtype fp32 has no patterns");
+  for (size_t k = 0; k < n; ++k) out[k] = from_bits(dtype, bits[k]);
 }
 
 void write_content_array(const h5::Group& g, const std::string& name,

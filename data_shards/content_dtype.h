@@ -23,6 +23,13 @@ const char* content_dtype_name(ContentDtype dtype);  // "fp32" | "fp16" | "bf16"
 // `what` and the first value that becomes infinite (|x| > 65504 for fp16; bf16 has fp32's range).
 void round_to_content_dtype(ContentDtype dtype, float* values, size_t n, const std::string& what);
 
+// Appends the fp16/bf16 patterns of `n` values to *bits, rounded as round_to_content_dtype
+// rounds them (the same out-of-range error, naming `what`). Throws for dtype fp32.
+void append_content_bits(ContentDtype dtype, const float* values, size_t n,
+                         std::vector<uint16_t>* bits, const std::string& what);
+// out[k] = the fp32 value of the fp16/bf16 pattern bits[k], k < n (exact). Throws for fp32.
+void widen_content_bits(ContentDtype dtype, const uint16_t* bits, size_t n, float* out);
+
 // Writes `values` ([dims] row-major, already rounded to dtype) as dataset `name` of g: IEEE
 // binary32, IEEE binary16 (h5py reads it as numpy float16) or bfloat16 (sign, 8-bit exponent with
 // bias 127, 7-bit mantissa: an HDF5 user-defined float that h5py converts with `astype('f4')`).

@@ -68,13 +68,21 @@ void append_rows(data::ItemTable& t, const std::vector<NewItem>& items, bool con
       if (missing && t.has_content.empty()) t.has_content.assign(t.category.size() - 1, 1);
       if (!t.has_content.empty()) t.has_content.push_back(missing ? 0 : 1);
     }
-    if (missing)
+    const std::string what = "append items: item '" + it.id + "' content";
+    if (!t.content_bits.empty()) {  // fp16/bf16 content held as its patterns (read_artifact)
+      if (missing) {
+        t.content_bits.resize(t.content_bits.size() + static_cast<size_t>(t.content_dim), 0);
+      } else {  // the pattern 0 is +0.0 in both formats
+        data::append_content_bits(t.content_dtype, it.content.data(), it.content.size(),
+                                  &t.content_bits, what);
+      }
+    } else if (missing) {
       t.content.resize(t.content.size() + static_cast<size_t>(t.content_dim), 0.0f);
-    else {  // rounded to the artifact's content precision, as `shard add-content` stored it
+    } else {  // rounded to the artifact's content precision, as `shard add-content` stored it
       t.content.insert(t.content.end(), it.content.begin(), it.content.end());
       data::round_to_content_dtype(t.content_dtype,
                                    t.content.data() + t.content.size() - it.content.size(),
-                                   it.content.size(), "append items: item '" + it.id + "' content");
+                                   it.content.size(), what);
     }
     t.popularity.push_back(0);                                              // no interactions yet
     if (t.text_vocab > 0) {  // the text's first text_max_tokens pieces, as `shard convert` did

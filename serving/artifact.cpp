@@ -64,6 +64,20 @@ uint32_t crc_vec(const std::vector<T>& v, uint32_t crc) {
   return core::crc32_bytes(v.data(), v.size() * sizeof(T), crc);
 }
 
+// The content's CRC is over its fp32 values whichever way it is held: artifacts checksummed
+// before 16-bit content stayed 16-bit in memory still verify, and so does the reference reader.
+uint32_t content_crc(const data::ItemTable& t, uint32_t crc) {
+  if (t.content_bits.empty()) return crc_vec(t.content, crc);
+  constexpr size_t kChunk = size_t{1} << 16;
+  std::vector<float> wide(std::min(kChunk, t.content_bits.size()));
+  for (size_t at = 0; at < t.content_bits.size(); at += kChunk) {
+    const size_t len = std::min(kChunk, t.content_bits.size() - at);
+    data::widen_content_bits(t.content_dtype, t.content_bits.data() + at, len, wide.data());
+    crc = core::crc32_bytes(wide.data(), len * sizeof(float), crc);
+  }
+  return crc;
+}
+
 uint32_t crc_strings(const std::vector<std::string>& v, uint32_t crc) {
   const char nul = '\0';
   for (const auto& s : v) {
@@ -117,9 +131,14 @@ void check_consistent(const Artifact& a, const std::string& where) {
   fail_if(static_cast<int64_t>(it.attribute_names.size()) != it.num_attributes,
           fmt::format("items/attribute_names has {} entries for {} attributes",
                       it.attribute_names.size(), it.num_attributes));
-  fail_if(it.content_dim < 0 || static_cast<int64_t>(it.content.size()) != n * it.content_dim,
-          fmt::format("items/content has {} floats, expected {} x {}", it.content.size(), n,
-                      it.content_dim));
+  // fp16/bf16 content is held either widened (content) or as its patterns (content_bits).
+  const bool bits = !it.content_bits.empty();
+  const size_t content_values = bits ? it.content_bits.size() : it.content.size();
+  fail_if(it.content_dim < 0 || static_cast<int64_t>(content_values) != n * it.content_dim ||
+              (bits && (!it.content.empty() || it.content_dtype == data::ContentDtype::kFloat32)),
+          fmt::format("items/content has {} {}values{}, expected {} x {}", content_values,
+                      bits ? "16-bit " : "", bits && !it.content.empty() ? " and widened ones" : "",
+                      n, it.content_dim));
   fail_if(!it.has_content.empty() && static_cast<int64_t>(it.has_content.size()) != n,
           fmt::format("items/has_content has {} entries for {} items", it.has_content.size(), n));
   fail_if(it.text_vocab > 0 && (static_cast<int64_t>(it.text_offsets.size()) != n + 1 ||
@@ -187,7 +206,7 @@ uint32_t artifact_checksum(const Artifact& a) {
   crc = crc_vec(it.attr_offsets, crc);
   crc = crc_vec(it.attr_ids, crc);
   crc = crc_vec(it.popularity, crc);
-  crc = crc_vec(it.content, crc);
+  crc = content_crc(it, crc);
   crc = crc_vec(it.has_content, crc);   // empty (all items have content) adds nothing
   crc = crc_vec(it.text_offsets, crc);  // empty without item text
   crc = crc_vec(it.text_ids, crc);
@@ -246,10 +265,13 @@ void write_artifact(const std::string& path, Artifact& a) {
     h5::write_vector(g, "attr_ids", t.attr_ids);
     h5::write_vector(g, "popularity", t.popularity);
     if (t.content_dim > 0) {
-      data::write_content_array(
-          g, "content", t.content,
-          {static_cast<hsize_t>(t.num_items), static_cast<hsize_t>(t.content_dim)},
-          t.content_dtype);
+      const std::vector<hsize_t> dims = {static_cast<hsize_t>(t.num_items),
+                                         static_cast<hsize_t>(t.content_dim)};
+      if (t.content_bits.empty()) {
+        data::write_content_array(g, "content", t.content, dims, t.content_dtype);
+      } else {
+        data::write_content_bits(g, "content", t.content_bits, dims, t.content_dtype);
+      }
       if (!t.has_content.empty()) h5::write_vector(g, "has_content", t.has_content);
     }
     if (t.text_vocab > 0) {
@@ -342,7 +364,8 @@ Artifact read_artifact(const std::string& path) {
   t.popularity = read_1d<int64_t>(g, "popularity", n);
   if (t.content_dim > 0) {
     std::vector<hsize_t> d;
-    t.content = data::read_content_array(g, "content", &d, &t.content_dtype);
+    // fp16/bf16 content stays 16-bit (content_bits): no fp32 copy of a catalog's vectors.
+    t.content = data::read_content_array(g, "content", &d, &t.content_dtype, &t.content_bits);
     DIVREC_CHECK_HINT(d == std::vector<hsize_t>({n, static_cast<hsize_t>(t.content_dim)}), hint,
                       g.where("content"), " has shape ", shape_str(d), ", expected [", n, ", ",
                       t.content_dim, "]");

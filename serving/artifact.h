@@ -27,7 +27,9 @@ struct Artifact {
   std::string objective = "next-item";    // next-item (causal) | masked-item ([MASK] appended)
   std::vector<std::string> weight_names;  // the model's named_parameters keys, in model order
   std::vector<torch::Tensor> weights;     // float32, CPU, contiguous; same order
-  data::ItemTable items;       // raw ids, categories, attribute CSR, names, popularity, content
+  // Raw ids, categories, attribute CSR, names, popularity, content (fp16/bf16 content as its
+  // 16-bit patterns, ItemTable::content_bits, when read from a file).
+  data::ItemTable items;
   torch::Tensor item_vectors;  // [I, D] float32: the model's tied output item vectors
   RecommendSettings defaults;  // what a request that says nothing gets
   // The ANN index file beside the artifact (divrec export --retrieval ann|auto); file "" = none.

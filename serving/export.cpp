@@ -16,7 +16,8 @@ namespace divrec::serving {
 
 Artifact build_artifact(const std::string& checkpoint, const std::string& data_dir) {
   auto manifest = data::read_manifest(data_dir);  // checks the directory is a divrec dataset
-  auto items = data::read_item_table(data_dir);
+  // fp16/bf16 content is read, modelled and written as its 16-bit patterns (no fp32 copy).
+  auto items = data::read_item_table(data_dir, data::ContentRead::kStored);
   DIVREC_CHECK_HINT(manifest.num_items == items.num_items, "re-convert the dataset", "dataset '",
                     data_dir, "': manifest lists ", manifest.num_items,
                     " items, the item table has ", items.num_items);

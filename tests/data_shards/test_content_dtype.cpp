@@ -61,6 +61,38 @@ TEST(ContentDtype, RoundsToNearestEven) {
             std::string::npos);
 }
 
+// The 16-bit patterns themselves (appending rows to a 16-bit table, checksumming one): c10's
+// rounding, the same range error, and widening back exactly.
+TEST(ContentDtype, PatternsAppendAndWidenAsC10Does) {
+  const float v[] = {1.0f / 3, -2.5f, 1e-8f, 70000.0f};
+  std::vector<uint16_t> bits = {0x1234};  // appended after what is there
+  append_content_bits(ContentDtype::kBFloat16, v, 4, &bits, "row");
+  ASSERT_EQ(bits.size(), 5u);
+  EXPECT_EQ(bits[0], 0x1234);
+  for (int k = 0; k < 4; ++k) EXPECT_EQ(bits[k + 1], c10::BFloat16(v[k]).x) << k;
+  EXPECT_EQ(bits[1], 0x3EAB);  // as RoundsToNearestEven: 0x3EAAAAAB rounds up
+  std::vector<uint16_t> half;
+  append_content_bits(ContentDtype::kFloat16, v, 3, &half, "row");
+  for (int k = 0; k < 3; ++k) EXPECT_EQ(half[k], c10::Half(v[k]).x) << k;
+  EXPECT_EQ(half[0], 0x3555);
+  const auto e =
+      error_of([&] { append_content_bits(ContentDtype::kFloat16, v, 4, &half, "item 'x'"); });
+  EXPECT_NE(e.find("item 'x': value 70000 at flat index 3 is out of fp16 range"), std::string::npos)
+      << e;
+  EXPECT_NE(error_of([&] {
+              append_content_bits(ContentDtype::kFloat32, v, 1, &half, "r");
+            }).find("need dtype fp16 or bf16"),
+            std::string::npos);
+
+  float wide[4];
+  widen_content_bits(ContentDtype::kBFloat16, bits.data() + 1, 4, wide);
+  for (int k = 0; k < 4; ++k) EXPECT_EQ(wide[k], rounded(ContentDtype::kBFloat16, v[k])) << k;
+  widen_content_bits(ContentDtype::kFloat16, half.data(), 3, wide);
+  for (int k = 0; k < 3; ++k) EXPECT_EQ(wide[k], rounded(ContentDtype::kFloat16, v[k])) << k;
+  EXPECT_FALSE(
+      error_of([&] { widen_content_bits(ContentDtype::kFloat32, half.data(), 1, wide); }).empty());
+}
+
 // A synthetic catalog with 64-d content (the items 400 users touched).
 ItemTable catalog(const std::string& dir) {
   SyntheticOptions so;

@@ -2,6 +2,7 @@
 // the model's, item table and defaults preserved), and the load errors: not HDF5, another divrec
 // file kind, wrong format version, checksum mismatch after a data change, truncation, missing
 // dataset. Each error must name the file.
+#include <c10/util/BFloat16.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -9,6 +10,7 @@
 
 #include "core/check.h"
 #include "core/fs.h"
+#include "data_shards/content_dtype.h"
 #include "data_shards/h5.h"
 #include "data_shards/h5_seal.h"
 #include "eval/model_loader.h"
@@ -105,6 +107,41 @@ TEST(Artifact, RoundTripMatchesCheckpoint) {
   EXPECT_EQ(a.defaults.similarity, eval::SimilarityKind::kJaccard);
   EXPECT_EQ(a.defaults.constraints.max_per_category, 3);
   EXPECT_FLOAT_EQ(a.defaults.constraints.max_similarity, 0.75f);
+}
+
+// bf16 content is read as its patterns (no fp32 copy), checksummed over its fp32 values (so a
+// file written from widened values verifies), and written back as it was read.
+TEST(Artifact, SixteenBitContentStaysSixteenBit) {
+  auto a = serving::read_artifact(fixture().artifact);
+  ASSERT_GT(a.items.content_dim, 0);
+  ASSERT_TRUE(a.items.content_bits.empty());  // the fixture's content is fp32
+  a.items.content_dtype = data::ContentDtype::kBFloat16;
+  data::round_to_content_dtype(a.items.content_dtype, a.items.content.data(),
+                               a.items.content.size(), "test");
+  const auto widened = a.items.content;
+  const std::string p1 = fixture().dir + "/bf16.h5", p2 = fixture().dir + "/bf16-again.h5";
+  serving::write_artifact(p1, a);  // checksum over the widened values
+
+  auto b = serving::read_artifact(p1);  // verifies that checksum from the patterns
+  EXPECT_TRUE(b.items.content.empty());
+  ASSERT_EQ(b.items.content_bits.size(), widened.size());
+  for (size_t k = 0; k < widened.size(); ++k) {
+    ASSERT_EQ(b.items.content_bits[k], c10::BFloat16(widened[k]).x) << k;
+  }
+  EXPECT_EQ(b.checksum, serving::artifact_checksum(a));
+  EXPECT_EQ(serving::artifact_checksum(b), serving::artifact_checksum(a));
+  serving::write_artifact(p2, b);  // from the patterns
+  auto c = serving::read_artifact(p2);
+  EXPECT_EQ(c.items.content_bits, b.items.content_bits);
+  EXPECT_EQ(c.checksum, b.checksum);
+  // One pattern off changes the checksum; patterns beside widened values are refused.
+  c.items.content_bits[5] ^= 1;
+  EXPECT_NE(serving::artifact_checksum(c), b.checksum);
+  c.items.content = widened;
+  EXPECT_NE(error_of([&] {
+              serving::write_artifact(fixture().dir + "/bad.h5", c);
+            }).find("16-bit values and widened ones"),
+            std::string::npos);
 }
 
 TEST(Artifact, ChecksumCoversEveryPart) {
