@@ -75,7 +75,6 @@ void round_to_content_dtype(ContentDtype dtype, float* values, size_t n, const s
 void append_content_bits(ContentDtype dtype, const float* values, size_t n,
                          std::vector<uint16_t>* bits, const std::string& what) {
   DIVREC_CHECK(dtype != ContentDtype::kFloat32, what, ": 16-bit patterns need dtype fp16 or bf16");
-  bits->reserve(bits->size() + n);
   for (size_t k = 0; k < n; ++k) bits->push_back(checked_bits(dtype, values, k, what));
 }
 

@@ -24,7 +24,8 @@ const char* content_dtype_name(ContentDtype dtype);  // "fp32" | "fp16" | "bf16"
 void round_to_content_dtype(ContentDtype dtype, float* values, size_t n, const std::string& what);
 
 // Appends the fp16/bf16 patterns of `n` values to *bits, rounded as round_to_content_dtype
-// rounds them (the same out-of-range error, naming `what`). Throws for dtype fp32.
+// rounds them (the same out-of-range error, naming `what`; the values before it stay appended).
+// Grows *bits geometrically (one call per appended row is fine). Throws for dtype fp32.
 void append_content_bits(ContentDtype dtype, const float* values, size_t n,
                          std::vector<uint16_t>* bits, const std::string& what);
 // out[k] = the fp32 value of the fp16/bf16 pattern bits[k], k < n (exact). Throws for fp32.

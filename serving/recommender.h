@@ -64,8 +64,10 @@ class Recommender {
   void item_vector(int32_t item, float* out) const;
 
   // The artifact as loaded, less what moved elsewhere: weights (into the model; the item-id
-  // table is dropped) and, with fp32 scoring, item_vectors (empty: the score table's panels are
-  // the one copy; read rows with item_vector()).
+  // table is dropped), items.content / content_bits (empty: the model holds the content, which
+  // serving never reads, so artifact_checksum / write_artifact do not apply to this copy) and,
+  // with fp32 scoring, item_vectors (empty: the score table's panels are the one copy; read rows
+  // with item_vector()).
   const Artifact& artifact() const { return artifact_; }
   const data::ItemTable& items() const { return artifact_.items; }
   const RecommendSettings& defaults() const { return artifact_.defaults; }

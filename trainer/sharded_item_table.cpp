@@ -84,20 +84,23 @@ void ShardedItemTable::apply(double lr, double clip_scale, int64_t step) {
 
 torch::Tensor ShardedItemTable::gather_full() {
   if (!plan_.row_wise()) return weight_;
+  // One broadcast per owning rank into a reused block, scattered into place at once: the peak is
+  // the full table plus one rank's rows, not two full tables (an all-gather of the blocks needs
+  // a second [I, D] buffer to undo the round-robin order).
   const int W = plan_.world;
-  std::vector<size_t> counts(W);
-  for (int r = 0; r < W; ++r) counts[r] = static_cast<size_t>(plan_.rows_on(r));
-  auto blocks = torch::empty({plan_.num_rows, dim_}, weight_.options());
-  comm_.allgatherv(weight_.contiguous(), blocks, counts);
-  // blocks holds rank 0's rows, then rank 1's, ...; global row of (local j, rank r) = j W + r.
-  auto full = torch::empty_like(blocks);
-  int64_t offset = 0;
+  int64_t max_rows = 0;
+  for (int r = 0; r < W; ++r) max_rows = std::max(max_rows, plan_.rows_on(r));
+  auto full = torch::empty({plan_.num_rows, dim_}, weight_.options());
+  auto block = torch::empty({max_rows, dim_}, weight_.options());
+  const auto index_options = weight_.options().dtype(torch::kInt64);
   for (int r = 0; r < W; ++r) {
     const int64_t n = plan_.rows_on(r);
     if (n == 0) continue;
-    full.index_copy_(0, torch::arange(r, plan_.num_rows, W, blocks.options().dtype(torch::kInt64)),
-                     blocks.narrow(0, offset, n));
-    offset += n;
+    auto rows = block.narrow(0, 0, n);  // contiguous: the leading rows
+    if (r == comm_.rank()) rows.copy_(weight_);
+    comm_.broadcast(rows, r);
+    // Global row of (local j, rank r) = j W + r.
+    full.index_copy_(0, torch::arange(r, plan_.num_rows, W, index_options), rows);
   }
   return full;
 }

@@ -39,9 +39,9 @@ class ShardedItemTable {
   // step: 1-based optimizer step count.
   void apply(double lr, double clip_scale, int64_t step);
 
-  // [I, D] float32 copy of the whole table on every rank, on the table's device (allgatherv;
-  // replicated: the weight itself). For validation and final tests; memory I x D x 4 bytes per
-  // rank. Collective.
+  // [I, D] float32 copy of the whole table on every rank, on the table's device (one broadcast
+  // per owning rank; replicated: the weight itself). For validation and final tests; memory
+  // I x D x 4 bytes per rank, plus one rank's rows while gathering. Collective.
   torch::Tensor gather_full();
 
   const ShardingPlan& plan() const { return plan_; }

@@ -119,6 +119,8 @@ TEST(Recommender, Fp32KeepsItemVectorsOnlyInTheScoreTable) {
     auto rec = serving::Recommender::load(fixture.artifact);
     EXPECT_FALSE(rec->artifact().item_vectors.defined()) << objective;
     EXPECT_TRUE(rec->artifact().weights.empty()) << objective;
+    EXPECT_GT(rec->items().content_dim, 0) << objective;
+    EXPECT_TRUE(rec->items().content.empty() && rec->items().content_bits.empty()) << objective;
     std::vector<float> row(static_cast<size_t>(D));
     for (int32_t i = 0; i < I; ++i) {
       rec->item_vector(i, row.data());

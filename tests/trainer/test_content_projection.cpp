@@ -37,6 +37,14 @@ TEST(ContentProjection, HandComputedBf16InUnevenChunks) {
   const auto g = run(w, b, torch::ones({3, 3}),
                      [&](auto& wt, auto& bt) { return project_content(x, wt, bt, 2); });
   EXPECT_EQ(g.y.scalar_type(), torch::kFloat);
+  // The chunked function, not linear of a widened copy (which would give the same numbers).
+  {
+    auto w = torch::zeros({3, 2}, torch::requires_grad());
+    const auto y = project_content(x, w, torch::Tensor(), 2);
+    ASSERT_TRUE(y.grad_fn());
+    EXPECT_NE(y.grad_fn()->name().find("ChunkedContentLinear"), std::string::npos)
+        << y.grad_fn()->name();
+  }
   EXPECT_TRUE(torch::equal(
       g.y, torch::tensor({1.5f, 1.f, 3.f, 3.5f, 3.f, 7.f, 5.5f, 5.f, 11.f}).reshape({3, 3})));
   EXPECT_TRUE(torch::equal(g.grad_weight,
@@ -114,6 +122,10 @@ TEST(ContentProjection, ShapeErrorsNameWhatWasExpected) {
   EXPECT_NE(message([&] {
               project_content(torch::zeros({3, 6}, torch::kInt64), w, {});
             }).find("2-D floating"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              project_content(torch::zeros({3, 6}, torch::requires_grad()), w, {});
+            }).find("gets no gradient"),
             std::string::npos);
 }
 

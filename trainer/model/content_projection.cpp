@@ -72,6 +72,10 @@ torch::Tensor project_content(const torch::Tensor& content, const torch::Tensor&
                weight.sizes());
   DIVREC_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == weight.size(0)),
                "content projection: bias must be [", weight.size(0), "], got ", bias.sizes());
+  DIVREC_CHECK(!content.requires_grad(),
+               "content projection: content is data and gets no gradient; detach it first");
+  DIVREC_CHECK(content.device() == weight.device(), "content projection: content is on ",
+               content.device(), ", the projection on ", weight.device());
   if (content.scalar_type() == weight.scalar_type() || autocast_active(content.device())) {
     return torch::nn::functional::linear(content, weight, bias);
   }

@@ -23,8 +23,8 @@ int64_t content_chunk_rows(int64_t content_dim);
 //   dL/dweight = sum_chunks g_chunk^T x_chunk and dL/dbias = sum_rows g (so the saved state is
 //   the 16-bit content itself). Row order of the sums differs from one fused product only in
 //   rounding.
-// chunk_rows <= 0 picks content_chunk_rows(C). Throws (file:line) when the shapes disagree or
-// content is not 2-D floating point.
+// chunk_rows <= 0 picks content_chunk_rows(C). Throws (file:line) when the shapes disagree,
+// content is not 2-D floating point, requires grad, or is on another device than weight.
 torch::Tensor project_content(const torch::Tensor& content, const torch::Tensor& weight,
                               const torch::Tensor& bias, int64_t chunk_rows = 0);
 
