@@ -15,7 +15,11 @@ std::string read_checkpoint_config(const std::string& path) {
   return model::CheckpointArchive(path).config_ini();
 }
 
-LoadedModel load_model_for_eval(const std::string& checkpoint, const data::ItemTable& items) {
+namespace {
+
+// `take`: the same table as `items`, to move its content from (nullptr = copy it).
+LoadedModel load_model(const std::string& checkpoint, const data::ItemTable& items,
+                       data::ItemTable* take) {
   LoadedModel out;
   out.path = model::resolve_checkpoint_arg(checkpoint);
   out.config_ini = read_checkpoint_config(out.path);
@@ -43,10 +47,23 @@ LoadedModel load_model_for_eval(const std::string& checkpoint, const data::ItemT
     out.causal = obj->second == "next-item";
   }
 
-  out.model = model::SeqModel(mc, model::ItemFeatures::from_table(items));
+  out.model = model::SeqModel(
+      mc, take != nullptr ? model::ItemFeatures::from_table(*take, model::TableContent::kTake)
+                          : model::ItemFeatures::from_table(items));
   model::load_model_tensors(out.path, *out.model);
   out.model->eval();
   return out;
+}
+
+}  // namespace
+
+LoadedModel load_model_for_eval(const std::string& checkpoint, const data::ItemTable& items) {
+  return load_model(checkpoint, items, nullptr);
+}
+
+LoadedModel load_model_for_eval(const std::string& checkpoint, data::ItemTable& items,
+                                model::TableContent content) {
+  return load_model(checkpoint, items, content == model::TableContent::kTake ? &items : nullptr);
 }
 
 }  // namespace divrec::eval

@@ -24,5 +24,9 @@ std::string read_checkpoint_config(const std::string& path);
 // Throws naming the checkpoint when its catalog sizes differ from the dataset's or a tensor is
 // missing / mis-shaped. The model is returned in eval mode (no dropout).
 LoadedModel load_model_for_eval(const std::string& checkpoint, const data::ItemTable& items);
+// The same; model::TableContent::kTake moves the table's content vectors into the model
+// (ItemFeatures::from_table: adopted when 16-bit; the table has none afterwards).
+LoadedModel load_model_for_eval(const std::string& checkpoint, data::ItemTable& items,
+                                model::TableContent content);
 
 }  // namespace divrec::eval

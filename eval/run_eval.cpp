@@ -87,9 +87,7 @@ EvalResult run_eval(const EvalConfig& config, core::Communicator& comm) {
   auto users = read_user_blocks(config.data_dir, comm.rank(), comm.world(), config.batch_size);
   core::log0("data: {} users, {} items, {} categories, {} attributes ({})", manifest.num_users,
              items.num_items, items.num_categories, items.num_attributes, config.data_dir);
-  auto loaded = load_model_for_eval(config.checkpoint, items);
-  std::vector<float>().swap(items.content);  // the model holds its own copy
-  std::vector<uint16_t>().swap(items.content_bits);
+  auto loaded = load_model_for_eval(config.checkpoint, items, model::TableContent::kTake);
   core::log0("model: {} from {} ({})", loaded.model->config().summary(), loaded.path,
              loaded.causal ? "next-item" : "masked-item");
 

@@ -16,14 +16,19 @@ namespace {
 constexpr const char* kItemIdWeight = "item_encoder.item_id.weight";
 }  // namespace
 
-model::SeqModel rebuild_model(const Artifact& a, IdTable ids) {
+namespace {
+
+// `take`: the same artifact as `a`, to move its item content from (nullptr = copy it).
+model::SeqModel rebuild(const Artifact& a, IdTable ids, Artifact* take) {
   // The item-id table ([I, D]: 2.5 GB at 10 M items) is adopted, not copied: the model is built
   // with an external id table, so no catalog-sized matrix is randomly initialised only to be
   // overwritten, and the artifact's tensor is attached (item_encoder.h, attach_id_table).
   model::ModelConfig config = a.config;
   const bool adopt_ids = config.has_item_id() && !config.external_item_table;
   config.external_item_table = config.has_item_id();
-  model::SeqModel m(config, model::ItemFeatures::from_table(a.items));
+  model::SeqModel m(config, take != nullptr ? model::ItemFeatures::from_table(
+                                                  take->items, model::TableContent::kTake)
+                                            : model::ItemFeatures::from_table(a.items));
   m->eval();
   {
     // Copy the weights by name; the artifact must hold exactly the model's tensors.
@@ -66,6 +71,16 @@ model::SeqModel rebuild_model(const Artifact& a, IdTable ids) {
   }
   for (auto& p : m->parameters()) p.set_requires_grad(false);
   return m;
+}
+
+}  // namespace
+
+model::SeqModel rebuild_model(const Artifact& artifact, IdTable ids) {
+  return rebuild(artifact, ids, nullptr);
+}
+
+model::SeqModel rebuild_model(Artifact& artifact, IdTable ids, model::TableContent content) {
+  return rebuild(artifact, ids, content == model::TableContent::kTake ? &artifact : nullptr);
 }
 
 }  // namespace divrec::serving

@@ -59,12 +59,10 @@ Recommender::Recommender(Artifact artifact, model::ScorePrecision precision,
   };
   // Serving encodes histories from the item vectors, never from the id table: not attached, so
   // it is freed with the artifact's weights.
-  model_ = rebuild_model(artifact_, IdTable::kOmit);
+  // Nor is item content read from the table while serving (histories come from the item
+  // vectors; only append-items runs the item encoder): it moves into the model.
+  model_ = rebuild_model(artifact_, IdTable::kOmit, model::TableContent::kTake);
   artifact_.weights.clear();  // now held by the model
-  // Nor is item content read while serving (histories come from the item vectors; only
-  // append-items runs the item encoder): the model's copy is the one kept.
-  std::vector<float>().swap(artifact_.items.content);
-  std::vector<uint16_t>().swap(artifact_.items.content_bits);
   phase("model");
 
   const auto& t = artifact_.items;

@@ -124,11 +124,8 @@ TrainResult train(const TrainConfig& config, const std::string& config_ini,
   const torch::Device device = model::resolve_device(cfg.device);
   const model::Precision precision = model::parse_precision(cfg.precision);
   torch::manual_seed(cfg.seed);
-  model::SeqModel model(mc, model::ItemFeatures::from_table(items));
-  // The model keeps its own copy of the content vectors (in their stored precision): drop the
-  // table's, the largest array of a foundation-model catalog.
-  std::vector<float>().swap(items.content);
-  std::vector<uint16_t>().swap(items.content_bits);
+  // The content vectors (the largest array of a foundation-model catalog) move into the model.
+  model::SeqModel model(mc, model::ItemFeatures::from_table(items, model::TableContent::kTake));
   // Initialised on the CPU (the same values on every device), then moved: parameters and the
   // optimizer's state live on the device, in fp32 whatever the precision.
   model->to(device);

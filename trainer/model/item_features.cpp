@@ -1,6 +1,9 @@
 // Building ItemFeatures from the dataset's ItemTable (see item_features.h).
 #include "trainer/model/item_features.h"
 
+#include <memory>
+#include <utility>
+
 #include "core/check.h"
 #include "data_shards/dataset.h"
 
@@ -18,6 +21,19 @@ torch::ScalarType content_scalar_type(data::ContentDtype dtype) {
 }
 
 ItemFeatures ItemFeatures::from_table(const data::ItemTable& table) {
+  return build(table, nullptr);
+}
+
+ItemFeatures ItemFeatures::from_table(data::ItemTable& table, TableContent content) {
+  if (content == TableContent::kCopy) return build(table, nullptr);
+  ItemFeatures f = build(table, &table.content_bits);
+  // Adopted (content_bits is moved-from) or converted (fp32 content): free the table's arrays.
+  std::vector<float>().swap(table.content);
+  std::vector<uint16_t>().swap(table.content_bits);
+  return f;
+}
+
+ItemFeatures ItemFeatures::build(const data::ItemTable& table, std::vector<uint16_t>* adopt_bits) {
   const int64_t n = table.num_items;
   DIVREC_CHECK(n > 0, "item table: num_items must be positive, got ", n);
   DIVREC_CHECK(static_cast<int64_t>(table.category.size()) == n, "item table: category has ",
@@ -94,20 +110,30 @@ ItemFeatures ItemFeatures::from_table(const data::ItemTable& table) {
                                       torch::kInt64)
                          .gt(0);
   if (table.content_dim > 0) {
-    // The model's resident copy keeps the stored precision (fp16/bf16 halve it); the item
-    // encoder widens the rows it gathers (item_encoder.cpp). Exact: the values are rounded.
-    // 16-bit patterns are copied as they are (2 bytes per value: no fp32 copy ever exists).
-    const auto type = content_scalar_type(table.content_dtype);
-    f.content = stored_bits ? torch::from_blob(const_cast<uint16_t*>(table.content_bits.data()),
-                                               {n, table.content_dim}, type)
-                                  .clone()
-                            : torch::from_blob(const_cast<float*>(table.content.data()),
-                                               {n, table.content_dim}, torch::kFloat32)
-                                  .to(type, /*non_blocking=*/false, /*copy=*/true);
     // An empty has_content (tables built in code) means every item has its vector.
     DIVREC_CHECK(table.has_content.empty() || static_cast<int64_t>(table.has_content.size()) == n,
                  "item table: has_content has ", table.has_content.size(),
                  " entries, expected num_items = ", n);
+    // The model's resident copy keeps the stored precision (fp16/bf16 halve it); the item
+    // encoder widens the rows it gathers (item_encoder.cpp). Exact: the values are rounded.
+    // 16-bit patterns are copied as they are, or adopted (2 bytes per value: no fp32 copy ever
+    // exists); the tensor then owns the vector and frees it with its storage.
+    const auto type = content_scalar_type(table.content_dtype);
+    const std::vector<int64_t> shape{n, table.content_dim};
+    if (stored_bits && adopt_bits != nullptr) {
+      // The last step: every check above has passed, so an error leaves the table as it was.
+      auto owned = std::make_unique<std::vector<uint16_t>>(std::move(*adopt_bits));
+      auto* data = owned->data();
+      f.content = torch::from_blob(
+          data, shape, [vec = owned.get()](void*) { delete vec; }, torch::TensorOptions(type));
+      static_cast<void>(owned.release());  // now the storage's
+    } else if (stored_bits) {
+      f.content =
+          torch::from_blob(const_cast<uint16_t*>(table.content_bits.data()), shape, type).clone();
+    } else {
+      f.content = torch::from_blob(const_cast<float*>(table.content.data()), shape, torch::kFloat32)
+                      .to(type, /*non_blocking=*/false, /*copy=*/true);
+    }
     f.has_content =
         table.has_content.empty()
             ? torch::ones({n}, torch::kBool)

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <vector>
 
 namespace divrec::data {
 struct ItemTable;
@@ -15,6 +16,15 @@ namespace divrec::model {
 
 // torch dtype of content stored as `dtype` (fp32 -> kFloat32, fp16 -> kHalf, bf16 -> kBFloat16).
 torch::ScalarType content_scalar_type(data::ContentDtype dtype);
+
+// Whether ItemFeatures::from_table copies the item table's content vectors or takes them over.
+enum class TableContent {
+  kCopy,  // the table keeps its content (export writes it back; tests reuse their tables)
+  kTake,  // moved into the features, the table's content and content_bits empty afterwards:
+          // 16-bit patterns (ContentRead::kStored) are adopted without a copy, fp32 values are
+          // converted to content_dtype and freed. For train / eval / serve, where the model's
+          // copy is the only one needed (the largest array of a foundation-model catalog).
+};
 
 struct ItemFeatures {
   int64_t num_items = 0;
@@ -37,8 +47,11 @@ struct ItemFeatures {
   torch::Tensor id_known;
 
   // Copies the table's arrays (int32 -> int64; -1 categories -> num_categories). Checks
-  // sizes and id ranges and names the offending item.
+  // sizes and id ranges and names the offending item (core::Error).
   static ItemFeatures from_table(const data::ItemTable& table);
+  // The same; with TableContent::kTake the content vectors are moved out of `table` (above).
+  // On an error the table is left as it was.
+  static ItemFeatures from_table(data::ItemTable& table, TableContent content);
   // A catalog with ids only (no side information), for tests and id-only models.
   static ItemFeatures ids_only(int64_t num_items);
 
@@ -47,6 +60,10 @@ struct ItemFeatures {
   torch::Tensor text_bag_offsets() const { return text_offsets.narrow(0, 0, num_items); }
   ItemFeatures to(const torch::Device& device) const;
   torch::Device device() const { return category.device(); }
+
+ private:
+  // from_table's body; `adopt_bits` (nullptr = copy) is the table's content_bits to move in.
+  static ItemFeatures build(const data::ItemTable& table, std::vector<uint16_t>* adopt_bits);
 };
 
 }  // namespace divrec::model
