@@ -59,9 +59,11 @@ Recommender::Recommender(Artifact artifact, model::ScorePrecision precision,
   };
   // Serving encodes histories from the item vectors, never from the id table: not attached, so
   // it is freed with the artifact's weights.
-  // Nor is item content read from the table while serving (histories come from the item
-  // vectors; only append-items runs the item encoder): it moves into the model.
+  // Nor is item content read while serving (histories come from the item vectors; only
+  // append-items runs the item encoder): it moves into the model, without a copy when 16-bit,
+  // and is freed there.
   model_ = rebuild_model(artifact_, IdTable::kOmit, model::TableContent::kTake);
+  model_->item_encoder()->release_content();
   artifact_.weights.clear();  // now held by the model
   phase("model");
 

@@ -64,8 +64,9 @@ class Recommender {
   void item_vector(int32_t item, float* out) const;
 
   // The artifact as loaded, less what moved elsewhere: weights (into the model; the item-id
-  // table is dropped), items.content / content_bits (empty: the model holds the content, which
-  // serving never reads, so artifact_checksum / write_artifact do not apply to this copy) and,
+  // table is dropped), items.content / content_bits (empty: moved into the model, which frees
+  // them, as serving never reads content; artifact_checksum / write_artifact do not apply to
+  // this copy) and,
   // with fp32 scoring, item_vectors (empty: the score table's panels are the one copy; read rows
   // with item_vector()).
   const Artifact& artifact() const { return artifact_; }

@@ -8,11 +8,14 @@
 
 #include "core/check.h"
 #include "data_shards/dataset.h"
+#include "data_shards/test_util.h"
 #include "trainer/model/item_features.h"
+#include "trainer/model/seq_model.h"
 
 using namespace divrec;
 using divrec::model::ItemFeatures;
 using divrec::model::TableContent;
+using divrec::testing::error_of;
 
 namespace {
 
@@ -104,6 +107,32 @@ TEST(ItemFeaturesTake, AnErrorLeavesTheTableAsItWas) {
     EXPECT_EQ(t.content, before_values);
     EXPECT_EQ(t.content_bits, before_bits);
   }
+}
+
+// ItemEncoder::release_content (serving): encoding histories from given item-vector rows is
+// unchanged; projecting content (item_vectors) throws with the hint instead of using zeros.
+TEST(ItemFeaturesTake, ReleasedContentEncodesFromItemVectorsOnly) {
+  model::ModelConfig c;
+  c.num_items = 5;
+  c.num_categories = 2;
+  c.content_dim = 4;
+  c.dim = 8;
+  c.heads = 2;
+  c.layers = 1;
+  c.max_len = 4;
+  auto t = make_table(true);
+  torch::manual_seed(5);
+  model::SeqModel m(c, ItemFeatures::from_table(t, TableContent::kTake));
+  m->eval();
+  torch::NoGradGuard no_grad;
+  const auto table = m->item_vectors();
+  const auto ids = model::SeqModel::Impl::to_input_ids(torch::tensor({{0, 3, 1}}, torch::kInt64));
+  const auto before = m->encode(ids, /*causal=*/true, table);
+  m->item_encoder()->release_content();
+  EXPECT_TRUE(torch::equal(m->encode(ids, /*causal=*/true, table), before));
+  const auto error = error_of([&] { m->item_vectors(); });
+  EXPECT_NE(error.find("content vectors were released"), std::string::npos) << error;
+  EXPECT_NE(error.find("rebuild the model"), std::string::npos) << error;
 }
 
 }  // namespace

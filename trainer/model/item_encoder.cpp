@@ -92,6 +92,10 @@ torch::Tensor ItemEncoderImpl::bag_rows(torch::nn::EmbeddingBag& bag, const torc
 }
 
 torch::Tensor ItemEncoderImpl::content_term(const ItemFeatures& f, const torch::Tensor& rows) {
+  DIVREC_CHECK_HINT(f.content.defined(),
+                    "rebuild the model from its artifact or dataset to encode items",
+                    "item encoder: the content vectors were released (release_content: this model "
+                    "encodes histories from item vectors only)");
   // fp16/bf16 content is gathered and projected as stored; project_content widens row chunks.
   const auto content = rows.defined() ? f.content.index_select(0, rows) : f.content;
   auto projected = project_content(content, content_proj_->weight, content_proj_->bias);
@@ -108,6 +112,11 @@ const ItemFeatures& ItemEncoderImpl::features() {
   const auto device = mask_embedding_.device();
   if (features_.device() != device) features_ = features_.to(device);
   return features_;
+}
+
+void ItemEncoderImpl::release_content() {
+  features_.content = torch::Tensor();
+  features_.has_content = torch::Tensor();
 }
 
 void ItemEncoderImpl::attach_id_table(const torch::Tensor& table) {

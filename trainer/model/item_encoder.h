@@ -61,6 +61,11 @@ class ItemEncoderImpl : public torch::nn::Module {
 
   // Side features on the module's current device (moved lazily after .to(device)).
   const ItemFeatures& features();
+  // Frees the content vectors ([I, content_dim], the largest array of a foundation-model
+  // catalog) of an encoder that only encodes histories given as item-vector rows (serving:
+  // SeqModel::encode with an item table). Anything that projects content afterwards
+  // (forward_items, item_vectors) throws with a hint; no-op without content.
+  void release_content();
 
  private:
   void check_input_ids(const torch::Tensor& input_ids) const;
