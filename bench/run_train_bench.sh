@@ -15,6 +15,11 @@
 # this BCE shape and at the recipe's (dim 128, full CE over the whole catalog), as
 # {"kind":"precision"} lines and a {"kind":"precision_summary"} line. SECTIONS=precision runs
 # only those; SECTIONS=throughput only the rest; default both.
+# Two LibTorch builds: COMPARE_BUILD=build-cuda (e.g. scripts/build-cuda.sh's PyPI torch 2.x,
+# run on the CPU) adds ROUNDS (3) alternating rounds of both builds' fp32 runs at the two shapes
+# above, as {"kind":"build"} lines (with each build's LibTorch version) and a
+# {"kind":"build_summary"} line (median seq/s, COMPARE_BUILD over BUILD_DIR). SECTIONS=builds
+# runs only those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
@@ -80,32 +85,76 @@ run_eager() {
     --label "$label" | emit
 }
 
-# run_precision SHAPE PRECISION LOSS DIM: divrec train, 1 rank x 2 threads (passive waiting), the
-# mean seq/s of the steps after WARMUP from its metrics.jsonl.
+# run_precision SHAPE PRECISION LOSS DIM [KIND BUILD]: divrec train of BUILD (default BUILD_DIR),
+# 1 rank x 2 threads (passive waiting), the mean seq/s of the steps after WARMUP from its
+# metrics.jsonl, as a KIND (default precision) line.
 run_precision() {
-  local shape=$1 precision=$2 loss=$3 dim=$4 run=$WORK/run-precision-$1-$2
+  local shape=$1 precision=$2 loss=$3 dim=$4 kind=${5:-precision} build=${6:-$BUILD_DIR}
+  local run=$WORK/run-$kind-$1-$2 bin=$DIVREC
+  [[ $build == "$BUILD_DIR" ]] || bin=$build/launcher/divrec
   rm -rf "$run"
-  loadavg "before precision $shape $precision"
-  OMP_WAIT_POLICY=PASSIVE "${MPIRUN[@]}" -n 1 "$DIVREC" train --data "$DATA" --output "$run" \
+  loadavg "before $kind $shape $precision $build"
+  OMP_WAIT_POLICY=PASSIVE "${MPIRUN[@]}" -n 1 "$bin" train --data "$DATA" --output "$run" \
     --objective next-item --loss "$loss" --batch-size "$BATCH" --max-steps $((WARMUP + STEPS)) \
     --log-every "$LOG_EVERY" --eval-every 0 --final-test false --threads 2 --device cpu \
     --precision "$precision" --max-len 50 --dim "$dim" --layers 2 --heads 2 > "$run.log" 2>&1 ||
     { echo "run_train_bench: divrec train (precision $shape $precision) failed, see $run.log" >&2
       tail -5 "$run.log" >&2; exit 1; }
-  "$PY" - "$run/metrics.jsonl" "$shape" "$precision" "$loss" "$dim" "$WARMUP" <<'EOF' | emit
-import json, sys
-path, shape, precision, loss, dim, warmup = sys.argv[1:7]
+  "$PY" - "$run/metrics.jsonl" "$shape" "$precision" "$loss" "$dim" "$WARMUP" "$kind" "$build" \
+    <<'EOF' | emit
+import glob, json, os, re, sys
+path, shape, precision, loss, dim, warmup, kind, build = sys.argv[1:9]
 rows = [json.loads(l) for l in open(path) if l.strip()]
 train = [r for r in rows if r.get("kind") == "train" and r["step"] > int(warmup)]
 ms = sum(r["ms_per_step"] for r in train) / len(train)
 sps = sum(r["seq_per_s"] for r in train) / len(train)
-print(json.dumps({"bench": "train", "kind": "precision", "shape": shape, "precision": precision,
-                  "loss": loss, "dim": int(dim), "seq_per_s": round(sps, 2),
-                  "ms_per_step": round(ms, 2), "final_loss": round(train[-1]["loss"], 4)}))
+line = {"bench": "train", "kind": kind, "shape": shape, "precision": precision, "loss": loss,
+        "dim": int(dim), "seq_per_s": round(sps, 2), "ms_per_step": round(ms, 2),
+        "final_loss": round(train[-1]["loss"], 4)}
+if kind == "build":  # the LibTorch the build was configured with (CMakeCache's Torch_DIR)
+    cache = open(os.path.join(build, "CMakeCache.txt")).read()
+    torch_dir = re.search(r"^Torch_DIR:PATH=(.*)$", cache, re.M).group(1)
+    version = "?"
+    for f in glob.glob(os.path.join(torch_dir, "TorchConfigVersion.cmake")):
+        m = re.search(r'PACKAGE_VERSION "([^"]+)"', open(f).read())
+        version = m.group(1) if m else version
+    line.update(build=build, torch=version, torch_dir=torch_dir)
+print(json.dumps(line))
 EOF
 }
 
 T0=$(date +%s)
+if [[ -n ${COMPARE_BUILD:-} ]]; then
+  [[ -x $COMPARE_BUILD/launcher/divrec ]] ||
+    { echo "run_train_bench: $COMPARE_BUILD/launcher/divrec is not built" >&2; exit 1; }
+  [[ $(realpath "$COMPARE_BUILD") != $(realpath "$BUILD_DIR") ]] ||
+    { echo "run_train_bench: COMPARE_BUILD is BUILD_DIR ($BUILD_DIR): nothing to compare" >&2; exit 1; }
+  for round in $(seq 1 "${ROUNDS:-3}"); do
+    for b in "$BUILD_DIR" "$COMPARE_BUILD"; do
+      run_precision bce fp32 bce 64 build "$b"
+      run_precision recipe fp32 full-ce 128 build "$b"
+    done
+  done
+  "$PY" - "$OUT" "$BUILD_DIR" "$COMPARE_BUILD" <<'EOF' | emit
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+base, other = sys.argv[2:4]
+builds = [r for r in rows if r.get("kind") == "build"]
+s = {"bench": "train", "kind": "build_summary", "base": base, "compare": other}
+for b, key in ((base, "base"), (other, "compare")):
+    s[key + "_torch"] = next(r["torch"] for r in builds if r["build"] == b)
+for shape in ("bce", "recipe"):
+    med = {b: statistics.median(r["seq_per_s"] for r in builds
+                                if r["build"] == b and r["shape"] == shape) for b in (base, other)}
+    s[shape + "_median_seq_per_s"] = {"base": med[base], "compare": med[other]}
+    s[shape + "_compare_over_base"] = round(med[other] / med[base], 3)
+print(json.dumps(s))
+EOF
+fi
+if [[ ${SECTIONS:-all} == builds ]]; then
+  echo "run_train_bench: results in $OUT" >&2
+  exit 0
+fi
 if [[ ${SECTIONS:-all} != throughput ]]; then
   run_precision bce fp32 bce 64
   run_precision bce bf16 bce 64
