@@ -25,7 +25,8 @@ std::string read_checkpoint_config(const std::string& path);
 // missing / mis-shaped. The model is returned in eval mode (no dropout).
 LoadedModel load_model_for_eval(const std::string& checkpoint, const data::ItemTable& items);
 // The same; model::TableContent::kTake moves the table's content vectors into the model
-// (ItemFeatures::from_table: adopted when 16-bit; the table has none afterwards).
+// (ItemFeatures::from_table: adopted when 16-bit; the table has none afterwards). After an
+// error (a checkpoint that does not load) the table's content may be gone too.
 LoadedModel load_model_for_eval(const std::string& checkpoint, data::ItemTable& items,
                                 model::TableContent content);
 

@@ -20,7 +20,8 @@ enum class IdTable {
 
 model::SeqModel rebuild_model(const Artifact& artifact, IdTable ids = IdTable::kAttach);
 // The same; model::TableContent::kTake moves the artifact's item content into the model (the
-// Recommender: serving never reads it from the table; artifact.items has none afterwards).
+// Recommender: serving never reads it from the table; artifact.items has none afterwards). After
+// an error (weights that do not match) the artifact's content may be gone too.
 model::SeqModel rebuild_model(Artifact& artifact, IdTable ids, model::TableContent content);
 
 }  // namespace divrec::serving

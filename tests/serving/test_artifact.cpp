@@ -15,6 +15,7 @@
 #include "data_shards/h5_seal.h"
 #include "eval/model_loader.h"
 #include "serving/artifact.h"
+#include "serving/artifact_model.h"
 #include "serving/fixtures.h"
 
 namespace fs = std::filesystem;
@@ -67,6 +68,30 @@ data::h5::File open_rw(const std::string& path) {
 // After an edit through HDF5: a new whole-file checksum, as a careless tool would write, so the
 // checks behind it (format version, dataset checksum, datasets) are what fires.
 void reseal(const std::string& path) { data::h5::write_seal(path); }
+
+// model::TableContent::kTake (run_eval's load, the Recommender's rebuild): the content moves
+// out of the table / artifact into a model equal to the one the copying overloads build.
+TEST(Artifact, TakingTheContentBuildsTheSameModels) {
+  const auto& f = fixture();
+  torch::NoGradGuard ng;
+  for (auto read : {data::ContentRead::kWidened, data::ContentRead::kStored}) {
+    auto copied = data::read_item_table(f.data_dir, read);
+    auto taken = data::read_item_table(f.data_dir, read);
+    ASSERT_GT(taken.content_dim, 0);
+    auto a = eval::load_model_for_eval(f.checkpoint, copied);
+    auto b = eval::load_model_for_eval(f.checkpoint, taken, model::TableContent::kTake);
+    EXPECT_TRUE(taken.content.empty() && taken.content_bits.empty());
+    EXPECT_FALSE(copied.content.empty() && copied.content_bits.empty());
+    EXPECT_TRUE(torch::equal(a.model->item_vectors(), b.model->item_vectors()));
+  }
+  auto copied = serving::read_artifact(f.artifact);
+  auto taken = serving::read_artifact(f.artifact);
+  auto a = serving::rebuild_model(copied);
+  auto b = serving::rebuild_model(taken, serving::IdTable::kAttach, model::TableContent::kTake);
+  EXPECT_TRUE(taken.items.content.empty() && taken.items.content_bits.empty());
+  EXPECT_EQ(serving::artifact_checksum(copied), copied.checksum);  // the copy keeps it all
+  EXPECT_TRUE(torch::equal(a->item_vectors(), b->item_vectors()));
+}
 
 TEST(Artifact, RoundTripMatchesCheckpoint) {
   const auto& f = fixture();

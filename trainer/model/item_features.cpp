@@ -1,7 +1,6 @@
 // Building ItemFeatures from the dataset's ItemTable (see item_features.h).
 #include "trainer/model/item_features.h"
 
-#include <memory>
 #include <utility>
 
 #include "core/check.h"
@@ -114,6 +113,11 @@ ItemFeatures ItemFeatures::build(const data::ItemTable& table, std::vector<uint1
     DIVREC_CHECK(table.has_content.empty() || static_cast<int64_t>(table.has_content.size()) == n,
                  "item table: has_content has ", table.has_content.size(),
                  " entries, expected num_items = ", n);
+    f.has_content =
+        table.has_content.empty()
+            ? torch::ones({n}, torch::kBool)
+            : torch::from_blob(const_cast<uint8_t*>(table.has_content.data()), {n}, torch::kUInt8)
+                  .to(torch::kBool);
     // The model's resident copy keeps the stored precision (fp16/bf16 halve it); the item
     // encoder widens the rows it gathers (item_encoder.cpp). Exact: the values are rounded.
     // 16-bit patterns are copied as they are, or adopted (2 bytes per value: no fp32 copy ever
@@ -121,12 +125,12 @@ ItemFeatures ItemFeatures::build(const data::ItemTable& table, std::vector<uint1
     const auto type = content_scalar_type(table.content_dtype);
     const std::vector<int64_t> shape{n, table.content_dim};
     if (stored_bits && adopt_bits != nullptr) {
-      // The last step: every check above has passed, so an error leaves the table as it was.
-      auto owned = std::make_unique<std::vector<uint16_t>>(std::move(*adopt_bits));
-      auto* data = owned->data();
+      // The last step: everything else is built, so an error leaves the table as it was (but
+      // for an allocation failure inside from_blob, which frees the patterns once, through the
+      // deleter: the vector is owned by the deleter from the start, never by two owners).
+      auto* vec = new std::vector<uint16_t>(std::move(*adopt_bits));
       f.content = torch::from_blob(
-          data, shape, [vec = owned.get()](void*) { delete vec; }, torch::TensorOptions(type));
-      static_cast<void>(owned.release());  // now the storage's
+          vec->data(), shape, [vec](void*) { delete vec; }, torch::TensorOptions(type));
     } else if (stored_bits) {
       f.content =
           torch::from_blob(const_cast<uint16_t*>(table.content_bits.data()), shape, type).clone();
@@ -134,11 +138,6 @@ ItemFeatures ItemFeatures::build(const data::ItemTable& table, std::vector<uint1
       f.content = torch::from_blob(const_cast<float*>(table.content.data()), shape, torch::kFloat32)
                       .to(type, /*non_blocking=*/false, /*copy=*/true);
     }
-    f.has_content =
-        table.has_content.empty()
-            ? torch::ones({n}, torch::kBool)
-            : torch::from_blob(const_cast<uint8_t*>(table.has_content.data()), {n}, torch::kUInt8)
-                  .to(torch::kBool);
   }
   return f;
 }
