@@ -2,6 +2,7 @@
 #include "serving/artifact_model.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join (there since fmt 11: the PyPI LibTorch 2.x build)
 
 #include <set>
 #include <string>
