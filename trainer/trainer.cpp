@@ -3,12 +3,11 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <sys/resource.h>
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
-#include <sys/resource.h>
-
 #include <csignal>
 #include <nlohmann/json.hpp>
 
@@ -25,6 +24,7 @@
 #include "trainer/item_table_checkpoint.h"
 #include "trainer/model/catalog_sizes.h"
 #include "trainer/model/config_io.h"
+#include "trainer/model/cpu_bf16.h"
 #include "trainer/model/device.h"
 #include "trainer/model/precision.h"
 #include "trainer/model/seq_model.h"
@@ -131,6 +131,10 @@ TrainResult train(const TrainConfig& config, const std::string& config_ini,
   model->to(device);
   core::log0("device: {}, precision {}", model::device_name(device),
              model::precision_name(precision));
+  if (const auto warning = model::bf16_cpu_warning(precision, device, model::cpu_has_native_bf16());
+      !warning.empty()) {
+    core::log0("{}", warning);
+  }
   auto table = make_item_table(cfg, mc, comm, device);
   core::log0("model: {} ({} parameters)", mc.summary(), [&] {
     int64_t n = 0;

@@ -7,6 +7,7 @@
 #include <torch/cuda.h>
 
 #include "core/check.h"
+#include "trainer/model/cpu_bf16.h"
 #include "trainer/model/device.h"
 #include "trainer/model/precision.h"
 #include "trainer/optim.h"
@@ -147,3 +148,26 @@ TEST(Device, ResolvesCpuAndRejectsUnknown) {
 }
 
 }  // namespace
+
+// Native bf16 from /proc/cpuinfo's flags lines (hand-written excerpts of an AVX2-only EPYC, a
+// Zen 4 EPYC and a Sapphire Rapids Xeon), and the warning train logs on a CPU without it.
+TEST(CpuBf16, FlagsAndWarning) {
+  const std::string avx2 =
+      "processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse2 avx avx2 fma bmi2\n\n"
+      "processor\t: 1\nflags\t\t: fpu sse2 avx avx2 fma bmi2\n";
+  const std::string zen4 = "flags\t\t: fpu avx2 avx512f avx512_bf16 avx512_vnni\n";
+  const std::string spr = "flags\t\t: fpu avx2 avx512f amx_bf16 amx_tile amx_int8\n";
+  EXPECT_FALSE(model::cpuinfo_has_native_bf16(avx2));
+  EXPECT_TRUE(model::cpuinfo_has_native_bf16(zen4));
+  EXPECT_TRUE(model::cpuinfo_has_native_bf16(spr));
+  EXPECT_FALSE(model::cpuinfo_has_native_bf16("bugs\t\t: avx512_bf16\n"));    // not a flags line
+  EXPECT_FALSE(model::cpuinfo_has_native_bf16("flags\t\t: avx512_bf16x\n"));  // whole words
+  EXPECT_FALSE(model::cpuinfo_has_native_bf16(""));
+
+  const torch::Device cpu(torch::kCPU), cuda(torch::kCUDA, 0);
+  const auto warning = model::bf16_cpu_warning(model::Precision::kBf16, cpu, false);
+  EXPECT_NE(warning.find("--precision fp32"), std::string::npos) << warning;
+  EXPECT_EQ(model::bf16_cpu_warning(model::Precision::kBf16, cpu, true), "");
+  EXPECT_EQ(model::bf16_cpu_warning(model::Precision::kFp32, cpu, false), "");
+  EXPECT_EQ(model::bf16_cpu_warning(model::Precision::kBf16, cuda, false), "");
+}
