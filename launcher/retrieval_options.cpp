@@ -12,7 +12,7 @@ void add_retrieval_options(po::options_description& d, RetrievalArgs& a,
   // clang-format off
   d.add_options()
     ("retrieval", po::value(&a.mode)->default_value(a.mode), "exact | ann | auto (ann from 200000 items when an index exists): how the top candidates are found")
-    ("ef-search", po::value(&s.search.ef_search)->default_value(s.search.ef_search), "ann, HNSW: search beam (with --ann-kind hnsw: 384-512 for recall@200 >= 0.95 at 1 M items)")
+    ("ef-search", po::value(&s.search.ef_search)->default_value(s.search.ef_search), "ann, HNSW: search beam (HNSW indexes only: 384-512 for recall@200 >= 0.95 at 1 M items)")
     ("nprobe", po::value(&s.search.nprobe)->default_value(s.search.nprobe), "ann, IVF: lists visited per query (0 = sqrt(lists), at least 16: recall@200 ~0.99 at 1 M items, ~0.96 at 10 M)")
     ("ann-candidates", po::value(&s.min_candidates)->default_value(s.min_candidates), "ann: fetch max(this, N) + |history| items, then re-score them exactly");
   // clang-format on

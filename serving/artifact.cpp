@@ -302,6 +302,10 @@ constexpr const char* kReadHint = "export the model with this build's `divrec ex
 
 // Opens a serving artifact of this format version (kind and version checked, errors name it).
 h5::File open_artifact(const std::string& path, h5::Sealed sealed) {
+  // Named as what it is here (h5::File::open's own message is about dataset files).
+  DIVREC_CHECK_HINT(std::filesystem::exists(path),
+                    "pass the .h5 file that `divrec export` wrote (--model)", "serving artifact '",
+                    path, "': no such file");
   auto f = h5::File::open(path, sealed);
   DIVREC_CHECK_HINT(f.has_attr("divrec_kind") && f.has_attr("divrec_format_version"), kReadHint,
                     "'", path,
