@@ -199,7 +199,7 @@ TEST(Artifact, NotHdf5) {
   core::write_file_atomic(p, "this is a text file, not HDF5\n");
   auto msg = error_of([&] { serving::read_artifact(p); });
   EXPECT_NE(msg.find(p), std::string::npos) << msg;
-  EXPECT_NE(msg.find("is not a checksummed divrec file"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("not a file `divrec export` wrote"), std::string::npos) << msg;
   auto missing = error_of([&] { serving::read_artifact(fixture().dir + "/nope.h5"); });
   EXPECT_NE(missing.find("serving artifact '" + fixture().dir + "/nope.h5': no such file"),
             std::string::npos)
@@ -214,7 +214,10 @@ TEST(Artifact, OtherDivrecFile) {
   EXPECT_NE(msg.find("not a serving artifact"), std::string::npos) << msg;
   std::string items = fixture().data_dir + "/items.h5";  // no header of its own
   msg = error_of([&] { serving::read_artifact(items); });
-  EXPECT_NE(msg.find(items + "' is not a checksummed divrec file"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("serving artifact '" + items + "': not a file `divrec export` wrote"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("items.h5 are not artifacts"), std::string::npos) << msg;
 }
 
 // The whole-file CRC is verified before libhdf5 parses anything: a flipped byte anywhere (HDF5
