@@ -26,6 +26,12 @@ uint64_t get_le(const unsigned char* p, int n) {
   return v;
 }
 
+// The first `got` bytes read of a file start with kSealMagic.
+bool starts_with_magic(const unsigned char* bytes, std::streamsize got) {
+  return got >= static_cast<std::streamsize>(kMagicBytes) &&
+         std::memcmp(bytes, kSealMagic, kMagicBytes) == 0;
+}
+
 void put_le(unsigned char* p, uint64_t v, int n) {
   for (int i = 0; i < n; ++i) p[i] = static_cast<unsigned char>((v >> (8 * i)) & 0xff);
 }
@@ -39,7 +45,7 @@ SealCheck check_seal(const std::string& path) {
   std::array<unsigned char, kHeaderBytes> h{};
   in.read(reinterpret_cast<char*>(h.data()), static_cast<std::streamsize>(h.size()));
   if (in.gcount() != static_cast<std::streamsize>(h.size()) ||
-      std::memcmp(h.data(), kSealMagic, kMagicBytes) != 0) {
+      !starts_with_magic(h.data(), in.gcount())) {
     c.problem = "no divrec checksum header (first bytes are not " + std::string(kSealMagic) + ")";
     return c;
   }
@@ -79,6 +85,13 @@ void write_seal(const std::string& path) {
   out.write(reinterpret_cast<const char*>(h.data()), static_cast<std::streamsize>(h.size()));
   out.flush();
   DIVREC_CHECK(out.good(), "writing the checksum header of '", path, "' failed (disk full?)");
+}
+
+bool has_seal_header(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::array<unsigned char, kMagicBytes> magic{};
+  in.read(reinterpret_cast<char*>(magic.data()), static_cast<std::streamsize>(magic.size()));
+  return starts_with_magic(magic.data(), in.gcount());
 }
 
 void verify_seal(const std::string& path, bool required, const std::string& hint) {

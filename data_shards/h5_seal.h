@@ -22,6 +22,9 @@ struct SealCheck {
 
 // Reads the header and checksums the payload (one pass over the file).
 SealCheck check_seal(const std::string& path);
+// Whether the file starts with kSealMagic (check_seal's `present`), reading only its first bytes;
+// false when it cannot be opened or is shorter.
+bool has_seal_header(const std::string& path);
 // Writes the header of a closed file that was created with a kSealBytes user block.
 void write_seal(const std::string& path);
 // Throws naming the file, expected vs actual, and `hint` when the seal is present but wrong, or

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <numeric>
 
@@ -308,19 +307,13 @@ h5::File open_artifact(const std::string& path, h5::Sealed sealed) {
   DIVREC_CHECK_HINT(std::filesystem::exists(path),
                     "pass the .h5 file that `divrec export` wrote (--model)", "serving artifact '",
                     path, "': no such file");
-  if (sealed == h5::Sealed::kYes) {
-    // Every artifact starts with the divrec checksum header (h5_seal.h); dataset files such as
-    // items.h5 (checksummed per array instead) do not: say what was expected.
-    char magic[sizeof(h5::kSealMagic) - 1] = {};
-    std::ifstream in(path, std::ios::binary);
-    in.read(magic, sizeof magic);
-    DIVREC_CHECK_HINT(in.gcount() == static_cast<std::streamsize>(sizeof magic) &&
-                          std::equal(magic, magic + sizeof magic, h5::kSealMagic),
-                      "pass the .h5 file that `divrec export` wrote (--model)",
-                      "serving artifact '", path,
-                      "': not a file `divrec export` wrote (no divrec checksum header; dataset "
-                      "files such as items.h5 are not artifacts)");
-  }
+  // Every artifact starts with the divrec checksum header (h5_seal.h); dataset files such as
+  // items.h5 (checksummed per array instead) do not: say what was expected.
+  DIVREC_CHECK_HINT(sealed == h5::Sealed::kNo || h5::has_seal_header(path),
+                    "pass the .h5 file that `divrec export` wrote (--model)", "serving artifact '",
+                    path,
+                    "': not a file `divrec export` wrote (no divrec checksum header; dataset "
+                    "files such as items.h5 are not artifacts)");
   auto f = h5::File::open(path, sealed);
   DIVREC_CHECK_HINT(f.has_attr("divrec_kind") && f.has_attr("divrec_format_version"), kReadHint,
                     "'", path,

@@ -131,8 +131,7 @@ TrainResult train(const TrainConfig& config, const std::string& config_ini,
   model->to(device);
   core::log0("device: {}, precision {}", model::device_name(device),
              model::precision_name(precision));
-  if (const auto warning = model::bf16_cpu_warning(precision, device, model::cpu_has_native_bf16());
-      !warning.empty()) {
+  if (const auto warning = model::bf16_cpu_warning(precision, device); !warning.empty()) {
     core::log0("{}", warning);
   }
   auto table = make_item_table(cfg, mc, comm, device);

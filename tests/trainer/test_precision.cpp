@@ -170,4 +170,7 @@ TEST(CpuBf16, FlagsAndWarning) {
   EXPECT_EQ(model::bf16_cpu_warning(model::Precision::kBf16, cpu, true), "");
   EXPECT_EQ(model::bf16_cpu_warning(model::Precision::kFp32, cpu, false), "");
   EXPECT_EQ(model::bf16_cpu_warning(model::Precision::kBf16, cuda, false), "");
+  // Without the flag given: this machine's /proc/cpuinfo decides.
+  EXPECT_EQ(model::bf16_cpu_warning(model::Precision::kBf16, cpu),
+            model::bf16_cpu_warning(model::Precision::kBf16, cpu, model::cpu_has_native_bf16()));
 }

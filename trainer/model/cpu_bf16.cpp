@@ -33,8 +33,10 @@ bool cpu_has_native_bf16() {
   return has;
 }
 
-std::string bf16_cpu_warning(Precision precision, const torch::Device& device, bool native_bf16) {
-  if (precision != Precision::kBf16 || !device.is_cpu() || native_bf16) return "";
+std::string bf16_cpu_warning(Precision precision, const torch::Device& device,
+                             std::optional<bool> native_bf16) {
+  if (precision != Precision::kBf16 || !device.is_cpu()) return "";
+  if (native_bf16 ? *native_bf16 : cpu_has_native_bf16()) return "";  // read only here
   return "warning: --precision bf16 on a CPU without native bf16 (no avx512_bf16 / amx_bf16 in "
          "/proc/cpuinfo): oneDNN emulates the bf16 products, so steps run several times slower "
          "than fp32 (6-18x measured on an AVX2-only EPYC); use --precision fp32 here";

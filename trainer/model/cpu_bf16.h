@@ -5,6 +5,7 @@
 
 #include <torch/types.h>
 
+#include <optional>
 #include <string>
 
 #include "trainer/model/precision.h"
@@ -19,7 +20,9 @@ bool cpuinfo_has_native_bf16(const std::string& cpuinfo);
 bool cpu_has_native_bf16();
 
 // The warning `divrec train` logs for `precision` on `device` given `native_bf16` (the CPU's
-// support); "" when there is nothing to say (fp32, CUDA, or a CPU with native bf16).
-std::string bf16_cpu_warning(Precision precision, const torch::Device& device, bool native_bf16);
+// support; nullopt = cpu_has_native_bf16(), read only for bf16 on the CPU); "" when there is
+// nothing to say (fp32, CUDA, or a CPU with native bf16).
+std::string bf16_cpu_warning(Precision precision, const torch::Device& device,
+                             std::optional<bool> native_bf16 = std::nullopt);
 
 }  // namespace divrec::model
